@@ -1,0 +1,320 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, type Dirent, type Stats } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import {
+  CkptError,
+  type Capabilities,
+  type AdapterListOptions as ListOptions,
+  type ListPage,
+  type ObjectMeta,
+  type OperationOptions,
+  type ReadOptions,
+  type StorageAdapter,
+  type WriteBody,
+  type WriteOptions,
+  compareKeys,
+  throwIfAborted,
+} from '@ckptkit/gfile';
+import { mapFsError } from './map-error.js';
+
+/** Options of the local adapter. */
+export interface LocalAdapterOptions {
+  /** Largest page of a listing (default 1,000); tests force small pages. */
+  maxPageSize?: number;
+  /** fsync files before renaming them into place (default true: a crash never leaves a torn file). */
+  fsync?: boolean;
+}
+
+/** Prefix of the temporary files a write creates next to its target. */
+export const TEMP_MARKER = '.ckpt-tmp-';
+
+const STAT_BATCH = 64;
+
+/**
+ * The local filesystem as a store. Keys are absolute paths without the leading `/`; directories are
+ * real (`capabilities.directories === 'real'`). Writes go to a temporary file in the same directory
+ * and are renamed into place, so readers never see a partial file. Listings are in key order,
+ * follow symbolic links, and never descend into a link that leads back to a directory already on
+ * the path (symlink loops terminate).
+ */
+export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAdapter {
+  const maxPageSize = options.maxPageSize ?? 1000;
+  const doFsync = options.fsync ?? true;
+  const capabilities: Capabilities = {
+    directories: 'real',
+    atomicRename: true,
+    rangeReads: true,
+    conditionalWrite: true,
+    startAfter: true,
+    maxPageSize,
+    maxDeleteBatch: 1,
+  };
+  const pathOf = (key: string) => `/${key.endsWith('/') ? key.slice(0, -1) : key}`;
+  const uriOf = (key: string) => `file:///${key}`;
+  const fail = (error: unknown, operation: string, key: string) => mapFsError(error, operation, uriOf(key));
+
+  const metaOf = (key: string, st: Stats): ObjectMeta =>
+    st.isDirectory()
+      ? { key: key.endsWith('/') ? key : `${key}/`, kind: 'directory', size: 0, mtime: st.mtime }
+      : { key, kind: 'file', size: st.size, mtime: st.mtime };
+
+  async function writeAtomic(key: string, body: WriteBody, o: WriteOptions | undefined): Promise<ObjectMeta> {
+    const target = pathOf(key);
+    const dir = path.dirname(target);
+    await fs.mkdir(dir, { recursive: true });
+    const temp = path.join(dir, `.${path.basename(target)}${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
+    let handle: fs.FileHandle | undefined;
+    try {
+      handle = await fs.open(temp, 'wx', 0o644);
+      if (body instanceof Uint8Array) {
+        await handle.writeFile(body);
+      } else {
+        for await (const chunk of body) {
+          throwIfAborted(o?.signal, 'write', uriOf(key));
+          let off = 0;
+          while (off < chunk.byteLength) off += (await handle.write(chunk, off)).bytesWritten;
+        }
+      }
+      throwIfAborted(o?.signal, 'write', uriOf(key));
+      if (doFsync) await handle.sync();
+      await handle.close();
+      handle = undefined;
+      if (o?.ifNotExists) {
+        // link() fails if the target exists: an atomic create-if-absent.
+        await fs.link(temp, target);
+        await fs.unlink(temp);
+      } else {
+        await fs.rename(temp, target);
+      }
+      return metaOf(key, await fs.stat(target));
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      await fs.unlink(temp).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  interface Child {
+    name: string;
+    /** Name plus `/` for directories: sorting these gives key order. */
+    sortName: string;
+    isDir: boolean;
+    abs: string;
+    /** For directories: the real path, to detect loops. */
+    real?: string;
+  }
+
+  async function children(dirAbs: string, dirReal: string, namePrefix: string): Promise<Child[]> {
+    let dirents: Dirent[];
+    try {
+      dirents = await fs.readdir(dirAbs, { withFileTypes: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw error;
+    }
+    const out: Child[] = [];
+    await Promise.all(
+      dirents.map(async (d) => {
+        if (!d.name.startsWith(namePrefix)) return;
+        const abs = path.join(dirAbs, d.name);
+        let isDir = d.isDirectory();
+        let real: string | undefined = isDir ? path.join(dirReal, d.name) : undefined;
+        if (d.isSymbolicLink() || (!d.isFile() && !d.isDirectory())) {
+          try {
+            isDir = (await fs.stat(abs)).isDirectory();
+            if (isDir) real = await fs.realpath(abs);
+          } catch {
+            isDir = false; // a dangling link lists as a file
+          }
+        }
+        out.push({ name: d.name, sortName: isDir ? `${d.name}/` : d.name, isDir, abs, ...(real === undefined ? {} : { real }) });
+      }),
+    );
+    return out.sort((a, b) => compareKeys(a.sortName, b.sortName));
+  }
+
+  async function statEntry(c: Child): Promise<Stats | undefined> {
+    try {
+      return await fs.stat(c.abs);
+    } catch {
+      try {
+        return await fs.lstat(c.abs);
+      } catch {
+        return undefined; // removed while we listed it
+      }
+    }
+  }
+
+  /** Entries under `dirKey` in key order, lazily. */
+  async function* walk(dirKey: string, dirAbs: string, dirReal: string, chain: string[], namePrefix: string, delimiter: boolean, after: string | undefined, signal: AbortSignal | undefined): AsyncGenerator<ObjectMeta> {
+    throwIfAborted(signal, 'list', uriOf(dirKey));
+    const kids = await children(dirAbs, dirReal, namePrefix);
+    for (let i = 0; i < kids.length; i += STAT_BATCH) {
+      const batch = kids.slice(i, i + STAT_BATCH);
+      const wanted = batch.map((c) => after === undefined || compareKeys(dirKey + c.sortName, after) > 0);
+      const stats = await Promise.all(batch.map((c, j) => (wanted[j] ? statEntry(c) : undefined)));
+      for (let j = 0; j < batch.length; j++) {
+        const c = batch[j]!;
+        const key = dirKey + c.sortName;
+        const st = stats[j];
+        if (wanted[j] && st) {
+          yield c.isDir ? { key, kind: 'directory', size: 0, mtime: st.mtime } : { key, kind: 'file', size: st.size, mtime: st.mtime };
+        }
+        if (!c.isDir || delimiter) continue;
+        const descend = after === undefined || compareKeys(key, after) > 0 || after.startsWith(key);
+        const real = c.real!;
+        const loop = chain.some((r) => r === real || r.startsWith(`${real}/`)) || real === '/';
+        if (descend && !loop) yield* walk(key, c.abs, real, [...chain, real], '', false, after, signal);
+      }
+    }
+  }
+
+  return {
+    scheme: 'file',
+    store: '',
+    capabilities,
+    uriOf,
+
+    async stat(key: string, o?: OperationOptions) {
+      throwIfAborted(o?.signal, 'stat', uriOf(key));
+      try {
+        return metaOf(key, await fs.stat(pathOf(key)));
+      } catch (error) {
+        throw fail(error, 'stat', key);
+      }
+    },
+
+    async read(key: string, o?: ReadOptions) {
+      throwIfAborted(o?.signal, 'read', uriOf(key));
+      let handle: fs.FileHandle | undefined;
+      try {
+        handle = await fs.open(pathOf(key), 'r');
+        const st = await handle.stat();
+        if (st.isDirectory()) throw new CkptError('INVALID_PATH', { operation: 'read', uri: uriOf(key), message: 'is a directory' });
+        const start = Math.min(o?.range?.offset ?? 0, st.size);
+        const end = o?.range?.length === undefined ? st.size : Math.min(st.size, start + o.range.length);
+        // Sized by the file's real length, never by the caller's request alone.
+        const out = new Uint8Array(end - start);
+        let off = 0;
+        while (off < out.byteLength) {
+          throwIfAborted(o?.signal, 'read', uriOf(key));
+          const { bytesRead } = await handle.read(out, off, out.byteLength - off, start + off);
+          if (bytesRead === 0) break;
+          off += bytesRead;
+        }
+        return off === out.byteLength ? out : out.subarray(0, off);
+      } catch (error) {
+        throw fail(error, 'read', key);
+      } finally {
+        await handle?.close().catch(() => undefined);
+      }
+    },
+
+    async *readStream(key: string, o?: ReadOptions) {
+      const start = o?.range?.offset ?? 0;
+      const length = o?.range?.length;
+      if (length === 0) return;
+      const stream = createReadStream(pathOf(key), {
+        start,
+        ...(length === undefined ? {} : { end: start + length - 1 }),
+        highWaterMark: 1 << 20,
+        ...(o?.signal ? { signal: o.signal } : {}),
+      });
+      try {
+        for await (const chunk of stream) yield new Uint8Array((chunk as Buffer).buffer, (chunk as Buffer).byteOffset, (chunk as Buffer).byteLength);
+      } catch (error) {
+        throw fail(error, 'read', key);
+      } finally {
+        stream.destroy();
+      }
+    },
+
+    async write(key: string, body: WriteBody, o?: WriteOptions) {
+      throwIfAborted(o?.signal, 'write', uriOf(key));
+      try {
+        if (key.endsWith('/')) {
+          await fs.mkdir(pathOf(key), { recursive: true });
+          return metaOf(key, await fs.stat(pathOf(key)));
+        }
+        return await writeAtomic(key, body, o);
+      } catch (error) {
+        throw fail(error, 'write', key);
+      }
+    },
+
+    async list(prefix: string, o?: ListOptions): Promise<ListPage> {
+      const pageSize = Math.max(1, Math.min(o?.pageSize ?? maxPageSize, maxPageSize));
+      const slash = prefix.lastIndexOf('/');
+      const dirKey = prefix.slice(0, slash + 1);
+      const namePrefix = prefix.slice(slash + 1);
+      const after = o?.pageToken ?? o?.startAfter;
+      const startAbs = pathOf(dirKey);
+      try {
+        let real: string;
+        try {
+          real = await fs.realpath(startAbs);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' || code === 'ENOTDIR') return { entries: [] };
+          throw error;
+        }
+        const entries: ObjectMeta[] = [];
+        const it = walk(dirKey, startAbs, real, [real], namePrefix, o?.delimiter === true, after, o?.signal);
+        try {
+          for await (const meta of it) {
+            if (entries.length === pageSize) return { entries, nextPageToken: entries[entries.length - 1]!.key };
+            entries.push(meta);
+          }
+        } finally {
+          await it.return(undefined);
+        }
+        return { entries };
+      } catch (error) {
+        throw fail(error, 'list', prefix);
+      }
+    },
+
+    async delete(key: string, o?: OperationOptions) {
+      throwIfAborted(o?.signal, 'delete', uriOf(key));
+      try {
+        if (key.endsWith('/')) {
+          await fs.rmdir(pathOf(key));
+          return;
+        }
+        const st = await fs.lstat(pathOf(key));
+        if (st.isDirectory()) throw new CkptError('INVALID_PATH', { operation: 'delete', uri: uriOf(key), message: 'is a directory; use removeTree' });
+        await fs.unlink(pathOf(key));
+      } catch (error) {
+        throw fail(error, 'delete', key);
+      }
+    },
+
+    async copy(src: string, dst: string, o?: OperationOptions) {
+      throwIfAborted(o?.signal, 'copy', uriOf(src));
+      const target = pathOf(dst);
+      const temp = path.join(path.dirname(target), `.${path.basename(target)}${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
+      try {
+        const st = await fs.stat(pathOf(src));
+        if (st.isDirectory()) throw new CkptError('INVALID_PATH', { operation: 'copy', uri: uriOf(src), message: 'is a directory' });
+        await fs.mkdir(path.dirname(target), { recursive: true });
+        await fs.copyFile(pathOf(src), temp);
+        await fs.rename(temp, target);
+      } catch (error) {
+        await fs.unlink(temp).catch(() => undefined);
+        throw fail(error, 'copy', src);
+      }
+    },
+
+    async rename(src: string, dst: string, o?: OperationOptions) {
+      throwIfAborted(o?.signal, 'rename', uriOf(src));
+      try {
+        await fs.mkdir(path.dirname(pathOf(dst)), { recursive: true });
+        await fs.rename(pathOf(src), pathOf(dst));
+      } catch (error) {
+        throw fail(error, 'rename', src);
+      }
+    },
+  };
+}

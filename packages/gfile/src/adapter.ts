@@ -1,0 +1,128 @@
+/**
+ * The adapter contract: the small, object-store-shaped set of primitives a storage backend implements.
+ * Everything users call (exists, walk, glob, copy, ...) is derived once from these in `gfile.ts`.
+ *
+ * Keys are `/`-separated strings relative to the store's root (the bucket for S3/GCS, the memory
+ * store's name, the filesystem root for local), never starting with `/`. A key ending in `/` names a
+ * directory (a marker object on object stores, a real directory on local disks).
+ */
+
+/** Metadata of one object or directory as a store reports it. */
+export interface ObjectMeta {
+  /** Full key; directories end with `/`. */
+  key: string;
+  kind: 'file' | 'directory';
+  /** Bytes; 0 for directories. */
+  size: number;
+  mtime?: Date | undefined;
+  etag?: string | undefined;
+  /** Base64 big-endian CRC32C as GCS reports it. */
+  crc32c?: string | undefined;
+  /** Base64 MD5 as GCS reports it. */
+  md5?: string | undefined;
+  generation?: string | undefined;
+}
+
+/** One page of a listing: exactly one request to the store. */
+export interface ListPage {
+  /** Objects and, with a delimiter, common prefixes (as `kind: 'directory'`), in key order. */
+  entries: ObjectMeta[];
+  /** Pass back to get the next page; absent on the last page. */
+  nextPageToken?: string | undefined;
+}
+
+export interface OperationOptions {
+  signal?: AbortSignal | undefined;
+}
+
+export interface ListOptions extends OperationOptions {
+  /** True: one level under `prefix`, deeper keys rolled up into directory entries ending in `/`. */
+  delimiter?: boolean | undefined;
+  /** Upper bound on entries per page (a store may return fewer). */
+  pageSize?: number | undefined;
+  /** Token from the previous page. */
+  pageToken?: string | undefined;
+  /** Only keys strictly greater than this (S3 StartAfter, GCS startOffset). */
+  startAfter?: string | undefined;
+}
+
+/** A byte range: `offset` from the start, `length` bytes (to the end when absent). */
+export interface ByteRange {
+  offset: number;
+  length?: number | undefined;
+}
+
+export interface ReadOptions extends OperationOptions {
+  range?: ByteRange | undefined;
+}
+
+export interface WriteOptions extends OperationOptions {
+  /** Fail with ALREADY_EXISTS instead of replacing an existing object (needs `conditionalWrite`). */
+  ifNotExists?: boolean | undefined;
+  /** Total size in bytes; required for streamed bodies on stores that need a length up front. */
+  size?: number | undefined;
+  contentType?: string | undefined;
+}
+
+/** A body to write: bytes, or a stream of chunks (not replayable, so never retried). */
+export type WriteBody = Uint8Array | AsyncIterable<Uint8Array>;
+
+/** What a store can do; the facade and the conformance suite read these, never the adapter's name. */
+export interface Capabilities {
+  /** `real`: directories exist on their own (local). `virtual`: they are key prefixes (object stores). */
+  directories: 'real' | 'virtual';
+  /** `rename` replaces the destination atomically. */
+  atomicRename: boolean;
+  /** `read` honours byte ranges with one request. */
+  rangeReads: boolean;
+  /** `write` honours `ifNotExists` atomically. */
+  conditionalWrite: boolean;
+  /** `list` honours `startAfter` (the facade also filters, for stores that ignore it). */
+  startAfter: boolean;
+  /** Largest page a single list request returns. */
+  maxPageSize: number;
+  /** Largest number of keys one `deleteMany` request removes. */
+  maxDeleteBatch: number;
+}
+
+/**
+ * The contract every storage backend implements. Each method is one request (or, for local disks,
+ * one system-call-level operation) so that the layers around it count, limit and retry requests.
+ *
+ * Errors are {@link CkptError}s with the adapter's URI for the key; a missing key is NOT_FOUND.
+ */
+export interface StorageAdapter {
+  /** URI scheme, e.g. `s3`. */
+  readonly scheme: string;
+  /** The bucket, memory store name, or `''` for the local filesystem. */
+  readonly store: string;
+  readonly capabilities: Capabilities;
+
+  /** The URI of a key in this store, for messages and results. */
+  uriOf(key: string): string;
+
+  /** Metadata of one object (or, on stores with real directories, a directory). */
+  stat(key: string, options?: OperationOptions): Promise<ObjectMeta>;
+  /** The object's bytes, or the requested range of them (clamped at the end of the object). */
+  read(key: string, options?: ReadOptions): Promise<Uint8Array>;
+  /** Creates or replaces an object; a key ending in `/` creates a directory (marker). */
+  write(key: string, body: WriteBody, options?: WriteOptions): Promise<ObjectMeta | undefined>;
+  /** One page of the keys starting with `prefix`, in key order. */
+  list(prefix: string, options?: ListOptions): Promise<ListPage>;
+  /** Deletes one object (a key ending in `/` removes an empty directory or a marker). NOT_FOUND if absent. */
+  delete(key: string, options?: OperationOptions): Promise<void>;
+  /** Server-side copy of one object within this store. */
+  copy(srcKey: string, dstKey: string, options?: OperationOptions): Promise<void>;
+
+  /** Deletes many objects in one request (missing keys are ignored). */
+  deleteMany?(keys: string[], options?: OperationOptions): Promise<void>;
+  /** Moves an object or directory; atomic when `capabilities.atomicRename`. */
+  rename?(srcKey: string, dstKey: string, options?: OperationOptions): Promise<void>;
+  /** The bytes as a stream of chunks, for bodies too large to hold in memory. */
+  readStream?(key: string, options?: ReadOptions): AsyncIterable<Uint8Array>;
+  /** Releases sockets and handles. */
+  close?(): Promise<void>;
+}
+
+/** The request kinds the metrics layer counts, named as the CLI's `--stats` prints them. */
+export type RequestKind = 'list' | 'get' | 'head' | 'put' | 'delete' | 'copy' | 'rename';

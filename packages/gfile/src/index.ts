@@ -1,0 +1,36 @@
+/**
+ * @ckptkit/gfile: a tf.io.gfile-style storage interface over `file://` and bare paths, `memory://`,
+ * `s3://` and `gs://` URIs, derived from a small object-store-shaped adapter contract.
+ */
+export type {
+  ByteRange,
+  Capabilities,
+  ListOptions as AdapterListOptions,
+  ListPage,
+  ObjectMeta,
+  OperationOptions,
+  ReadOptions,
+  RequestKind,
+  StorageAdapter,
+  WriteBody,
+  WriteOptions,
+} from './adapter.js';
+export { CkptError, ERROR_CODES, abortError, ckptError, isCkptError, redact, registerSecret, throwIfAborted } from './errors.js';
+export type { CkptErrorInit, ErrorCode } from './errors.js';
+export { GFile, createGFile } from './gfile.js';
+export type { FileInfo, GFileOptions, ListOptions, OverwriteOptions, ReadFileOptions, Signalled, WalkEntry, WriteFileOptions } from './gfile.js';
+export { hasWildcard, keyMatcher, planGlob, segmentMatcher } from './glob.js';
+export type { GlobPlan, GlobStep } from './glob.js';
+export { baseName, compareKeys, dirPrefix, isUnder, parentPrefix, stripSlash } from './keys.js';
+export { withConcurrencyLimit } from './layers/concurrency.js';
+export { RequestMetrics, withMetrics } from './layers/metrics.js';
+export { withRetry } from './layers/retry.js';
+export type { RetryOptions } from './layers/retry.js';
+export { listEntries } from './listing.js';
+export type { ListEntriesOptions } from './listing.js';
+export { clearMemoryStore, createMemoryAdapter } from './memory-adapter.js';
+export type { MemoryAdapterOptions } from './memory-adapter.js';
+export { AdapterRegistry, createRegistry } from './registry.js';
+export type { AdapterFactory, AdapterLoader } from './registry.js';
+export { joinUri, parseUri, schemeOf, uriForKey } from './uri.js';
+export type { ParsedUri } from './uri.js';
