@@ -198,7 +198,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
         expect(isCkptError(error, 'NOT_FOUND')).toBe(true);
         if (!isCkptError(error)) return;
         expect(error.operation).toBe('read');
-        expect(error.uri).toContain('missing/carry');
+        expect(error.uri).toBe(missing);
         expect(error.retryable).toBe(false);
       });
 

@@ -79,7 +79,10 @@ const DEFAULT_CONCURRENCY = 16;
 const STREAM_CHUNK = 8 * 1024 * 1024;
 
 interface Located {
+  /** The layered adapter, reporting errors with the URI spelled as the user typed it. */
   adapter: StorageAdapter;
+  /** The layered adapter itself: one per store, so two URIs on one store compare equal here. */
+  store: StorageAdapter;
   parsed: ParsedUri;
   key: string;
 }
@@ -113,7 +116,7 @@ export class GFile {
       if (this.options.retry !== false) adapter = withRetry(adapter, this.options.retry ?? {});
       this.layered.set(raw, adapter);
     }
-    return { adapter, parsed, key: parsed.key };
+    return { adapter: withSpelling(adapter, parsed), store: adapter, parsed, key: parsed.key };
   }
 
   /** Joins URI parts with `/` (an absolute part restarts), without any other normalisation. */
@@ -383,7 +386,7 @@ export class GFile {
     const from = await this.locate(src, 'copy');
     const to = await this.locate(dst, 'copy');
     if (!options.overwrite && (await this.exists(dst, options))) throw new CkptError('ALREADY_EXISTS', { operation: 'copy', uri: dst });
-    if (from.adapter === to.adapter) {
+    if (from.store === to.store) {
       await from.adapter.copy(from.key, to.key, options);
       return;
     }
@@ -401,7 +404,7 @@ export class GFile {
     const from = await this.locate(src, 'rename');
     const to = await this.locate(dst, 'rename');
     if (!options.overwrite && (await this.exists(dst, options))) throw new CkptError('ALREADY_EXISTS', { operation: 'rename', uri: dst });
-    if (from.adapter === to.adapter && from.adapter.rename) {
+    if (from.store === to.store && from.adapter.rename) {
       await from.adapter.rename(from.key, to.key, options);
       return;
     }
@@ -420,7 +423,7 @@ export class GFile {
           const rest = k.slice(prefix.length);
           const target = rest === '' ? dirPrefix(to.key) : `${dirPrefix(to.key)}${rest}`;
           if (k.endsWith('/')) await to.adapter.write(target, new Uint8Array(0), options);
-          else if (from.adapter === to.adapter) await from.adapter.copy(k, target, options);
+          else if (from.store === to.store) await from.adapter.copy(k, target, options);
           else await to.adapter.write(target, await from.adapter.read(k, options), options);
         }),
       ),
@@ -532,6 +535,54 @@ export class GFile {
     if (meta.generation) out.generation = meta.generation;
     return out;
   }
+}
+
+/**
+ * The error with its URI spelled as the user typed it (`./runs/x`, not `file:///abs/runs/x`), when it
+ * is about a key under what the user named.
+ */
+function respellError(error: unknown, adapter: StorageAdapter, parsed: ParsedUri): unknown {
+  if (!isCkptError(error) || error.uri === undefined || parsed.base === '') return error;
+  const storeUri = adapter.uriOf(parsed.key);
+  if (!error.uri.startsWith(storeUri)) return error;
+  const rest = error.uri.slice(storeUri.length);
+  if (rest !== '' && !rest.startsWith('/')) return error;
+  return error.withContext(error.operation, parsed.base + rest.replace(/\/$/, ''));
+}
+
+/** The adapter with its errors' URIs respelled relative to `parsed` (see {@link respellError}). */
+function withSpelling(inner: StorageAdapter, parsed: ParsedUri): StorageAdapter {
+  const guard = async <T>(p: () => Promise<T>): Promise<T> => {
+    try {
+      return await p();
+    } catch (error) {
+      throw respellError(error, inner, parsed);
+    }
+  };
+  const out: StorageAdapter = {
+    scheme: inner.scheme,
+    store: inner.store,
+    capabilities: inner.capabilities,
+    uriOf: (key) => inner.uriOf(key),
+    stat: (key, o) => guard(() => inner.stat(key, o)),
+    read: (key, o) => guard(() => inner.read(key, o)),
+    write: (key, body, o) => guard(() => inner.write(key, body, o)),
+    list: (prefix, o) => guard(() => inner.list(prefix, o)),
+    delete: (key, o) => guard(() => inner.delete(key, o)),
+    copy: (src, dst, o) => guard(() => inner.copy(src, dst, o)),
+  };
+  if (inner.deleteMany) out.deleteMany = (keys, o) => guard(() => inner.deleteMany!(keys, o));
+  if (inner.rename) out.rename = (src, dst, o) => guard(() => inner.rename!(src, dst, o));
+  if (inner.readStream) {
+    out.readStream = async function* (key, o) {
+      try {
+        yield* inner.readStream!(key, o);
+      } catch (error) {
+        throw respellError(error, inner, parsed);
+      }
+    };
+  }
+  return out;
 }
 
 /** `parsed` re-rooted at one of its ancestors, keeping the user's spelling when it can be recovered. */

@@ -1,0 +1,12 @@
+import { createRegistry, type AdapterRegistry } from '@ckptkit/gfile';
+import type { GlobalArgs } from '../global-args.js';
+
+/**
+ * The composition root's registry: every scheme is loaded on first use only, so a command on a
+ * local path never imports a cloud SDK.
+ */
+export function cliRegistry(_argv: GlobalArgs): AdapterRegistry {
+  const registry = createRegistry();
+  registry.register('file', async () => (await import('@ckptkit/local')).localFactory());
+  return registry;
+}

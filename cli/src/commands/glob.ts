@@ -1,0 +1,23 @@
+import type { CommandModule } from 'yargs';
+import { runCommand } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import type { GlobalArgs } from '../global-args.js';
+import { fileJson } from '../output.js';
+
+interface GlobArgs extends GlobalArgs {
+  pattern: string;
+}
+
+/** `ckpt glob <pattern>`: files and directories matching `*`, `?`, `[...]`, `**`; exit 1 on no match. */
+export const globCommand: CommandModule<GlobalArgs, GlobArgs> = {
+  command: 'glob <pattern>',
+  describe: 'List files and directories matching a pattern (quote it: "s3://b/run/*/ckpt-*.index")',
+  builder: (y) => y.positional('pattern', { type: 'string', demandOption: true, describe: '* ? [..] within a path segment, ** across segments' }),
+  handler: (argv) =>
+    runCommand(argv, async ({ gfile, print, printJson }) => {
+      const matches = await gfile.glob(argv.pattern);
+      if (argv.json) printJson(matches.map(fileJson));
+      else for (const m of matches) print(m.kind === 'directory' ? `${m.uri}/` : m.uri);
+      return matches.length === 0 ? EXIT.NOTHING_FOUND : EXIT.OK;
+    }),
+};
