@@ -1,0 +1,372 @@
+/**
+ * Verification of a V2 bundle on abstract byte sources.
+ *
+ * Shallow: the index parses, every data shard exists and is long enough for every entry, entries
+ * do not overlap, sizes agree with dtype and shape. Deep: additionally every tensor's bytes are
+ * checked against its stored crc32c (string and variant tensors by TensorFlow's rules), read in
+ * bounded ranged reads with bounded concurrency, never a whole shard in memory.
+ */
+import { isCkptError } from '@ckptkit/gfile';
+import type { ByteSource } from './byte-source.js';
+import { readExactly } from './byte-source.js';
+import { crc32c, crc32cCombine } from './crc.js';
+import { dtypeLayout, dtypeName, dtypeSize } from './dtypes.js';
+import { corruptReason, errorDetail, type CorruptReason } from './errors.js';
+import { readBundleIndex, type BundleIndex, type BundleIndexEntry } from './index-reader.js';
+import { dataFilename, indexFilename } from './naming.js';
+import { encodeTensorNameSlice, sliceToString } from './ordered-code.js';
+import { runPool } from './pool.js';
+import { RawChecker, StringChecker, VariantChecker, compareCrc, type CheckOutcome, type TensorChecker } from './tensor-checksum.js';
+
+/** Problem codes of `ckpt verify` (cli.md), plus the finer ones this verifier can tell apart. */
+export type VerifyProblemCode =
+  | 'MISSING_INDEX'
+  | 'CORRUPT_INDEX'
+  | 'MISSING_SHARD'
+  | 'SHORT_SHARD'
+  | 'OVERLAP'
+  | 'CRC_MISMATCH'
+  | 'SIZE_MISMATCH'
+  | 'BAD_SHARD_ID'
+  | 'INVALID_SHAPE'
+  | 'UNKNOWN_DTYPE'
+  | 'MISSING_SLICE';
+
+/** One thing wrong with a bundle. */
+export interface VerifyProblem {
+  code: VerifyProblemCode;
+  detail: string;
+  /** The tensor concerned (slice data entries as `name[slice]`). */
+  key?: string;
+  /** The file concerned. */
+  uri?: string;
+  /** For CORRUPT_INDEX: why the index could not be parsed. */
+  reason?: CorruptReason;
+}
+
+/** The result of a verification, in the JSON shape of `ckpt verify`. */
+export interface VerifyReport {
+  ok: boolean;
+  problems: VerifyProblem[];
+  /** Entries checked: against shard sizes (shallow), or by checksum (deep). */
+  tensorsChecked: number;
+  /** Tensor bytes whose checksum was computed (0 for a shallow verify). */
+  bytesChecked: number;
+}
+
+/** Access to the files of one bundle; `undefined` means the file does not exist. */
+export interface BundleFiles {
+  /** The prefix, for URIs in problems. */
+  readonly prefix: string;
+  index(signal?: AbortSignal): Promise<ByteSource | undefined>;
+  shard(shardId: number, numShards: number, signal?: AbortSignal): Promise<ByteSource | undefined>;
+}
+
+/** Options of {@link verifyBundleFiles}. */
+export interface VerifyOptions {
+  /** Also check every tensor's checksum (reads all data). */
+  deep?: boolean | undefined;
+  /** Ranged reads in flight (default 8). */
+  concurrency?: number | undefined;
+  /** Largest single read, and the memory bound per read in flight (default 8 MiB). */
+  chunkSize?: number | undefined;
+  /** Unused bytes between two tensors that may be read rather than split into two requests (default 64 KiB). */
+  maxGap?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** An index already read (skips reading it again). */
+  index?: BundleIndex | undefined;
+}
+
+/** A header claiming more shards than this is treated as corrupt rather than probed. */
+const MAX_SHARDS = 100_000;
+
+interface Located {
+  i: number; // position in index.entries (key order), for deterministic problem order
+  entry: BundleIndexEntry;
+  numElements: number | undefined;
+  shard: ByteSource;
+}
+
+function elementsOf(e: BundleIndexEntry): number | undefined {
+  if (e.shape.unknownRank) return undefined;
+  let n = 1;
+  for (const d of e.shape.dims) {
+    if (d < 0) return undefined;
+    n *= d;
+  }
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+function makeChecker(l: Located): TensorChecker | undefined {
+  const layout = dtypeLayout(l.entry.dtype);
+  if (layout === 'raw') return new RawChecker(l.entry.crc32c);
+  if (l.numElements === undefined) return undefined;
+  return layout === 'string'
+    ? new StringChecker(l.numElements, l.entry.size, l.entry.crc32c)
+    : new VariantChecker(l.numElements, l.entry.size, l.entry.crc32c);
+}
+
+/**
+ * Verifies a bundle. Storage failures other than "not found" (permissions, network) are thrown;
+ * everything wrong with the checkpoint itself is reported as a problem, never thrown.
+ */
+export async function verifyBundleFiles(files: BundleFiles, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const { signal } = options;
+  const problems: VerifyProblem[] = [];
+  const report = (): VerifyReport => ({ ok: problems.length === 0, problems, tensorsChecked, bytesChecked });
+  let tensorsChecked = 0;
+  let bytesChecked = 0;
+  const indexUri = indexFilename(files.prefix);
+
+  let index = options.index;
+  if (!index) {
+    let src: ByteSource | undefined;
+    try {
+      src = await files.index(signal);
+      if (src) index = await readBundleIndex(src, { signal });
+    } catch (e) {
+      const reason = corruptReason(e);
+      if (reason !== undefined) {
+        problems.push({ code: 'CORRUPT_INDEX', detail: errorDetail(e), uri: src?.uri ?? indexUri, reason });
+        return report();
+      }
+      if (!isCkptError(e, 'NOT_FOUND')) throw e;
+    }
+    if (!index) {
+      problems.push({ code: 'MISSING_INDEX', detail: 'the index file does not exist', uri: indexUri });
+      return report();
+    }
+  }
+
+  const numShards = index.header.numShards;
+  if (numShards > MAX_SHARDS) {
+    problems.push({ code: 'CORRUPT_INDEX', detail: `the header claims ${numShards} data shards`, uri: index.uri ?? indexUri, reason: 'BAD_HEADER' });
+    return report();
+  }
+  const shards: Array<{ src: ByteSource; size: number } | undefined> = new Array(numShards);
+  await runPool(
+    Array.from({ length: numShards }, (_, id) => async () => {
+      const src = await files.shard(id, numShards, signal);
+      shards[id] = src ? { src, size: await src.size(signal) } : undefined;
+    }),
+    options.concurrency ?? 8,
+    signal,
+  );
+  shards.forEach((s, id) => {
+    if (!s) problems.push({ code: 'MISSING_SHARD', detail: `data shard ${id} of ${numShards} does not exist`, uri: dataFilename(files.prefix, id, numShards) });
+  });
+
+  const located: Located[] = [];
+  const byKey = new Map<string, BundleIndexEntry>();
+  for (const e of index.entries) byKey.set(Buffer.from(e.keyBytes).toString('latin1'), e);
+
+  index.entries.forEach((e, i) => {
+    if (e.slices.length > 0) {
+      for (const slice of e.slices) {
+        if (!byKey.has(Buffer.from(encodeTensorNameSlice(e.keyBytes, slice)).toString('latin1'))) {
+          problems.push({ code: 'MISSING_SLICE', detail: `no data entry for slice ${sliceToString(slice)}`, key: e.key });
+        }
+      }
+      return;
+    }
+    tensorsChecked++;
+    const name = dtypeName(e.dtype);
+    if (e.dtype === 0 || name.startsWith('DT_UNKNOWN')) problems.push({ code: 'UNKNOWN_DTYPE', detail: `dtype ${e.dtype} (${name}) cannot be read`, key: e.key });
+    const n = elementsOf(e);
+    if (n === undefined) {
+      problems.push({ code: 'INVALID_SHAPE', detail: `shape [${e.shape.dims.join(', ')}]${e.shape.unknownRank ? ' (unknown rank)' : ''} is not a valid tensor shape`, key: e.key });
+    } else {
+      const layout = dtypeLayout(e.dtype);
+      const elem = dtypeSize(e.dtype);
+      if (layout === 'raw' && elem !== undefined && e.size !== n * elem) {
+        problems.push({ code: 'SIZE_MISMATCH', detail: `${name} [${e.shape.dims.join(', ')}] needs ${n * elem} bytes, the entry says ${e.size}`, key: e.key });
+      } else if (layout === 'string' && e.size < n + 4) {
+        problems.push({ code: 'SIZE_MISMATCH', detail: `${n} strings need at least ${n + 4} bytes, the entry says ${e.size}`, key: e.key });
+      } else if (layout === 'variant' && e.size < n * 5) {
+        problems.push({ code: 'SIZE_MISMATCH', detail: `${n} variants need at least ${n * 5} bytes, the entry says ${e.size}`, key: e.key });
+      }
+    }
+    if (e.shardId < 0 || e.shardId >= numShards) {
+      problems.push({ code: 'BAD_SHARD_ID', detail: `shard ${e.shardId} is not in [0, ${numShards})`, key: e.key });
+      return;
+    }
+    const shard = shards[e.shardId];
+    if (!shard) return; // reported once as MISSING_SHARD
+    if (e.offset + e.size > shard.size) {
+      problems.push({
+        code: 'SHORT_SHARD',
+        detail: `needs bytes [${e.offset}, ${e.offset + e.size}) but the shard has ${shard.size} bytes`,
+        key: e.key,
+        uri: shard.src.uri,
+      });
+      return;
+    }
+    located.push({ i, entry: e, numElements: n, shard: shard.src });
+  });
+
+  // Overlaps, per shard in offset order.
+  const perShard = new Map<number, Located[]>();
+  for (const l of located) {
+    const list = perShard.get(l.entry.shardId) ?? [];
+    list.push(l);
+    perShard.set(l.entry.shardId, list);
+  }
+  for (const list of perShard.values()) {
+    list.sort((a, b) => a.entry.offset - b.entry.offset || a.i - b.i);
+    let end = 0;
+    let owner: Located | undefined;
+    for (const l of list) {
+      if (l.entry.size === 0) continue;
+      if (owner && l.entry.offset < end) {
+        problems.push({
+          code: 'OVERLAP',
+          detail: `bytes [${l.entry.offset}, ${l.entry.offset + l.entry.size}) overlap ${JSON.stringify(owner.entry.key)} [${owner.entry.offset}, ${end})`,
+          key: l.entry.key,
+          uri: l.shard.uri,
+        });
+      }
+      if (l.entry.offset + l.entry.size > end) {
+        end = l.entry.offset + l.entry.size;
+        owner = l;
+      }
+    }
+  }
+
+  if (!options.deep) return report();
+
+  tensorsChecked = 0;
+  const deep = await checkData(perShard, options);
+  tensorsChecked = deep.tensorsChecked;
+  bytesChecked = deep.bytesChecked;
+  problems.push(...deep.problems.map(({ i: _i, ...p }) => p));
+  return report();
+}
+
+interface Segment {
+  l: Located;
+  /** Absolute byte range within the shard. */
+  from: number;
+  to: number;
+  /** Set for pieces of a raw tensor split across reads. */
+  piece?: { crcs: number[]; index: number };
+}
+
+interface Window {
+  shard: ByteSource;
+  start: number;
+  end: number;
+  segments: Segment[];
+}
+
+async function checkData(perShard: Map<number, Located[]>, options: VerifyOptions): Promise<{ problems: Array<VerifyProblem & { i: number }>; tensorsChecked: number; bytesChecked: number }> {
+  const chunkSize = Math.max(4096, options.chunkSize ?? 8 * 1024 * 1024);
+  const maxGap = options.maxGap ?? 64 * 1024;
+  const { signal } = options;
+  const problems: Array<VerifyProblem & { i: number }> = [];
+  let tensorsChecked = 0;
+  let bytesChecked = 0;
+  const record = (l: Located, outcome: CheckOutcome): void => {
+    tensorsChecked++;
+    bytesChecked += l.entry.size;
+    if (!outcome.ok) problems.push({ i: l.i, code: outcome.code, detail: outcome.detail, key: l.entry.key, uri: l.shard.uri });
+  };
+  const truncated = (l: Located, e: unknown): void => {
+    problems.push({ i: l.i, code: 'SHORT_SHARD', detail: `the shard ended while reading: ${errorDetail(e)}`, key: l.entry.key, uri: l.shard.uri });
+  };
+
+  const windows: Window[] = [];
+  const streams: Located[] = [];
+  const pieced: Array<{ l: Located; crcs: number[]; pieceSizes: number[] }> = [];
+
+  for (const list of perShard.values()) {
+    let cur: Window | undefined;
+    for (const l of list) {
+      const { offset, size } = l.entry;
+      const checker = makeChecker(l);
+      if (!checker) continue; // shape problem already reported
+      if (size === 0) {
+        record(l, checker.finish());
+        continue;
+      }
+      if (size > chunkSize) {
+        if (dtypeLayout(l.entry.dtype) === 'raw') {
+          // Checksum pieces in parallel and combine them in order.
+          const count = Math.ceil(size / chunkSize);
+          const crcs = new Array<number>(count).fill(0);
+          const pieceSizes: number[] = [];
+          for (let k = 0; k < count; k++) {
+            const from = offset + k * chunkSize;
+            const to = Math.min(offset + size, from + chunkSize);
+            pieceSizes.push(to - from);
+            windows.push({ shard: l.shard, start: from, end: to, segments: [{ l, from, to, piece: { crcs, index: k } }] });
+          }
+          pieced.push({ l, crcs, pieceSizes });
+        } else {
+          streams.push(l);
+        }
+        continue;
+      }
+      if (cur && offset >= cur.start && offset - cur.end <= maxGap && Math.max(cur.end, offset + size) - cur.start <= chunkSize) {
+        cur.end = Math.max(cur.end, offset + size);
+        cur.segments.push({ l, from: offset, to: offset + size });
+      } else {
+        cur = { shard: l.shard, start: offset, end: offset + size, segments: [{ l, from: offset, to: offset + size }] };
+        windows.push(cur);
+      }
+    }
+  }
+
+  const failedPieces = new Set<Located>();
+  const jobs: Array<() => Promise<void>> = windows.map((w) => async () => {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readExactly(w.shard, w.start, w.end - w.start, signal);
+    } catch (e) {
+      if (corruptReason(e) !== 'TRUNCATED') throw e;
+      for (const s of w.segments) {
+        if (s.piece) {
+          if (!failedPieces.has(s.l)) truncated(s.l, e);
+          failedPieces.add(s.l);
+        } else truncated(s.l, e);
+      }
+      return;
+    }
+    for (const s of w.segments) {
+      const view = bytes.subarray(s.from - w.start, s.to - w.start);
+      if (s.piece) {
+        s.piece.crcs[s.piece.index] = crc32c(view);
+      } else {
+        const checker = makeChecker(s.l) as TensorChecker;
+        checker.update(view);
+        record(s.l, checker.finish());
+      }
+    }
+  });
+  for (const l of streams) {
+    jobs.push(async () => {
+      const checker = makeChecker(l) as TensorChecker;
+      const end = l.entry.offset + l.entry.size;
+      for (let p = l.entry.offset; p < end; p += chunkSize) {
+        try {
+          checker.update(await readExactly(l.shard, p, Math.min(chunkSize, end - p), signal));
+        } catch (e) {
+          if (corruptReason(e) !== 'TRUNCATED') throw e;
+          truncated(l, e);
+          return;
+        }
+      }
+      record(l, checker.finish());
+    });
+  }
+  await runPool(jobs, options.concurrency ?? 8, signal);
+
+  for (const { l, crcs, pieceSizes } of pieced) {
+    if (failedPieces.has(l)) continue;
+    let crc = crcs[0] as number;
+    for (let k = 1; k < crcs.length; k++) crc = crc32cCombine(crc, crcs[k] as number, pieceSizes[k] as number);
+    record(l, compareCrc(crc, l.entry.crc32c));
+  }
+  problems.sort((a, b) => a.i - b.i);
+  return { problems, tensorsChecked, bytesChecked };
+}
+
