@@ -1,0 +1,117 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createGFile, createRegistry, isCkptError, type GFile } from '@ckptkit/gfile';
+import { TEMP_MARKER, localFactory } from './index.js';
+
+let dir: string;
+let g: GFile;
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ckptkit-local-'));
+  g = createGFile({ registry: createRegistry().register('file', () => localFactory()) });
+});
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+describe('local adapter', () => {
+  it('terminates on symlink loops in walk, glob and recursive listings', async () => {
+    await fs.mkdir(path.join(dir, 'a', 'b'), { recursive: true });
+    await fs.writeFile(path.join(dir, 'a', 'b', 'file'), 'x');
+    await fs.symlink(path.join(dir, 'a'), path.join(dir, 'a', 'b', 'up')); // back to an ancestor
+    await fs.symlink('.', path.join(dir, 'a', 'self')); // to itself
+    await fs.mkdir(path.join(dir, 'c'));
+    await fs.symlink(path.join(dir, 'd'), path.join(dir, 'c', 'to-d')); // c -> d -> c
+    await fs.mkdir(path.join(dir, 'd'));
+    await fs.symlink(path.join(dir, 'c'), path.join(dir, 'd', 'to-c'));
+    const walked = await collect(g.walk(dir));
+    const files = walked.flatMap((e) => e.files.map((f) => path.relative(dir, f.uri)));
+    expect(files).toContain('a/b/file');
+    expect(walked.length).toBeLessThan(20);
+    expect((await g.glob(`${dir}/**/file`)).length).toBeLessThan(5);
+    const flat = await collect(g.list(dir, { recursive: true }));
+    expect(flat.length).toBeLessThan(30);
+  });
+
+  it('follows a symlink to a directory outside the tree once', async () => {
+    const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'ckptkit-outside-'));
+    try {
+      await fs.writeFile(path.join(outside, 'ckpt-1.index'), 'i');
+      await fs.symlink(outside, path.join(dir, 'linked'));
+      const listing = await g.listDir(path.join(dir, 'linked'));
+      expect(listing.map((f) => f.name)).toEqual(['ckpt-1.index']);
+      expect((await g.listDir(dir)).map((f) => [f.name, f.kind])).toEqual([['linked', 'directory']]);
+    } finally {
+      await fs.rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('lists a dangling symlink as a file instead of failing', async () => {
+    await fs.symlink(path.join(dir, 'nowhere'), path.join(dir, 'dangling'));
+    expect((await g.listDir(dir)).map((f) => [f.name, f.kind])).toEqual([['dangling', 'file']]);
+  });
+
+  it('writes atomically: a failed streamed write leaves the old file and no temp file', async () => {
+    const target = path.join(dir, 'state');
+    await g.writeText(target, 'old content');
+    async function* failing() {
+      yield new TextEncoder().encode('new partial');
+      throw new Error('network went away');
+    }
+    await expect(g.writeFile(target, failing())).rejects.toThrow();
+    expect(await fs.readFile(target, 'utf8')).toBe('old content');
+    expect((await fs.readdir(dir)).filter((n) => n.includes(TEMP_MARKER))).toEqual([]);
+  });
+
+  it('an aborted streamed write leaves nothing behind', async () => {
+    const controller = new AbortController();
+    async function* slow() {
+      yield new Uint8Array(10);
+      controller.abort();
+      yield new Uint8Array(10);
+    }
+    const error = await g.writeFile(path.join(dir, 'new'), slow(), { signal: controller.signal }).catch((e: unknown) => e);
+    expect(isCkptError(error, 'ABORTED')).toBe(true);
+    expect(await fs.readdir(dir)).toEqual([]);
+  });
+
+  it('creates missing parent directories on write', async () => {
+    await g.writeText(path.join(dir, 'x', 'y', 'z.txt'), 'deep');
+    expect(await fs.readFile(path.join(dir, 'x', 'y', 'z.txt'), 'utf8')).toBe('deep');
+  });
+
+  it('spells results as the user spelled the directory', async () => {
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      await g.writeText('./runs/ckpt-1.index', 'i');
+      const listed = await g.listDir('./runs');
+      expect(listed.map((f) => f.uri)).toEqual(['./runs/ckpt-1.index']);
+      expect((await g.glob('runs/*.index')).map((f) => f.uri)).toEqual(['runs/ckpt-1.index']);
+      const error = await g.readFile('./runs/missing').catch((e: unknown) => e);
+      expect(isCkptError(error, 'NOT_FOUND') && error.uri).toBe('./runs/missing');
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('refuses to remove a directory with remove, and rmdir of non-empty dirs', async () => {
+    await g.writeText(path.join(dir, 'd', 'f'), 'x');
+    const error = await g.remove(path.join(dir, 'd')).catch((e: unknown) => e);
+    expect(isCkptError(error, 'INVALID_PATH')).toBe(true);
+    expect(await g.exists(path.join(dir, 'd', 'f'))).toBe(true);
+  });
+
+  it('maps a file in place of a parent directory to NOT_FOUND', async () => {
+    await g.writeText(path.join(dir, 'file'), 'x');
+    const error = await g.readFile(path.join(dir, 'file', 'child')).catch((e: unknown) => e);
+    expect(isCkptError(error, 'NOT_FOUND')).toBe(true);
+  });
+});
