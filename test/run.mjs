@@ -19,6 +19,13 @@ const servers = [
   { name: 'gcs (storage emulator)', script: path.join(here, 'servers', 'gcs-emulator.sh'), dir: 'gcs' },
 ];
 
+// End-to-end tests run the built CLI: bring dist/ up to date first (incremental, fast when nothing changed).
+const build = spawnSync(process.execPath, [path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], { cwd: repo, stdio: 'inherit' });
+if (build.status !== 0) {
+  process.stderr.write('[test] the TypeScript build failed\n');
+  process.exit(build.status ?? 1);
+}
+
 const env = { ...process.env };
 const started = [];
 
