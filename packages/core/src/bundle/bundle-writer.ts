@@ -259,6 +259,16 @@ export async function buildBundle(
     else await writer.add(t.key, t, { shard: t.shard });
   }
   const index = await writer.finish();
-  return { index, shards: chunks.map((list) => Buffer.concat(list)) };
+  return { index, shards: chunks.map(concat) };
 }
 
+
+function concat(list: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(list.reduce((n, c) => n + c.length, 0));
+  let p = 0;
+  for (const c of list) {
+    out.set(c, p);
+    p += c.length;
+  }
+  return out;
+}

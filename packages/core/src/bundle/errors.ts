@@ -13,6 +13,8 @@ export type CorruptReason =
   | 'TRUNCATED'
   /** The SSTable footer does not end with TensorFlow's table magic number. */
   | 'BAD_MAGIC'
+  /** The footer's padding is not zero (TensorFlow ignores it; only `verify` reports it). */
+  | 'BAD_FOOTER'
   /** A block's masked crc32c does not match its bytes. */
   | 'BLOCK_CHECKSUM'
   /** A block's contents or entries are malformed (bad restarts, overrunning entries, bad type). */

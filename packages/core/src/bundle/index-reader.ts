@@ -38,6 +38,8 @@ export interface BundleIndex {
   blocks: SSTableBlockInfo[];
   /** Size of the index file in bytes. */
   indexSize: number;
+  /** See {@link SSTable.footerPaddingZero}. */
+  footerPaddingZero: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -87,7 +89,7 @@ export function bundleIndexFromTable(table: SSTable, uri?: string): BundleIndex 
       entries.push({ ...proto, key: text, keyBytes });
     }
   }
-  return { uri, header, entries, blocks: table.blocks, indexSize: table.fileSize };
+  return { uri, header, entries, blocks: table.blocks, indexSize: table.fileSize, footerPaddingZero: table.footerPaddingZero };
 }
 
 /** Parses a complete `.index` file held in memory. */

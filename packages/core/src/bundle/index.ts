@@ -46,9 +46,10 @@ export {
 } from './sstable-reader.js';
 export { buildSSTable, type SSTableWriterOptions } from './sstable-writer.js';
 export { inspectCheckpoint, openBundle, storageSource, verifyBundle, writeBundle, type BundleStorage, type WrittenBundle } from './storage.js';
-export { StringChecker, VariantChecker, RawChecker, type CheckOutcome, type TensorChecker } from './tensor-checksum.js';
+export { RawChecker, StringChecker, VariantChecker, decodeStringTensor, type CheckOutcome, type TensorChecker } from './tensor-checksum.js';
 export { parseV1Checkpoint, readV1Checkpoint, type V1Checkpoint, type V1Record, type V1Tensor } from './v1-reader.js';
 export {
+  memoryBundleFiles,
   verifyBundleFiles,
   type BundleFiles,
   type VerifyOptions,

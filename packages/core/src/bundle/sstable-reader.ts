@@ -43,6 +43,11 @@ export interface SSTableBlockInfo {
 /** A whole table: every entry in key order, and the blocks it came from. */
 export interface SSTable {
   fileSize: number;
+  /**
+   * False when the footer's padding (after the two block handles) is not all zero. TensorFlow
+   * writes zeros and ignores them when reading; a non-zero byte there means the file was altered.
+   */
+  footerPaddingZero: boolean;
   entries: SSTableEntry[];
   blocks: SSTableBlockInfo[];
 }
@@ -63,14 +68,14 @@ function fail(reason: Parameters<typeof corruptError>[0], message: string, uri: 
 }
 
 /** Decodes the 48-byte footer: the metaindex and index block handles, after checking the magic. */
-export function decodeFooter(footer: Uint8Array, uri?: string): { metaindex: BlockHandle; index: BlockHandle } {
+export function decodeFooter(footer: Uint8Array, uri?: string): { metaindex: BlockHandle; index: BlockHandle; paddingZero: boolean } {
   if (footer.length !== FOOTER_SIZE) fail('TRUNCATED', `file is too short to be an sstable`, uri);
   if (readFixed32(footer, 40) !== MAGIC_LO || readFixed32(footer, 44) !== MAGIC_HI) {
     fail('BAD_MAGIC', 'not an sstable (bad magic number): the file is not a TensorFlow index/V1 checkpoint, or it is truncated', uri);
   }
   const h1 = decodeBlockHandle(footer, 0, 40, uri);
   const h2 = decodeBlockHandle(footer, h1.next, 40, uri);
-  return { metaindex: h1.handle, index: h2.handle };
+  return { metaindex: h1.handle, index: h2.handle, paddingZero: footer.subarray(h2.next, 40).every((b) => b === 0) };
 }
 
 /** Decodes a `BlockHandle` (varint64 offset, varint64 size) at `p`. */
@@ -230,7 +235,7 @@ export function parseSSTable(view: FileView): SSTable {
       entries.push(e);
     }
   });
-  return { fileSize, entries, blocks };
+  return { fileSize, footerPaddingZero: footer.paddingZero, entries, blocks };
 }
 
 /** Options of {@link readSSTable}. */

@@ -347,3 +347,33 @@ export function encodeVariantTensor(elements: readonly Uint8Array[]): { bytes: U
 export function rawTensorCrc(bytes: Uint8Array): number {
   return maskCrc(crc32c(bytes));
 }
+
+/**
+ * Decodes a DT_STRING tensor's bytes into its elements after checking the length checksum and the
+ * tensor checksum (`storedMasked`); throws a RangeError describing the first problem.
+ */
+export function decodeStringTensor(bytes: Uint8Array, numElements: number, storedMasked: number): Uint8Array[] {
+  const checker = new StringChecker(numElements, bytes.length, storedMasked);
+  checker.update(bytes);
+  const outcome = checker.finish();
+  if (!outcome.ok) throw new RangeError(outcome.detail);
+  const lengths: number[] = [];
+  let p = 0;
+  for (let i = 0; i < numElements; i++) {
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      const b = bytes[p++] as number;
+      v += (b & 0x7f) * mul;
+      mul *= 128;
+      if (b < 0x80) break;
+    }
+    lengths.push(v);
+  }
+  p += 4;
+  return lengths.map((len) => {
+    const s = bytes.subarray(p, p + len);
+    p += len;
+    return s;
+  });
+}

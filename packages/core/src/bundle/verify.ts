@@ -8,7 +8,7 @@
  */
 import { isCkptError } from '@ckptkit/gfile';
 import type { ByteSource } from './byte-source.js';
-import { readExactly } from './byte-source.js';
+import { bytesSource, readExactly } from './byte-source.js';
 import { crc32c, crc32cCombine } from './crc.js';
 import { dtypeLayout, dtypeName, dtypeSize } from './dtypes.js';
 import { corruptReason, errorDetail, type CorruptReason } from './errors.js';
@@ -138,6 +138,14 @@ export async function verifyBundleFiles(files: BundleFiles, options: VerifyOptio
     }
   }
 
+  if (!index.footerPaddingZero) {
+    problems.push({
+      code: 'CORRUPT_INDEX',
+      detail: "the footer's padding is not zero: the file was modified after it was written (TensorFlow ignores these bytes)",
+      uri: index.uri ?? indexUri,
+      reason: 'BAD_FOOTER',
+    });
+  }
   const numShards = index.header.numShards;
   if (numShards > MAX_SHARDS) {
     problems.push({ code: 'CORRUPT_INDEX', detail: `the header claims ${numShards} data shards`, uri: index.uri ?? indexUri, reason: 'BAD_HEADER' });
@@ -370,3 +378,15 @@ async function checkData(perShard: Map<number, Located[]>, options: VerifyOption
   return { problems, tensorsChecked, bytesChecked };
 }
 
+
+/** {@link BundleFiles} over bytes in memory (a bundle from `buildBundle`, or files already read). */
+export function memoryBundleFiles(prefix: string, files: { index?: Uint8Array | undefined; shards: ReadonlyArray<Uint8Array | undefined> }): BundleFiles {
+  return {
+    prefix,
+    index: () => Promise.resolve(files.index ? bytesSource(files.index, indexFilename(prefix)) : undefined),
+    shard: (id, n) => {
+      const data = files.shards[id];
+      return Promise.resolve(data ? bytesSource(data, dataFilename(prefix, id, n)) : undefined);
+    },
+  };
+}
