@@ -1,12 +1,14 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../global-args.js';
 import { globCommand } from './glob.js';
+import { inspectCommand } from './inspect.js';
 import { lsCommand } from './ls.js';
 import { statCommand } from './stat.js';
+import { verifyCommand } from './verify.js';
 
 /**
  * Every `ckpt` command. Command modules stay small and import heavy code (core, SDKs) inside their
  * handlers, so starting the CLI loads only what the chosen command needs.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<GlobalArgs, any>[] = [lsCommand, statCommand, globCommand];
+export const commands: CommandModule<GlobalArgs, any>[] = [lsCommand, statCommand, globCommand, inspectCommand, verifyCommand];
