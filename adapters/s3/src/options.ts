@@ -58,6 +58,13 @@ export interface S3AdapterOptions {
    * writes then fail with NOT_SUPPORTED instead of silently replacing.
    */
   conditionalWrites?: boolean | undefined;
+  /**
+   * The server also honours `If-None-Match: *` on CompleteMultipartUpload (AWS does; Ceph RGW 16
+   * ignores it and replaces the object). Default: true on AWS, false with a custom `endpoint`. When
+   * false, `ifNotExists` writes go up as one PutObject (bytes up to 5 GiB, streams up to
+   * {@link multipartThreshold}); a larger one fails with NOT_SUPPORTED rather than replace silently.
+   */
+  conditionalMultipartWrites?: boolean | undefined;
   /** Largest page a list request asks for (default and maximum 1,000). */
   maxPageSize?: number | undefined;
   /** A client you configured yourself; the connection options above are then ignored. */
@@ -76,6 +83,7 @@ export interface ResolvedS3Options {
   partSize: number;
   partConcurrency: number;
   conditionalWrites: boolean;
+  conditionalMultipartWrites: boolean;
   maxPageSize: number;
   checksums: 'when-required' | 'when-supported';
 }
@@ -95,6 +103,7 @@ export function resolveOptions(options: S3AdapterOptions): ResolvedS3Options {
     multipartThreshold: Math.max(partSize, positive('multipartThreshold', options.multipartThreshold, 16 * MiB)),
     partConcurrency: positive('partConcurrency', options.partConcurrency, 4),
     conditionalWrites: options.conditionalWrites ?? true,
+    conditionalMultipartWrites: (options.conditionalWrites ?? true) && (options.conditionalMultipartWrites ?? options.endpoint === undefined),
     maxPageSize: Math.min(1000, positive('maxPageSize', options.maxPageSize, 1000)),
     checksums: options.checksums ?? (options.endpoint ? 'when-required' : 'when-supported'),
   };
@@ -149,39 +158,33 @@ export function createS3Client(options: S3AdapterOptions): S3Client {
     registerSecret(process.env.AWS_SECRET_ACCESS_KEY);
     registerSecret(process.env.AWS_SESSION_TOKEN);
   }
-  if (region !== undefined) config.region = region;
-  let client = new S3Client(config);
-  if (region === undefined) {
-    // No region in the options or the environment: the SDK may still find one in the profile. When it
-    // cannot, fall back to us-east-1 (redirects are followed) instead of failing every request.
-    client = withRegionFallback(client, config);
-  }
-  if (!options.anonymous && !options.credentials) registerResolvedSecrets(client);
-  return client;
+  // A client made only to reach the SDK's default loaders (region from env/profile, the default
+  // credential chain); it never sends a request itself.
+  const probe = new S3Client(options.profile === undefined ? {} : { profile: options.profile });
+  // No region in the options or the environment: the SDK may still find one in the profile. When it
+  // cannot, us-east-1 (with region redirects followed) instead of failing every request with
+  // "Region is missing".
+  config.region = region ?? defaultRegion(probe);
+  if (!options.anonymous && !options.credentials) config.credentials = registeringChain(probe);
+  return new S3Client(config);
 }
 
-/** Wraps the client's region provider so that "no region configured" becomes us-east-1. */
-function withRegionFallback(client: S3Client, config: S3ClientConfig): S3Client {
-  const provider = client.config.region;
+function defaultRegion(probe: S3Client): () => Promise<string> {
   let cached: Promise<string> | undefined;
-  const fallback = () =>
-    (cached ??= provider().then(
+  return () =>
+    (cached ??= probe.config.region().then(
       (r) => r || 'us-east-1',
       () => 'us-east-1',
     ));
-  // The resolved config is read at request time, so replacing the provider is enough.
-  (client.config as { region: () => Promise<string> }).region = fallback;
-  void config;
-  return client;
 }
 
-/** Registers the secrets the default credential chain resolves, so {@link redact} scrubs them. */
-function registerResolvedSecrets(client: S3Client): void {
-  const cfg = client.config as { credentials?: (o?: unknown) => Promise<{ secretAccessKey?: string; sessionToken?: string }> };
-  const provider = cfg.credentials;
-  if (typeof provider !== 'function') return;
-  cfg.credentials = async (o?: unknown) => {
-    const c = await provider(o);
+type CredentialProvider = (o?: Record<string, unknown>) => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date }>;
+
+/** The SDK's default credential chain, registering what it resolves so that {@link redact} scrubs it. */
+function registeringChain(probe: S3Client): CredentialProvider {
+  const chain = (probe.config as unknown as { credentials: CredentialProvider }).credentials;
+  return async (o) => {
+    const c = await chain(o);
     registerSecret(c.secretAccessKey);
     registerSecret(c.sessionToken);
     return c;

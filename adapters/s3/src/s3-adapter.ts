@@ -32,8 +32,9 @@ import {
 import { isCopySourceTooLarge, isPreconditionFailed, isRangeNotSatisfiable, mapDeleteObjectsFailures, mapS3Error } from './map-error.js';
 import { MAX_PARTS, MiB, createS3Client, resolveOptions, type S3AdapterOptions } from './options.js';
 
-/** The largest single part S3 accepts. */
+/** The largest single part, and the largest single PutObject, S3 accepts. */
 const MAX_PART_SIZE = 5 * 1024 * MiB;
+const MAX_SINGLE_PUT = 5 * 1024 * MiB;
 /** Part size of a server-side multipart copy (objects over CopyObject's 5 GiB limit). */
 const COPY_PART_SIZE = 512 * MiB;
 /** Attempts per part of a streamed upload (its body cannot be replayed by the retry layer). */
@@ -201,6 +202,14 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
     return error;
   }
 
+  function conditionalTooLarge(key: string, what: string): CkptError {
+    return new CkptError('NOT_SUPPORTED', {
+      operation: 'write',
+      uri: uriOf(key),
+      message: `cannot create ${what} only-if-absent here: it needs a multipart upload and this server is not trusted to honour If-None-Match on CompleteMultipartUpload (conditionalMultipartWrites)`,
+    });
+  }
+
   /** Part sizes: at least the configured size, large enough to fit `size` in 10,000 parts. */
   function partSizeFor(partNumber: number, size: number | undefined): number {
     if (size !== undefined) {
@@ -300,6 +309,7 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
     const queue = new ByteQueue(body[Symbol.asyncIterator](), o?.signal, uriOf(key));
     try {
       await queue.fill(resolved.multipartThreshold + 1);
+      if (!queue.ended && o?.ifNotExists && !resolved.conditionalMultipartWrites) throw conditionalTooLarge(key, `a streamed body over ${resolved.multipartThreshold} bytes`);
       if (queue.ended && queue.length <= resolved.multipartThreshold) {
         const bytes = queue.take(queue.length);
         if (o?.size !== undefined && bytes.byteLength !== o.size) {
@@ -406,6 +416,11 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
       }
       if (!(body instanceof Uint8Array)) return writeStream(key, body, o);
       if (body.byteLength <= resolved.multipartThreshold) return putObject(key, body, o);
+      if (o?.ifNotExists && !resolved.conditionalMultipartWrites) {
+        // One conditional PutObject is atomic on every server that honours If-None-Match.
+        if (body.byteLength <= MAX_SINGLE_PUT) return putObject(key, body, o);
+        throw conditionalTooLarge(key, `a body of ${body.byteLength} bytes`);
+      }
       const partSize = partSizeFor(1, body.byteLength);
       // In-memory bodies are retried whole by the retry layer: one attempt per part here.
       return multipart(key, o, async (partNumber) => {
