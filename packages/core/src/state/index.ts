@@ -1,0 +1,14 @@
+/** The `checkpoint` state file: text-format parser and writer, TensorFlow's reading rules. */
+export { STATE_FILENAME, TextFormatError, emptyCheckpointState, formatCheckpointState, parseCheckpointState, type CheckpointState } from './checkpoint-state.js';
+export { basenamePosix, dirnamePosix, isAbsPosix, posixJoin } from './posix-path.js';
+export {
+  checkpointStateFor,
+  getCheckpointState,
+  readStateFile,
+  stateFileUri,
+  writeCheckpointState,
+  type ResolvedCheckpointState,
+  type StateFileOptions,
+  type StateFileRead,
+} from './state-file.js';
+export { cEscape, cUnescape, parsePythonTextFloat, pythonFloat, pythonFloatRepr } from './text-format.js';

@@ -1,0 +1,352 @@
+/**
+ * The protobuf text-format lexing TensorFlow's `checkpoint` state file goes through, reproduced
+ * from Python's `google.protobuf.text_format` (the code path of `get_checkpoint_state`), because
+ * TensorFlow's "returns None" versus "raises" split depends on exactly what it accepts:
+ *
+ * - tokens: identifiers `[a-zA-Z_][0-9a-zA-Z_+-]*`, numbers `([0-9+-]|\.[0-9])[0-9a-zA-Z_.+-]*`,
+ *   single- or double-quoted strings that end on the same line, or any single character;
+ * - whitespace is Python's `\s` (str.isspace, so a byte-order mark is *not* whitespace), and `#`
+ *   starts a comment that runs to the end of the line;
+ * - adjacent string literals concatenate (`"a" "b"`), escapes follow `text_encoding.CUnescape`
+ *   (C escapes, 1-3 digit octal, 1-2 digit hex, `\u`/`\U`; an unknown escape such as `\q` keeps
+ *   its backslash), and the bytes must then be valid UTF-8;
+ * - doubles follow `text_format.ParseFloat`: Python `float()` syntax (underscores between digits
+ *   included), `inf`/`infinity`/`nan` in any case, and a trailing `f`.
+ *
+ * Anything else is a {@link TextFormatError} (Python's `ParseError`).
+ */
+
+/** A syntax error in text-format input (Python's `text_format.ParseError`). */
+export class TextFormatError extends Error {
+  /** 1-based line of the offending token. */
+  readonly line: number;
+  /** 1-based column of the offending token. */
+  readonly column: number;
+
+  constructor(message: string, line: number, column: number) {
+    super(`${line}:${column} : ${message}`);
+    this.name = 'TextFormatError';
+    this.line = line;
+    this.column = column;
+  }
+}
+
+// Python's str.isspace() set, which is what `\s` matches in a str pattern.
+const PY_SPACE = new Set([
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006,
+  0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
+]);
+
+const IDENT_START = /[a-zA-Z_]/;
+const IDENT_REST = /^[0-9a-zA-Z_+-]*/;
+const NUMBER_START = /^(?:[0-9+-]|\.[0-9])/;
+const NUMBER_REST = /^[0-9a-zA-Z_.+-]*/;
+// Python's `\w` is Unicode-aware; `\w+` `.match` only looks at the first character.
+const WORD_START = /^[\p{L}\p{N}\p{Mn}\p{Mc}\p{Pc}]/u;
+
+/** Python's text_format tokenizer over one input, token by token. */
+export class Tokenizer {
+  /** The current token; `''` at the end of the input. */
+  token = '';
+  private readonly lines: string[];
+  private lineIndex = 0;
+  private column = 0;
+  private tokenLine = 0;
+  private tokenColumn = 0;
+  private moreLines = true;
+  private current: string;
+
+  constructor(text: string) {
+    // text_format.Merge splits on '\n' only; a '\r' stays and is whitespace.
+    this.lines = text.split('\n');
+    this.current = this.lines[0] ?? '';
+    this.nextToken(true);
+  }
+
+  /** True when every token has been consumed. */
+  atEnd(): boolean {
+    return this.token === '';
+  }
+
+  /** A {@link TextFormatError} at the current token. */
+  error(message: string): TextFormatError {
+    return new TextFormatError(message, this.tokenLine + 1, this.tokenColumn + 1);
+  }
+
+  /** Consumes `expected` when it is the current token. */
+  tryConsume(expected: string): boolean {
+    if (this.token !== expected) return false;
+    this.nextToken();
+    return true;
+  }
+
+  /** Consumes `expected` or fails with `Expected "x".`. */
+  consume(expected: string): void {
+    if (!this.tryConsume(expected)) throw this.error(`Expected "${expected}".`);
+  }
+
+  /** A field name: any token starting with a word character. */
+  consumeIdentifierOrNumber(): string {
+    const result = this.token;
+    if (!WORD_START.test(result)) throw this.error(`Expected identifier or number, got ${result}.`);
+    this.nextToken();
+    return result;
+  }
+
+  /** One or more adjacent string literals, concatenated, decoded as UTF-8. */
+  consumeString(): string {
+    const parts: Uint8Array[] = [this.consumeSingleByteString()];
+    while (this.token.startsWith('"') || this.token.startsWith("'")) parts.push(this.consumeSingleByteString());
+    const bytes = Buffer.concat(parts);
+    try {
+      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      throw this.error("'utf-8' codec can't decode the string's bytes");
+    }
+  }
+
+  /** A double, as `text_format.ParseFloat` reads it. */
+  consumeFloat(): number {
+    const value = parsePythonTextFloat(this.token);
+    if (value === undefined) throw this.error(`Couldn't parse float: ${this.token}`);
+    this.nextToken();
+    return value;
+  }
+
+  private consumeSingleByteString(): Uint8Array {
+    const text = this.token;
+    const quote = text[0];
+    if (quote !== '"' && quote !== "'") throw this.error(`Expected string but found: ${JSON.stringify(text)}`);
+    if (text.length < 2 || text[text.length - 1] !== quote) throw this.error(`String missing ending quote: ${JSON.stringify(text)}`);
+    let bytes: Uint8Array;
+    try {
+      bytes = cUnescape(text.slice(1, -1));
+    } catch (e) {
+      throw this.error((e as Error).message);
+    }
+    this.nextToken();
+    return bytes;
+  }
+
+  private popLine(): void {
+    while (this.current.length <= this.column) {
+      this.lineIndex++;
+      if (this.lineIndex >= this.lines.length) {
+        this.current = '';
+        this.moreLines = false;
+        return;
+      }
+      this.current = this.lines[this.lineIndex]!;
+      this.column = 0;
+    }
+  }
+
+  private skipWhitespace(): void {
+    while (true) {
+      this.popLine();
+      if (!this.moreLines) return;
+      const start = this.column;
+      while (this.column < this.current.length) {
+        const cp = this.current.codePointAt(this.column)!;
+        if (PY_SPACE.has(cp)) this.column += cp > 0xffff ? 2 : 1;
+        else if (cp === 0x23 /* # */) this.column = this.current.length;
+        else break;
+      }
+      if (this.column === start) return;
+    }
+  }
+
+  private nextToken(first = false): void {
+    if (!first) this.column += this.token.length;
+    this.skipWhitespace();
+    this.tokenLine = this.lineIndex;
+    this.tokenColumn = this.column;
+    if (!this.moreLines) {
+      this.token = '';
+      return;
+    }
+    this.token = this.scanToken();
+  }
+
+  private scanToken(): string {
+    const line = this.current;
+    const col = this.column;
+    const ch = line[col]!;
+    const rest = line.slice(col);
+    if (IDENT_START.test(ch)) return ch + IDENT_REST.exec(rest.slice(1))![0];
+    if (NUMBER_START.test(rest)) {
+      const head = rest.startsWith('.') ? 2 : 1;
+      return rest.slice(0, head) + NUMBER_REST.exec(rest.slice(head))![0];
+    }
+    if (ch === '"' || ch === "'") {
+      // `q[^q\n\\]*((\\.)+[^q\n\\]*)*(q|\\?$)`: greedy, and it always succeeds (at the closing
+      // quote, or unterminated at the end of the line).
+      let i = col + 1;
+      while (i < line.length) {
+        const c = line[i]!;
+        if (c === ch) return line.slice(col, i + 1);
+        if (c === '\\') {
+          if (i + 1 >= line.length) return line.slice(col);
+          const next = line.codePointAt(i + 1)!;
+          i += next > 0xffff ? 3 : 2;
+        } else {
+          i++;
+        }
+      }
+      return line.slice(col);
+    }
+    return String.fromCodePoint(line.codePointAt(col)!);
+  }
+}
+
+const PY_FLOAT = /^[+-]?(?:(?:(?:\d(?:_?\d)*)?\.\d(?:_?\d)*|\d(?:_?\d)*\.?)(?:[eE][+-]?\d(?:_?\d)*)?|inf|infinity|nan)$/i;
+
+/** Python's `float(text)` for ASCII input; undefined where Python raises ValueError. */
+export function pythonFloat(text: string): number | undefined {
+  if (!PY_FLOAT.test(text)) return undefined;
+  const t = text.replace(/_/g, '').toLowerCase();
+  const sign = t.startsWith('-') ? -1 : 1;
+  const body = t.replace(/^[+-]/, '');
+  if (body === 'inf' || body === 'infinity') return sign * Infinity;
+  if (body === 'nan') return NaN;
+  return Number(t);
+}
+
+const FLOAT_INFINITY = /^-?inf(?:inity)?f?$/i;
+const FLOAT_NAN = /^nanf?$/i;
+
+/** `text_format.ParseFloat`: Python syntax, then `-inf`/`nan` spellings, then a `1.0f` suffix. */
+export function parsePythonTextFloat(text: string): number | undefined {
+  const direct = pythonFloat(text);
+  if (direct !== undefined) return direct;
+  if (FLOAT_INFINITY.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
+  if (FLOAT_NAN.test(text)) return NaN;
+  return pythonFloat(text.replace(/[fF]+$/, ''));
+}
+
+const HEX = /^[0-9a-fA-F]$/;
+
+function readHex(chars: readonly number[], start: number, count: number, what: string): number {
+  if (start + count > chars.length) throw new Error(`truncated ${what} escape`);
+  let value = 0;
+  for (let k = 0; k < count; k++) {
+    const c = String.fromCodePoint(chars[start + k]!);
+    if (!HEX.test(c)) throw new Error(`truncated ${what} escape`);
+    value = value * 16 + parseInt(c, 16);
+  }
+  return value;
+}
+
+/**
+ * `text_encoding.CUnescape`: the body of a quoted string to bytes. Throws (Python's ValueError,
+ * which the tokenizer turns into a parse error) on a trailing backslash, a truncated `\x`, `\u` or
+ * `\U`, a code point beyond one byte from an octal escape, a surrogate, or `\N{...}` (Unicode
+ * names are not supported here).
+ */
+export function cUnescape(text: string): Uint8Array {
+  // 1. `\xF` (one hex digit) becomes `\x0F` when the backslash itself is not escaped.
+  const hexFixed = text.replace(/(\\+)(?:x([0-9a-fA-F])(?![0-9a-fA-F])|(\?))/g, (m: string, slashes: string, digit: string | undefined) =>
+    slashes.length % 2 === 1 && digit !== undefined ? `${slashes}x0${digit}` : m,
+  );
+  // 2. encode('raw_unicode_escape').decode('raw_unicode_escape'): resolves \uXXXX and \UXXXXXXXX.
+  const raw: number[] = [];
+  for (const ch of hexFixed) {
+    const cp = ch.codePointAt(0)!;
+    if (cp < 0x100) raw.push(cp);
+    else for (const c of cp < 0x10000 ? `\\u${cp.toString(16).padStart(4, '0')}` : `\\U${cp.toString(16).padStart(8, '0')}`) raw.push(c.charCodeAt(0));
+  }
+  const step2: number[] = [];
+  for (let i = 0; i < raw.length; ) {
+    const c = raw[i++]!;
+    if (c !== 0x5c || i >= raw.length) {
+      step2.push(c);
+      continue;
+    }
+    const e = raw[i++]!;
+    if (e === 0x75 /* u */ || e === 0x55 /* U */) {
+      const n = e === 0x75 ? 4 : 8;
+      const cp = readHex(raw, i, n, e === 0x75 ? '\\uXXXX' : '\\UXXXXXXXX');
+      if (cp > 0x10ffff) throw new Error('\\Uxxxxxxxx out of range');
+      step2.push(cp);
+      i += n;
+    } else {
+      step2.push(0x5c, e);
+    }
+  }
+  // 3. encode('utf-8').decode('unicode_escape').encode('latin-1').
+  const utf8: number[] = [];
+  for (const cp of step2) {
+    if (cp >= 0xd800 && cp <= 0xdfff) throw new Error("'utf-8' codec can't encode a surrogate: surrogates not allowed");
+    for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) utf8.push(b);
+  }
+  const out: number[] = [];
+  const put = (cp: number) => {
+    if (cp > 0xff) throw new Error("'latin-1' codec can't encode a character: ordinal not in range(256)");
+    out.push(cp);
+  };
+  for (let i = 0; i < utf8.length; ) {
+    const c = utf8[i++]!;
+    if (c !== 0x5c) {
+      out.push(c);
+      continue;
+    }
+    if (i >= utf8.length) throw new Error('\\ at end of string');
+    const e = utf8[i++]!;
+    const simple: Record<number, number> = { 0x5c: 0x5c, 0x27: 0x27, 0x22: 0x22, 0x62: 8, 0x66: 12, 0x74: 9, 0x6e: 10, 0x72: 13, 0x76: 11, 0x61: 7 };
+    if (e === 0x0a) continue;
+    if (simple[e] !== undefined) {
+      out.push(simple[e]);
+    } else if (e >= 0x30 && e <= 0x37) {
+      let cp = e - 0x30;
+      for (let k = 0; k < 2 && i < utf8.length && utf8[i]! >= 0x30 && utf8[i]! <= 0x37; k++) cp = cp * 8 + (utf8[i++]! - 0x30);
+      put(cp);
+    } else if (e === 0x78 || e === 0x75 || e === 0x55) {
+      const n = e === 0x78 ? 2 : e === 0x75 ? 4 : 8;
+      const cp = readHex(utf8, i, n, e === 0x78 ? '\\xXX' : e === 0x75 ? '\\uXXXX' : '\\UXXXXXXXX');
+      if (cp > 0x10ffff) throw new Error('illegal Unicode character');
+      i += n;
+      put(cp);
+    } else if (e === 0x4e /* N */) {
+      throw new Error('\\N{...} escapes are not supported');
+    } else {
+      out.push(0x5c, e);
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+/** `text_encoding.CEscape(bytes, as_utf8=False)`, as `MessageToString` writes strings. */
+export function cEscape(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) {
+    if (b === 0x09) out += '\\t';
+    else if (b === 0x0a) out += '\\n';
+    else if (b === 0x0d) out += '\\r';
+    else if (b === 0x22) out += '\\"';
+    else if (b === 0x27) out += "\\'";
+    else if (b === 0x5c) out += '\\\\';
+    else if (b < 0x20 || b >= 0x7f) out += `\\${b.toString(8).padStart(3, '0')}`;
+    else out += String.fromCharCode(b);
+  }
+  return out;
+}
+
+/** Python's `repr(float)` (shortest round-trip digits; exponent form below 1e-4 and from 1e16). */
+export function pythonFloatRepr(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const [mantissa, expText] = x.toExponential().split('e') as [string, string];
+  const exp = Number(expText);
+  const negative = mantissa.startsWith('-');
+  const digits = mantissa.replace(/^-/, '').replace('.', '');
+  const sign = negative ? '-' : '';
+  if (exp < -4 || exp >= 16) {
+    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    return `${sign}${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+  if (digits.length <= exp + 1) return `${sign}${digits}${'0'.repeat(exp + 1 - digits.length)}.0`;
+  return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
+}
