@@ -1,0 +1,135 @@
+/**
+ * Runs the layout modules over a directory tree. For each directory, top down: every format is
+ * asked whether the directory itself is one of its checkpoints (the first that says yes owns the
+ * directory and everything below it); otherwise every format, in order, claims checkpoints among
+ * the directory's still-unclaimed files, and the subdirectories are visited.
+ */
+import { type GFile, schemeOf } from '@ckptkit/gfile';
+import { CHECKPOINT_FORMATS } from '../formats/index.js';
+import type { CheckpointFormat, CheckpointInfo, DetectContext, DirNode, FileEntry, Found } from './types.js';
+
+// Non-chief workers' scratch directories (OD API `temp_worker_NNN`, tf-keras `workertemp_N`): what
+// is inside is deleted at the end of training, never a checkpoint to resume from.
+const WORKER_TEMP = /^(?:temp_worker_\d+|workertemp_\d+)$/;
+
+/** Options of {@link createDetectContext}. */
+export interface DetectContextOptions {
+  /** Content checks: small ranged reads and metadata files (default true). */
+  contentChecks?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * The context formats read through: each metadata file is read at most once, and each distinct
+ * byte range at most once, however many formats ask.
+ */
+export function createDetectContext(gfile: Pick<GFile, 'readFile'>, rootUri: string, options: DetectContextOptions = {}): DetectContext {
+  const texts = new Map<string, Promise<string | undefined>>();
+  const ranges = new Map<string, Promise<Uint8Array | undefined>>();
+  const signal = options.signal;
+  return {
+    scheme: schemeOf(rootUri),
+    contentChecks: options.contentChecks ?? true,
+    readText(file: FileEntry) {
+      let p = texts.get(file.uri);
+      if (!p) {
+        // Metadata files are small; a large one is not what the formats expect to parse.
+        p = file.size > 4 * 1024 * 1024
+          ? Promise.resolve(undefined)
+          : gfile.readFile(file.uri, { signal }).then(
+              (b) => new TextDecoder('utf-8', { fatal: false }).decode(b),
+              () => undefined,
+            );
+        texts.set(file.uri, p);
+      }
+      return p;
+    },
+    readBytes(file: FileEntry, offset: number, length: number) {
+      const start = offset < 0 ? Math.max(0, file.size + offset) : offset;
+      const len = Math.max(0, Math.min(length, file.size - start));
+      const key = `${file.uri}\0${start}\0${len}`;
+      let p = ranges.get(key);
+      if (!p) {
+        p = gfile.readFile(file.uri, { offset: start, length: len, signal }).then(
+          (b) => b,
+          () => undefined,
+        );
+        ranges.set(key, p);
+      }
+      return p;
+    },
+  };
+}
+
+/** Options of {@link detectTree}. */
+export interface DetectOptions {
+  /** Report checkpoints whose directory is at most this many levels below the root. */
+  maxDepth?: number | undefined;
+  /** The layouts to run (default: all). */
+  formats?: readonly CheckpointFormat[] | undefined;
+  /** Called with each checkpoint as it is recognised. */
+  onFound?: ((found: Found) => void) | undefined;
+}
+
+/** Every checkpoint in the tree under `root`. */
+export async function detectTree(root: DirNode, ctx: DetectContext, options: DetectOptions = {}): Promise<Found[]> {
+  const formats = options.formats ?? CHECKPOINT_FORMATS;
+  const maxDepth = options.maxDepth ?? Infinity;
+  const visit = async (node: DirNode, workerTemp: boolean): Promise<Found[]> => {
+    // A directory checkpoint's "dir" is its parent: one level above the node.
+    if (node.depth - 1 <= maxDepth) {
+      for (const format of formats) {
+        if (!format.claimDir) continue;
+        const found = await format.claimDir(node, ctx);
+        if (found) return [mark(found, workerTemp, options)];
+      }
+    }
+    const results: Found[] = [];
+    if (node.depth <= maxDepth) {
+      const unclaimed = new Set(node.files.keys());
+      for (const format of formats) {
+        if (!format.claimFiles || unclaimed.size === 0) continue;
+        for (const found of await format.claimFiles(node, unclaimed, ctx)) {
+          for (const name of found.claimed ?? []) unclaimed.delete(name);
+          results.push(mark(found, workerTemp, options));
+        }
+      }
+    }
+    if (node.depth <= maxDepth) {
+      const children = await Promise.all([...node.dirs.values()].map((d) => visit(d, workerTemp || WORKER_TEMP.test(d.name))));
+      for (const c of children) results.push(...c);
+    }
+    return results;
+  };
+  return visit(root, WORKER_TEMP.test(root.name));
+}
+
+function mark(found: Found, workerTemp: boolean, options: DetectOptions): Found {
+  if (workerTemp && !found.temporary) {
+    found.temporary = true;
+    found.complete = false;
+    found.problems.push("inside a non-chief worker's temporary directory (deleted when training ends)");
+  }
+  options.onFound?.(found);
+  return found;
+}
+
+/** The public shape of a recognised checkpoint. */
+export function toCheckpointInfo(found: Found): CheckpointInfo {
+  let mtime: Date | undefined;
+  for (const f of found.files) if (f.mtime && (!mtime || f.mtime > mtime)) mtime = f.mtime;
+  const extra: Record<string, unknown> = { ...(found.extra ?? {}) };
+  return {
+    prefix: found.prefix,
+    dir: found.dir,
+    format: found.format,
+    step: found.step,
+    complete: found.complete,
+    files: found.files.map((f) => f.uri),
+    bytes: found.files.reduce((n, f) => n + f.size, 0),
+    problems: [...found.problems],
+    temporary: found.temporary,
+    mtime,
+    extra,
+  };
+}

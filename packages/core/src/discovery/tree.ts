@@ -1,0 +1,118 @@
+/**
+ * Directory trees built from listings: one recursive listing for a whole tree (never a request per
+ * file or per directory), or one delimiter listing for the children of a directory whose
+ * subdirectories are loaded later, only when they are needed.
+ */
+import type { FileInfo, GFile } from '@ckptkit/gfile';
+import type { DirNode, FileEntry } from './types.js';
+
+/** `uri` without trailing slashes (except a bare `/`), the spelling every node URI starts from. */
+export function normaliseDirUri(uri: string): string {
+  if (/^\/+$/.test(uri)) return '/';
+  return uri.replace(/\/+$/, '');
+}
+
+/** The URI of `name` inside the directory `dirUri`. */
+export function childUri(dirUri: string, name: string): string {
+  return dirUri.endsWith('/') ? `${dirUri}${name}` : `${dirUri}/${name}`;
+}
+
+/** The last segment of a URI or path (`''` for a bucket root). */
+export function lastSegment(uri: string): string {
+  const u = normaliseDirUri(uri);
+  const rest = u.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/]*/, '');
+  return rest.slice(rest.lastIndexOf('/') + 1);
+}
+
+/** A new, empty directory node. */
+export function makeNode(name: string, uri: string, depth: number, parent: DirNode | undefined, loaded: boolean): DirNode {
+  return { name, uri, depth, files: new Map(), dirs: new Map(), parent, loaded };
+}
+
+// Hadoop/EMR directory placeholders (`dir_$folder$`): a directory, never a file.
+const FOLDER_MARKER = '_$folder$';
+
+/** Adds a listing entry, given by its path relative to `root`, creating directories on the way. */
+export function addEntry(root: DirNode, rel: string, info: Pick<FileInfo, 'kind' | 'size' | 'mtime'>): void {
+  const parts = rel.split('/').filter((p) => p !== '');
+  if (parts.length === 0) return;
+  let kind = info.kind;
+  if (kind === 'file' && parts[parts.length - 1]!.endsWith(FOLDER_MARKER)) {
+    parts[parts.length - 1] = parts[parts.length - 1]!.slice(0, -FOLDER_MARKER.length);
+    kind = 'directory';
+    if (parts[parts.length - 1] === '') return;
+  }
+  let node = root;
+  const dirParts = kind === 'directory' ? parts : parts.slice(0, -1);
+  for (const part of dirParts) {
+    let next = node.dirs.get(part);
+    if (!next) {
+      next = makeNode(part, childUri(node.uri, part), node.depth + 1, node, node.loaded);
+      node.dirs.set(part, next);
+    }
+    node = next;
+  }
+  if (kind === 'file') {
+    const name = parts[parts.length - 1]!;
+    const entry: FileEntry = { name, uri: childUri(node.uri, name), size: info.size };
+    if (info.mtime) entry.mtime = info.mtime;
+    node.files.set(name, entry);
+  }
+}
+
+/** The path of a listed URI relative to `rootUri`, or undefined when it is not under it. */
+export function relativeTo(rootUri: string, uri: string): string | undefined {
+  if (uri === rootUri) return '';
+  const base = rootUri.endsWith('/') ? rootUri : `${rootUri}/`;
+  return uri.startsWith(base) ? uri.slice(base.length) : undefined;
+}
+
+/** Options of {@link listTree}. */
+export interface ListTreeOptions {
+  signal?: AbortSignal | undefined;
+  /** Called for every entry listed (for progress). */
+  onEntry?: (() => void) | undefined;
+}
+
+/**
+ * Fills `node` (and everything below it) from one recursive listing of its URI: ceil(N/1000)
+ * requests on object stores. NOT_FOUND (from the facade) when the directory does not exist.
+ */
+export async function loadSubtree(gfile: Pick<GFile, 'list'>, node: DirNode, options: ListTreeOptions = {}): Promise<DirNode> {
+  node.loaded = true;
+  for await (const info of gfile.list(node.uri, { recursive: true, signal: options.signal })) {
+    options.onEntry?.();
+    const rel = relativeTo(node.uri, info.uri);
+    if (rel === undefined) continue;
+    addEntry(node, rel, info);
+  }
+  markLoaded(node);
+  return node;
+}
+
+function markLoaded(node: DirNode): void {
+  node.loaded = true;
+  for (const d of node.dirs.values()) markLoaded(d);
+}
+
+/** The whole tree under `uri`, from one recursive listing. */
+export async function listTree(gfile: Pick<GFile, 'list'>, uri: string, options: ListTreeOptions = {}): Promise<DirNode> {
+  const rootUri = normaliseDirUri(uri);
+  return loadSubtree(gfile, makeNode(lastSegment(rootUri), rootUri, 0, undefined, true), options);
+}
+
+/**
+ * The children of `uri` from one delimiter listing: files with sizes, subdirectories as unloaded
+ * nodes. NOT_FOUND when the directory does not exist.
+ */
+export async function listChildren(gfile: Pick<GFile, 'list'>, uri: string, options: ListTreeOptions = {}): Promise<DirNode> {
+  const rootUri = normaliseDirUri(uri);
+  const root = makeNode(lastSegment(rootUri), rootUri, 0, undefined, false);
+  for await (const info of gfile.list(rootUri, { signal: options.signal })) {
+    options.onEntry?.();
+    const rel = relativeTo(rootUri, info.uri);
+    if (rel === undefined) continue;
+    addEntry(root, rel, info);
+  }
+  return root;
+}

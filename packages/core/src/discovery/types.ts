@@ -1,0 +1,110 @@
+/**
+ * The shapes discovery works with: a directory tree built from listings, what a layout module
+ * (`formats/*.ts`) reports when it recognises a checkpoint, and the public result.
+ */
+
+/** One file seen in a listing. */
+export interface FileEntry {
+  name: string;
+  uri: string;
+  size: number;
+  mtime?: Date | undefined;
+}
+
+/** One directory of the tree built from a listing. */
+export interface DirNode {
+  /** The last path segment (for the root: the last segment of its URI). */
+  name: string;
+  /** The directory's URI, spelled from the URI the user gave. */
+  uri: string;
+  /** Segments below the discovery root (0 for the root). */
+  depth: number;
+  files: Map<string, FileEntry>;
+  dirs: Map<string, DirNode>;
+  parent: DirNode | undefined;
+  /** False for a directory known only as a child in a delimiter listing (contents not listed). */
+  loaded: boolean;
+}
+
+/** What the formats may ask of the store while recognising checkpoints. */
+export interface DetectContext {
+  /** The scheme of the store (`file`, `s3`, `gs`, `memory`, ...): a few rules differ per store. */
+  scheme: string;
+  /**
+   * A small metadata file as text (state files, `trainer_state.json`, DeepSpeed `latest`, ...), read
+   * once and cached; undefined when it cannot be read. Only called for files seen in a listing.
+   */
+  readText(file: FileEntry): Promise<string | undefined>;
+  /** Up to `length` bytes at `offset` of a file (negative: from the end), cached; undefined on error. */
+  readBytes(file: FileEntry, offset: number, length: number): Promise<Uint8Array | undefined>;
+  /** False when content checks (zip trailers, HDF5 superblocks, metadata JSON) are turned off. */
+  contentChecks: boolean;
+}
+
+/** A checkpoint a format recognised. */
+export interface Found {
+  /** Format id, e.g. `tf2-checkpoint`, `hf-trainer`, `orbax`. */
+  format: string;
+  /** What a user restores from: a TF prefix, a file, or the checkpoint directory. */
+  prefix: string;
+  /** The directory holding the checkpoint (for a directory checkpoint: its parent). */
+  dir: string;
+  /** The training step (or version, epoch, iteration: see the format), null when the layout has none. */
+  step: number | null;
+  complete: boolean;
+  /** Why it is incomplete, and anything else a user should know about it. */
+  problems: string[];
+  files: FileEntry[];
+  /** An in-progress or temporary artefact (`_temp`, `.tempstate`, `.part-`, `tmp-checkpoint-`, ...). */
+  temporary: boolean;
+  /** Orders checkpoints of equal step (e.g. Lightning `-vN`); higher is newer. */
+  tiebreak?: number | undefined;
+  /** Names of files in the scanned directory this checkpoint owns (file formats only). */
+  claimed?: string[] | undefined;
+  /** Format-specific facts (epoch, version, pinned, ...), copied into the result. */
+  extra?: Record<string, unknown> | undefined;
+}
+
+/** Step read from a directory name before its contents are listed (robust `latest`). */
+export interface DirNameStep {
+  step: number | null;
+  temporary: boolean;
+}
+
+/**
+ * One checkpoint layout: which names it claims, how it reads a step from them, and when such a
+ * checkpoint is complete. Discovery asks every format, in a fixed priority order, about every
+ * directory: first whether the directory itself is one of its checkpoints (then the directory's
+ * subtree belongs to that checkpoint), then which of the directory's files are.
+ */
+export interface CheckpointFormat {
+  /** The main format id. */
+  readonly id: string;
+  /** Every format id this module can report (for `--format`). */
+  readonly ids: readonly string[];
+  /** One line for `--help` and docs. */
+  readonly description: string;
+  /** A checkpoint whose root is `node` itself, or undefined. `node` is fully loaded. */
+  claimDir?(node: DirNode, ctx: DetectContext): Found | undefined | Promise<Found | undefined>;
+  /** The step a directory name promises, when this format could claim a directory so named. */
+  stepFromDirName?(name: string): DirNameStep | undefined;
+  /** Checkpoints among the files of `node` still unclaimed by earlier formats. */
+  claimFiles?(node: DirNode, unclaimed: ReadonlySet<string>, ctx: DetectContext): Found[] | Promise<Found[]>;
+}
+
+/** One checkpoint as `findCheckpoints` reports it (the JSON of `ckpt find`, plus extra fields). */
+export interface CheckpointInfo {
+  prefix: string;
+  dir: string;
+  format: string;
+  step: number | null;
+  complete: boolean;
+  files: string[];
+  bytes: number;
+  problems: string[];
+  temporary: boolean;
+  /** Newest modification time among the files, when the store reports it. */
+  mtime: Date | undefined;
+  /** Format-specific facts (epoch, version, state-file status, ...). */
+  extra: Record<string, unknown>;
+}

@@ -1,0 +1,95 @@
+/**
+ * Orbax `CheckpointManager` and Flax checkpoints (checkpoint-layouts.md §9, §10). Orbax step
+ * directories are named `<step>`, `<prefix>_<step>` or zero-padded (`step_00000500`), hold
+ * `_CHECKPOINT_METADATA` and item directories (`default/`, `state/`: `_METADATA`,
+ * `manifest.ocdbt`, `ocdbt.process_*`); a save in progress is `<name>.orbax-checkpoint-tmp[-...]`.
+ * On GCS (and on every store since 2026-08) a finalized step holds `commit_success.txt`.
+ * Legacy Flax writes msgpack files `checkpoint_<step>` (temporary `checkpoint_tmp`) with arrays in
+ * `checkpoint_<step>_gda/`.
+ *
+ * Complete: the name is not temporary; `commit_success.txt` is present where it is required: on
+ * GCS, and wherever a sibling step directory has one (the writer commits with it); a zero-padded
+ * manager ignores names of another width (`step_1500` beside `step_00001500`).
+ */
+import type { CheckpointFormat, DirNode, Found } from '../discovery/types.js';
+import { dirFound, fileFound, subtreeFiles, toStep } from './dir-helpers.js';
+
+const STEP_NAME = /^(?:(?<prefix>.+)_)?(?<step>\d+)$/;
+const TMP = /\.orbax-checkpoint-tmp/;
+const TMP_STEP = /^.*?_*?(\d+)\.orbax-checkpoint-tmp/;
+const ITEM_MARKERS = ['_METADATA', 'manifest.ocdbt', '_sharding'];
+const COMMIT = 'commit_success.txt';
+const FLAX_FILE = /^checkpoint_(-?\d+(?:\.\d+)?)$/;
+
+function isOrbaxStep(node: DirNode): boolean {
+  if (node.files.has('_CHECKPOINT_METADATA') || node.files.has(COMMIT)) return true;
+  if (ITEM_MARKERS.some((m) => node.files.has(m))) return true;
+  return [...node.dirs.values()].some((d) => ITEM_MARKERS.some((m) => d.files.has(m)) || [...d.dirs.keys()].some((k) => k.startsWith('ocdbt.process_')));
+}
+
+function siblingSteps(node: DirNode): DirNode[] {
+  if (!node.parent) return [];
+  return [...node.parent.dirs.values()].filter((d) => d !== node && STEP_NAME.test(d.name) && isOrbaxStep(d));
+}
+
+export const orbaxFormat: CheckpointFormat = {
+  id: 'orbax',
+  ids: ['orbax', 'flax'],
+  description: 'Orbax CheckpointManager step directories (commit_success.txt, .orbax-checkpoint-tmp) and legacy Flax checkpoint_<step> files',
+
+  stepFromDirName(name) {
+    if (TMP.test(name)) return { step: toStep(TMP_STEP.exec(name)?.[1]), temporary: true };
+    const m = STEP_NAME.exec(name);
+    return m ? { step: toStep(m.groups!.step), temporary: false } : undefined;
+  },
+
+  claimDir(node, ctx) {
+    if (TMP.test(node.name)) {
+      return dirFound(node, 'orbax', toStep(TMP_STEP.exec(node.name)?.[1]), {
+        temporary: true,
+        complete: false,
+        problems: [`temporary directory ${node.name}/ of an Orbax save in progress or interrupted`],
+      });
+    }
+    const m = STEP_NAME.exec(node.name);
+    if (!m || !isOrbaxStep(node)) return undefined;
+    const problems: string[] = [];
+    const siblings = siblingSteps(node);
+    if (!node.files.has(COMMIT)) {
+      if (ctx.scheme === 'gs') problems.push(`no ${COMMIT}: not finalized (on GCS Orbax writes it last)`);
+      else if (siblings.some((d) => d.files.has(COMMIT))) problems.push(`no ${COMMIT}, which its sibling steps have: not finalized`);
+    }
+    const digits = m.groups!.step!;
+    const padded = siblings.map((d) => STEP_NAME.exec(d.name)!.groups!.step!).filter((d) => d.length > 1 && d.startsWith('0'));
+    const width = padded[0]?.length;
+    if (width !== undefined && padded.every((d) => d.length === width) && digits.length < width) {
+      problems.push(`name does not match its siblings' fixed-length step format (${width} digits): Orbax ignores it`);
+    }
+    const extra: Record<string, unknown> = {};
+    if (m.groups!.prefix) extra.stepPrefix = m.groups!.prefix;
+    return dirFound(node, 'orbax', toStep(digits), { problems, extra });
+  },
+
+  claimFiles(node, unclaimed) {
+    const out: Found[] = [];
+    for (const name of unclaimed) {
+      if (name === 'checkpoint_tmp') {
+        out.push(fileFound(node, node.files.get(name)!, 'flax', null, { temporary: true, complete: false, problems: ['checkpoint_tmp: a Flax save in progress or interrupted'] }));
+        continue;
+      }
+      const m = FLAX_FILE.exec(name);
+      if (!m) continue;
+      const file = node.files.get(name)!;
+      const step = Number(m[1]);
+      const files = [file];
+      const problems = file.size > 0 ? [] : ['empty file'];
+      const gda = node.dirs.get(`${name}_gda`);
+      if (gda) {
+        files.push(...subtreeFiles(gda));
+        if (!gda.files.has(COMMIT)) problems.push(`${gda.name}/ has no ${COMMIT}: multiprocess arrays not committed`);
+      }
+      out.push(fileFound(node, file, 'flax', Number.isFinite(step) ? step : null, { files, problems, claimed: [name] }));
+    }
+    return out;
+  },
+};

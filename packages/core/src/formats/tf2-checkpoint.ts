@@ -1,0 +1,27 @@
+/**
+ * TensorFlow 2 `tf.train.Checkpoint` / `CheckpointManager` (checkpoint-layouts.md §2):
+ * `ckpt-N.index` + `ckpt-N.data-i-of-N`, no `.meta`, a `checkpoint` state file with relative
+ * paths. `N` is the save counter (or the `checkpoint_number` the writer passed). Also the OD API
+ * TF2 training directories and any other V2 bundle no earlier layout claimed (an un-numbered
+ * prefix such as `Checkpoint.write("weights")` has step null).
+ */
+import type { CheckpointFormat, Found } from '../discovery/types.js';
+import { TF_S3_PART, annotateState, bundleFound, groupTfFiles, isBundle, stepFromTfPrefix, tfStateOf } from './tf-files.js';
+
+export const tf2CheckpointFormat: CheckpointFormat = {
+  id: 'tf2-checkpoint',
+  ids: ['tf2-checkpoint'],
+  description: 'TensorFlow 2 Checkpoint/CheckpointManager: ckpt-N.index + ckpt-N.data-*-of-*, state file with relative paths',
+
+  async claimFiles(node, unclaimed, ctx) {
+    const state = await tfStateOf(node, ctx);
+    const out: Found[] = [];
+    for (const g of groupTfFiles(node, unclaimed).values()) {
+      if (!isBundle(g) || TF_S3_PART.test(g.name)) continue;
+      const found = bundleFound(node, g, 'tf2-checkpoint', stepFromTfPrefix(g.name));
+      annotateState(found, g.name, state);
+      out.push(found);
+    }
+    return out;
+  },
+};
