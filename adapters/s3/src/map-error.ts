@@ -124,8 +124,12 @@ export function s3StatusOf(error: unknown): number | undefined {
 export function s3CodeOf(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const e = error as SdkErrorShape;
-  return str(e.Code) ?? (statusOf(e) !== undefined || e.$fault !== undefined ? str(e.name) : undefined);
+  const code = str(e.Code) ?? (statusOf(e) !== undefined || e.$fault !== undefined ? str(e.name) : undefined);
+  // What the SDK calls an error whose body it could not read: no S3 code at all.
+  return code === undefined || GENERIC.has(code) ? undefined : code;
 }
+
+const GENERIC = new Set(['Error', 'Unknown', 'UnknownError', 'S3ServiceException']);
 
 const MAX_DETAIL = 300;
 
@@ -152,7 +156,8 @@ export function mapS3Error(error: unknown, operation: string, uri: string, signa
     rule = ['UNAVAILABLE', 'the connection closed early', true];
   }
 
-  const raw = str(e.message);
+  // The SDK's text for an unreadable error body is about its own internals: leave it out.
+  const raw = str(e.message)?.includes('Deserialization error') ? undefined : str(e.message);
   const label = [s3Code ?? netCode, status === undefined ? undefined : `HTTP ${status}`].filter(Boolean).join(', ');
   if (!rule) {
     // Unknown: a server-side fault is worth retrying, anything else is not.

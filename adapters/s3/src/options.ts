@@ -44,6 +44,11 @@ export interface S3AdapterOptions {
   idleTimeoutMs?: number | undefined;
   /** Time to establish a connection, in ms (default 10,000). */
   connectTimeoutMs?: number | undefined;
+  /**
+   * `Expect: 100-continue` on uploads: true, false, or from this many bytes (default: the SDK's,
+   * 2 MiB). Turn it off for proxies or mocks that never answer the interim 100.
+   */
+  expectContinueHeader?: boolean | number | undefined;
   /** Sockets kept per host (default 64). */
   maxSockets?: number | undefined;
   /** Bodies larger than this are uploaded in parts (default 16 MiB; at least {@link partSize}). */
@@ -143,6 +148,7 @@ export function createS3Client(options: S3AdapterOptions): S3Client {
     },
   };
   if (options.endpoint !== undefined) config.endpoint = options.endpoint;
+  if (options.expectContinueHeader !== undefined) config.expectContinueHeader = options.expectContinueHeader;
   if (options.profile !== undefined) config.profile = options.profile;
   if (options.anonymous) {
     // Unsigned requests: a no-auth scheme that signs nothing, chosen for every operation.
