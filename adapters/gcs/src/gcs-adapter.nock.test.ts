@@ -17,15 +17,23 @@ const EP = 'http://gcs.test';
 const GOOGLE = 'https://storage.googleapis.com';
 const BKT = 'bkt';
 
+/** Requests no interceptor matched: an SDK retry or any request a test did not expect. */
+const unexpected: string[] = [];
+const onNoMatch = (req: { method?: string; path?: string; href?: string }) => unexpected.push(`${req.method} ${req.href ?? req.path}`);
+
 beforeAll(() => {
   nock.disableNetConnect();
+  nock.emitter.on('no match', onNoMatch);
 });
 afterEach(() => {
   const pending = nock.pendingMocks();
+  const extra = unexpected.splice(0);
   nock.cleanAll();
   expect(pending, 'every expected request was made').toEqual([]);
+  expect(extra, 'no request beyond the expected ones').toEqual([]);
 });
 afterAll(() => {
+  nock.emitter.off('no match', onNoMatch);
   nock.enableNetConnect();
 });
 
@@ -476,6 +484,18 @@ describe('429 and 503, then success: one attempt per request, retried only by ou
       .get(`/storage/v1/b/${BKT}/o/k`)
       .reply(200, object('k', 4));
     expect((await retried(adapter()).stat('k')).size).toBe(4);
+  });
+
+  it('a resumable upload answered 503 is one session and one PUT: the SDK neither retries nor probes', async () => {
+    nock(EP)
+      .post(`/upload/storage/v1/b/${BKT}/o`)
+      .query((q) => q.uploadType === 'resumable')
+      .reply(200, '', { Location: `${EP}/upload/storage/v1/b/${BKT}/o?uploadType=resumable&name=r&upload_id=S3` })
+      .put(`/upload/storage/v1/b/${BKT}/o`)
+      .query((q) => q.upload_id === 'S3')
+      .reply(503, 'backend error');
+    const e = await failure(adapter({ resumableThreshold: 1 }).write('r', new TextEncoder().encode('data')));
+    expect([e.code, e.retryable]).toEqual(['UNAVAILABLE', true]);
   });
 
   it('list, read and a simple upload recover the same way', async () => {
