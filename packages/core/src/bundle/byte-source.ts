@@ -15,6 +15,12 @@ export interface ByteSource {
    * earlier; callers treat that as truncation.
    */
   read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * Optional: `length` bytes from `offset` as a stream of chunks in order, from one request. Deep
+   * verification prefers it: memory stays at one chunk per stream whatever the range, and large
+   * ranges cost one request. Ends early only when the blob does.
+   */
+  stream?(offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array>;
 }
 
 /** A {@link ByteSource} over bytes already in memory. */
@@ -36,4 +42,22 @@ export async function readExactly(src: ByteSource, offset: number, length: numbe
     });
   }
   return got.length === length ? got : got.subarray(0, length);
+}
+
+/**
+ * `length` bytes from `offset` in order: the source's own stream when it has one, else reads of at
+ * most `chunkSize` bytes one after another. Ends early (without error) when the blob does.
+ */
+export async function* streamRange(src: ByteSource, offset: number, length: number, chunkSize: number, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  if (length <= 0) return;
+  if (src.stream) {
+    yield* src.stream(offset, length, signal);
+    return;
+  }
+  for (let p = offset; p < offset + length; ) {
+    const got = await src.read(p, Math.min(chunkSize, offset + length - p), signal);
+    if (got.length === 0) return;
+    yield got;
+    p += got.length;
+  }
 }

@@ -13,13 +13,16 @@ import { readV1Checkpoint } from './v1-reader.js';
 import { verifyBundleFiles, type BundleFiles, type VerifyOptions, type VerifyReport } from './verify.js';
 
 /** The part of the gfile facade the bundle code uses. */
-export type BundleStorage = Pick<GFile, 'stat' | 'readFile' | 'writeFile' | 'listPrefix'>;
+export type BundleStorage = Pick<GFile, 'stat' | 'readFile' | 'readStream' | 'writeFile' | 'listPrefix'>;
 
 interface Signal {
   signal?: AbortSignal | undefined;
 }
 
-/** A {@link ByteSource} over one file of a store: `read` is one ranged GET; `size` one HEAD unless known. */
+/**
+ * A {@link ByteSource} over one file of a store: `read` is one ranged GET, `stream` one ranged GET
+ * whose body is consumed as it arrives; `size` is one HEAD unless known.
+ */
 export function storageSource(storage: BundleStorage, uri: string, knownSize?: number): ByteSource {
   let size = knownSize;
   return {
@@ -29,6 +32,7 @@ export function storageSource(storage: BundleStorage, uri: string, knownSize?: n
       return size;
     },
     read: (offset, length, signal) => storage.readFile(uri, { offset, length, signal }),
+    stream: (offset, length, signal) => storage.readStream(uri, { offset, length, signal }),
   };
 }
 
@@ -77,8 +81,8 @@ async function listedBundleFiles(storage: BundleStorage, prefix: string, signal:
 
 /**
  * Verifies the bundle at `prefixUri` (see {@link verifyBundleFiles}): one listing of the prefix,
- * one or two GETs for the index, and for `deep` ranged GETs of at most `chunkSize` bytes with at
- * most `concurrency` in flight. Problems are reported; storage failures are thrown.
+ * one or two GETs for the index, and for `deep` streamed ranged GETs of at most `windowSize` bytes
+ * with at most `concurrency` in flight. Problems are reported; storage failures are thrown.
  */
 export async function verifyBundle(storage: BundleStorage, prefixUri: string, options: Omit<VerifyOptions, 'index'> = {}): Promise<VerifyReport> {
   const prefix = bundlePrefixOf(prefixUri);

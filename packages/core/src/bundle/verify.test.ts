@@ -83,7 +83,7 @@ describe('verifyBundleFiles', () => {
     }
   });
 
-  it('checks big tensors in parallel pieces and big strings as a stream, with bounded reads', async () => {
+  it('checks big tensors in parallel pieces and big strings in order, with bounded reads and requests', async () => {
     const big = bytes(50_000, 9);
     const b = await buildBundle([
       { key: 'big', dtype: 'DT_UINT8', shape: [50_000], data: big },
@@ -106,11 +106,27 @@ describe('verifyBundleFiles', () => {
       },
     };
     const f: BundleFiles = { prefix: PREFIX, index: async () => bytesSource(b.index), shard: async () => shard };
-    const r = await verifyBundleFiles(f, { deep: true, chunkSize: 4096, concurrency: 3 });
+    const r = await verifyBundleFiles(f, { deep: true, windowSize: 4096, chunkSize: 1024, concurrency: 3 });
     expect(r).toMatchObject({ ok: true, tensorsChecked: 3 });
-    expect(Math.max(...reads)).toBeLessThanOrEqual(4096);
+    expect(Math.max(...reads)).toBeLessThanOrEqual(1024);
     expect(maxInFlight).toBeLessThanOrEqual(3);
     expect(maxInFlight).toBeGreaterThan(1);
+
+    // A streaming source: one request per window (13 pieces of "big", "small" alone, "bigstr" whole).
+    const streams: Array<[number, number]> = [];
+    const streaming: ByteSource = {
+      ...shard,
+      read: () => Promise.reject(new Error('streaming sources are streamed')),
+      async *stream(o, l) {
+        streams.push([o, l]);
+        const data = (b.shards[0] as Uint8Array).subarray(o, o + l);
+        for (let p = 0; p < data.length; p += 1000) yield data.subarray(p, p + 1000);
+      },
+    };
+    const sr = await verifyBundleFiles({ ...f, shard: async () => streaming }, { deep: true, windowSize: 4096 });
+    expect(sr).toMatchObject({ ok: true, tensorsChecked: 3 });
+    expect(streams).toHaveLength(15);
+    expect(Math.max(...streams.filter(([, l]) => l <= 4096).map(([, l]) => l))).toBe(4096);
 
     // A flip in the last piece of the big tensor and one in the middle of the streamed string.
     const index = parseBundleIndex(b.index);
@@ -119,7 +135,7 @@ describe('verifyBundleFiles', () => {
     const changed = (b.shards[0] as Uint8Array).slice();
     changed[(bigEntry?.offset ?? 0) + 49_999] ^= 0x80;
     changed[(strEntry?.offset ?? 0) + 30_000] ^= 0x80;
-    const bad = await verifyBundleFiles(memoryBundleFiles(PREFIX, { index: b.index, shards: [changed] }), { deep: true, chunkSize: 4096 });
+    const bad = await verifyBundleFiles(memoryBundleFiles(PREFIX, { index: b.index, shards: [changed] }), { deep: true, windowSize: 4096 });
     expect(bad.problems.map((p) => [p.code, p.key])).toEqual([
       ['CRC_MISMATCH', 'big'],
       ['CRC_MISMATCH', 'bigstr'],
@@ -148,6 +164,16 @@ describe('verifyBundleFiles', () => {
     const r = await verifyBundleFiles(files(b, [b.shards[0], short]));
     expect(codes(r)).toEqual(['SHORT_SHARD']);
     expect(r.problems[0]?.key).toBe(parseBundleIndex(b.index).entries.filter((e) => e.shardId === 1 && e.slices.length === 0).sort((x, y) => y.offset - x.offset)[0]?.key);
+  });
+
+  it('reports SHORT_SHARD when a shard shrinks between the listing and the reads', async () => {
+    const b = await buildBundle(tensors(), { numShards: 2 });
+    const full = b.shards[1] as Uint8Array;
+    const shrunk: ByteSource = { ...bytesSource(full.subarray(0, full.length - 5), dataFilename(PREFIX, 1, 2)), size: async () => full.length };
+    const f: BundleFiles = { ...files(b), shard: async (id, n) => (id === 1 ? shrunk : files(b).shard(id, n)) };
+    const r = await verifyBundleFiles(f, { deep: true });
+    const last = parseBundleIndex(b.index).entries.filter((e) => e.shardId === 1 && e.slices.length === 0).sort((x, y) => y.offset - x.offset)[0];
+    expect(r.problems).toEqual([{ code: 'SHORT_SHARD', detail: expect.stringContaining('the shard ended'), key: last?.key, uri: dataFilename(PREFIX, 1, 2) }]);
   });
 
   it('reports overlaps, bad shard ids, size mismatches, invalid shapes, unknown dtypes and missing slices', async () => {

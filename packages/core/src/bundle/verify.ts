@@ -8,8 +8,8 @@
  */
 import { isCkptError } from '@ckptkit/gfile';
 import type { ByteSource } from './byte-source.js';
-import { bytesSource, readExactly } from './byte-source.js';
-import { crc32c, crc32cCombine } from './crc.js';
+import { bytesSource, streamRange } from './byte-source.js';
+import { crc32cCombine, extendCrc32c } from './crc.js';
 import { dtypeLayout, dtypeName, dtypeSize } from './dtypes.js';
 import { corruptReason, errorDetail, type CorruptReason } from './errors.js';
 import { readBundleIndex, type BundleIndex, type BundleIndexEntry } from './index-reader.js';
@@ -66,9 +66,17 @@ export interface BundleFiles {
 export interface VerifyOptions {
   /** Also check every tensor's checksum (reads all data). */
   deep?: boolean | undefined;
-  /** Ranged reads in flight (default 8). */
+  /** Requests in flight (default 8). */
   concurrency?: number | undefined;
-  /** Largest single read, and the memory bound per read in flight (default 8 MiB). */
+  /**
+   * Largest range one request covers (default 64 MiB). Small tensors next to each other share a
+   * request; a larger raw tensor is split into pieces checked in parallel.
+   */
+  windowSize?: number | undefined;
+  /**
+   * For sources that cannot stream: largest single read, i.e. the memory bound per request in
+   * flight (default 8 MiB). Streaming sources hold one stream chunk per request instead.
+   */
   chunkSize?: number | undefined;
   /** Unused bytes between two tensors that may be read rather than split into two requests (default 64 KiB). */
   maxGap?: number | undefined;
@@ -250,15 +258,18 @@ export async function verifyBundleFiles(files: BundleFiles, options: VerifyOptio
   return report();
 }
 
+/** A tensor's bytes within one window; raw tensors split across windows are `piece`s combined later. */
 interface Segment {
   l: Located;
   /** Absolute byte range within the shard. */
   from: number;
   to: number;
-  /** Set for pieces of a raw tensor split across reads. */
-  piece?: { crcs: number[]; index: number };
+  checker: TensorChecker | undefined;
+  piece?: { crcs: number[]; index: number; crc: number } | undefined;
+  done: boolean;
 }
 
+/** One ranged request: a stretch of a shard covering whole small tensors or one piece of a big one. */
 interface Window {
   shard: ByteSource;
   start: number;
@@ -266,11 +277,18 @@ interface Window {
   segments: Segment[];
 }
 
-async function checkData(perShard: Map<number, Located[]>, options: VerifyOptions): Promise<{ problems: Array<VerifyProblem & { i: number }>; tensorsChecked: number; bytesChecked: number }> {
-  const chunkSize = Math.max(4096, options.chunkSize ?? 8 * 1024 * 1024);
+interface DeepResult {
+  problems: Array<VerifyProblem & { i: number }>;
+  tensorsChecked: number;
+  bytesChecked: number;
+}
+
+async function checkData(perShard: Map<number, Located[]>, options: VerifyOptions): Promise<DeepResult> {
+  const windowSize = Math.max(1024, options.windowSize ?? 64 * 1024 * 1024);
+  const readSize = Math.max(1024, Math.min(windowSize, options.chunkSize ?? 8 * 1024 * 1024));
   const maxGap = options.maxGap ?? 64 * 1024;
   const { signal } = options;
-  const problems: Array<VerifyProblem & { i: number }> = [];
+  const problems: DeepResult['problems'] = [];
   let tensorsChecked = 0;
   let bytesChecked = 0;
   const record = (l: Located, outcome: CheckOutcome): void => {
@@ -278,13 +296,23 @@ async function checkData(perShard: Map<number, Located[]>, options: VerifyOption
     bytesChecked += l.entry.size;
     if (!outcome.ok) problems.push({ i: l.i, code: outcome.code, detail: outcome.detail, key: l.entry.key, uri: l.shard.uri });
   };
-  const truncated = (l: Located, e: unknown): void => {
-    problems.push({ i: l.i, code: 'SHORT_SHARD', detail: `the shard ended while reading: ${errorDetail(e)}`, key: l.entry.key, uri: l.shard.uri });
+  const shortRead = new Set<Located>();
+  const truncated = (l: Located, got: number): void => {
+    if (shortRead.has(l)) return;
+    shortRead.add(l);
+    problems.push({ i: l.i, code: 'SHORT_SHARD', detail: `the shard ended at byte ${got} while reading this tensor`, key: l.entry.key, uri: l.shard.uri });
   };
 
   const windows: Window[] = [];
-  const streams: Located[] = [];
   const pieced: Array<{ l: Located; crcs: number[]; pieceSizes: number[] }> = [];
+  const segment = (l: Located, from: number, to: number, piece?: Segment['piece']): Segment => ({
+    l,
+    from,
+    to,
+    checker: piece ? undefined : makeChecker(l),
+    piece,
+    done: false,
+  });
 
   for (const list of perShard.values()) {
     let cur: Window | undefined;
@@ -296,80 +324,67 @@ async function checkData(perShard: Map<number, Located[]>, options: VerifyOption
         record(l, checker.finish());
         continue;
       }
-      if (size > chunkSize) {
-        if (dtypeLayout(l.entry.dtype) === 'raw') {
-          // Checksum pieces in parallel and combine them in order.
-          const count = Math.ceil(size / chunkSize);
-          const crcs = new Array<number>(count).fill(0);
-          const pieceSizes: number[] = [];
-          for (let k = 0; k < count; k++) {
-            const from = offset + k * chunkSize;
-            const to = Math.min(offset + size, from + chunkSize);
-            pieceSizes.push(to - from);
-            windows.push({ shard: l.shard, start: from, end: to, segments: [{ l, from, to, piece: { crcs, index: k } }] });
-          }
-          pieced.push({ l, crcs, pieceSizes });
-        } else {
-          streams.push(l);
+      if (size > windowSize && dtypeLayout(l.entry.dtype) === 'raw') {
+        // Checksum pieces in parallel and combine them in order.
+        const count = Math.ceil(size / windowSize);
+        const crcs = new Array<number>(count).fill(0);
+        const pieceSizes: number[] = [];
+        for (let k = 0; k < count; k++) {
+          const from = offset + k * windowSize;
+          const to = Math.min(offset + size, from + windowSize);
+          pieceSizes.push(to - from);
+          windows.push({ shard: l.shard, start: from, end: to, segments: [segment(l, from, to, { crcs, index: k, crc: 0 })] });
         }
+        pieced.push({ l, crcs, pieceSizes });
         continue;
       }
-      if (cur && offset >= cur.start && offset - cur.end <= maxGap && Math.max(cur.end, offset + size) - cur.start <= chunkSize) {
+      if (size > windowSize) {
+        // Strings and variants are checked in order: one window of their own, however long.
+        windows.push({ shard: l.shard, start: offset, end: offset + size, segments: [segment(l, offset, offset + size)] });
+        continue;
+      }
+      if (cur && offset >= cur.start && offset - cur.end <= maxGap && Math.max(cur.end, offset + size) - cur.start <= windowSize) {
         cur.end = Math.max(cur.end, offset + size);
-        cur.segments.push({ l, from: offset, to: offset + size });
+        cur.segments.push(segment(l, offset, offset + size));
       } else {
-        cur = { shard: l.shard, start: offset, end: offset + size, segments: [{ l, from: offset, to: offset + size }] };
+        cur = { shard: l.shard, start: offset, end: offset + size, segments: [segment(l, offset, offset + size)] };
         windows.push(cur);
       }
     }
   }
 
-  const failedPieces = new Set<Located>();
-  const jobs: Array<() => Promise<void>> = windows.map((w) => async () => {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readExactly(w.shard, w.start, w.end - w.start, signal);
-    } catch (e) {
-      if (corruptReason(e) !== 'TRUNCATED') throw e;
-      for (const s of w.segments) {
-        if (s.piece) {
-          if (!failedPieces.has(s.l)) truncated(s.l, e);
-          failedPieces.add(s.l);
-        } else truncated(s.l, e);
-      }
-      return;
-    }
-    for (const s of w.segments) {
-      const view = bytes.subarray(s.from - w.start, s.to - w.start);
-      if (s.piece) {
-        s.piece.crcs[s.piece.index] = crc32c(view);
-      } else {
-        const checker = makeChecker(s.l) as TensorChecker;
-        checker.update(view);
-        record(s.l, checker.finish());
-      }
-    }
-  });
-  for (const l of streams) {
-    jobs.push(async () => {
-      const checker = makeChecker(l) as TensorChecker;
-      const end = l.entry.offset + l.entry.size;
-      for (let p = l.entry.offset; p < end; p += chunkSize) {
-        try {
-          checker.update(await readExactly(l.shard, p, Math.min(chunkSize, end - p), signal));
-        } catch (e) {
-          if (corruptReason(e) !== 'TRUNCATED') throw e;
-          truncated(l, e);
-          return;
+  const checkWindow = async (w: Window): Promise<void> => {
+    let pos = w.start;
+    let first = 0; // segments before this one are complete
+    for await (const chunk of streamRange(w.shard, w.start, w.end - w.start, readSize, signal)) {
+      const end = Math.min(pos + chunk.length, w.end);
+      for (let k = first; k < w.segments.length; k++) {
+        const s = w.segments[k] as Segment;
+        if (s.from >= end) break;
+        if (s.done || s.to <= pos) continue;
+        const view = chunk.subarray(Math.max(s.from, pos) - pos, Math.min(s.to, end) - pos);
+        if (s.piece) s.piece.crc = extendCrc32c(s.piece.crc, view);
+        else s.checker?.update(view);
+        if (s.to <= end) {
+          s.done = true;
+          if (s.piece) s.piece.crcs[s.piece.index] = s.piece.crc;
+          else record(s.l, (s.checker as TensorChecker).finish());
         }
       }
-      record(l, checker.finish());
-    });
-  }
-  await runPool(jobs, options.concurrency ?? 8, signal);
+      while (first < w.segments.length && (w.segments[first] as Segment).done) first++;
+      pos = end;
+      if (pos >= w.end) break;
+    }
+    for (const s of w.segments) if (!s.done) truncated(s.l, pos);
+  };
+  await runPool(
+    windows.map((w) => () => checkWindow(w)),
+    options.concurrency ?? 8,
+    signal,
+  );
 
   for (const { l, crcs, pieceSizes } of pieced) {
-    if (failedPieces.has(l)) continue;
+    if (shortRead.has(l)) continue;
     let crc = crcs[0] as number;
     for (let k = 1; k < crcs.length; k++) crc = crc32cCombine(crc, crcs[k] as number, pieceSizes[k] as number);
     record(l, compareCrc(crc, l.entry.crc32c));
@@ -377,7 +392,6 @@ async function checkData(perShard: Map<number, Located[]>, options: VerifyOption
   problems.sort((a, b) => a.i - b.i);
   return { problems, tensorsChecked, bytesChecked };
 }
-
 
 /** {@link BundleFiles} over bytes in memory (a bundle from `buildBundle`, or files already read). */
 export function memoryBundleFiles(prefix: string, files: { index?: Uint8Array | undefined; shards: ReadonlyArray<Uint8Array | undefined> }): BundleFiles {
