@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -615,6 +616,34 @@ describe('timeouts and AbortSignal', () => {
     nock(EP).get(`/storage/v1/b/${BKT}/o/slow`).query({ alt: 'media' }).delay(2_000).reply(200, 'x', { 'Content-Length': '1' });
     const e = await failure(adapter({ timeoutMs: 100 }).read('slow'));
     expect([e.code, e.retryable]).toEqual(['TIMEOUT', true]);
+  });
+
+  it('the download timeout measures the server, not a consumer that is slow with a chunk', async () => {
+    nock(EP)
+      .get(`/storage/v1/b/${BKT}/o/paced`)
+      .query({ alt: 'media' })
+      .reply(
+        200,
+        () =>
+          new Readable({
+            read() {
+              if (this.readableLength > 0) return;
+              this.push('abc');
+              // The next chunk comes while the consumer is still busy with the first one.
+              setTimeout(() => {
+                this.push('def');
+                this.push(null);
+              }, 300);
+            },
+          }),
+        { 'Content-Length': '6' },
+      );
+    const chunks: string[] = [];
+    for await (const c of adapter({ timeoutMs: 200 }).readStream!('paced')) {
+      chunks.push(Buffer.from(c).toString());
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    expect(chunks.join('')).toBe('abcdef');
   });
 
   it('aborting stops waiting at once, for SDK calls and downloads', async () => {

@@ -297,8 +297,11 @@ class GcsAdapter implements StorageAdapter {
           md5?.update(chunk);
           crc?.update(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
           delivered += chunk.byteLength;
+          // The timeout measures the server, not a consumer that takes its time with a chunk.
+          clearTimeout(timer);
           yield chunk;
           if (delivered >= want) break;
+          arm();
         }
       } catch (error) {
         throw fail(error);
