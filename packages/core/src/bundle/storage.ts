@@ -37,29 +37,29 @@ export function storageSource(storage: BundleStorage, uri: string, knownSize?: n
 }
 
 /**
- * A source for a file of unknown size that is probably small: one GET of the first bytes; when
- * the file is shorter than that, it is entirely in memory and no HEAD is needed.
+ * The whole of a file that is read entirely anyway (an index): one GET of the first 64 KiB, which
+ * is the whole file for most indexes; for a larger one a HEAD for the size and one GET of the rest.
  */
-async function probedSource(storage: BundleStorage, uri: string, signal: AbortSignal | undefined): Promise<ByteSource> {
+async function wholeFileSource(storage: BundleStorage, uri: string, signal: AbortSignal | undefined): Promise<ByteSource> {
   const head = await storage.readFile(uri, { offset: 0, length: DEFAULT_TAIL_BYTES, signal });
   if (head.length < DEFAULT_TAIL_BYTES) return bytesSource(head, uri);
-  const inner = storageSource(storage, uri);
-  return {
-    uri,
-    size: (s) => inner.size(s),
-    // Serve what the probe already fetched.
-    read: (offset, length, s) => (offset + length <= head.length ? Promise.resolve(head.subarray(offset, offset + length)) : inner.read(offset, length, s)),
-  };
+  const { size } = await storage.stat(uri, { signal });
+  if (size <= head.length) return bytesSource(head, uri);
+  const rest = await storage.readFile(uri, { offset: head.length, length: size - head.length, signal });
+  const all = new Uint8Array(head.length + rest.length);
+  all.set(head);
+  all.set(rest, head.length);
+  return bytesSource(all, uri);
 }
 
 /**
  * Reads the index of the bundle at `prefixOrIndexUri` (`…/ckpt-5` or `…/ckpt-5.index`). An index
- * up to 64 KiB costs one GET; a larger one a GET, a HEAD and one or two more GETs.
+ * up to 64 KiB costs one GET; a larger one two GETs and a HEAD.
  * Throws NOT_FOUND when the index does not exist and CORRUPT when it is not a valid index.
  */
 export async function openBundle(storage: BundleStorage, prefixOrIndexUri: string, options: Signal = {}): Promise<BundleIndex> {
   const uri = indexFilename(bundlePrefixOf(prefixOrIndexUri));
-  return readBundleIndex(await probedSource(storage, uri, options.signal), { signal: options.signal });
+  return readBundleIndex(await wholeFileSource(storage, uri, options.signal), { signal: options.signal });
 }
 
 /** The files of a bundle from one listing of `PREFIX.` (sizes included, so no HEAD per shard). */
@@ -117,21 +117,24 @@ export async function writeBundle(
 
 /**
  * `ckpt inspect`: the variables of the checkpoint at a V2 prefix (or its `.index`), or, when no
- * `.index` exists but a file named exactly the prefix does, of that V1 checkpoint.
+ * `.index` exists but a file named exactly the prefix does, of that V1 checkpoint (a HEAD and one
+ * or two ranged GETs, never its tensor data).
  */
 export async function inspectCheckpoint(storage: BundleStorage, uri: string, options: Signal = {}): Promise<InspectJson> {
   try {
     return inspectBundleJson(await openBundle(storage, uri, options));
   } catch (e) {
     if (!isCkptError(e, 'NOT_FOUND') || uri.endsWith('.index')) throw e;
-    let v1: ByteSource;
+    let size: number;
     try {
-      v1 = await probedSource(storage, uri, options.signal);
+      size = (await storage.stat(uri, options)).size;
     } catch (e2) {
       // Neither exists: report the V2 index as the missing file.
       if (isCkptError(e2, 'NOT_FOUND')) throw e;
       throw e2;
     }
+    // A V1 file holds its data too: read only its metadata (tail, first block).
+    const v1 = storageSource(storage, uri, size);
     return inspectV1Json(await readV1Checkpoint(v1, { signal: options.signal }));
   }
 }
