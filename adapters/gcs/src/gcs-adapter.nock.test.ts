@@ -147,6 +147,11 @@ describe('ranged download', () => {
     expect(Buffer.from(await adapter().read('f', { range: { offset: 7 } })).toString()).toBe('789');
   });
 
+  it('never returns more than the length asked for, even when the server sends more', async () => {
+    nock(EP).get(`/storage/v1/b/${BKT}/o/f`).query({ alt: 'media' }).matchHeader('range', 'bytes=2-4').reply(206, '23456', { 'Content-Range': 'bytes 2-6/10', 'Content-Length': '5' });
+    expect(Buffer.from(await adapter().read('f', { range: { offset: 2, length: 3 } })).toString()).toBe('234');
+  });
+
   it('a range at or after the end is empty: 416 is not an error', async () => {
     nock(EP).get(`/storage/v1/b/${BKT}/o/f`).query({ alt: 'media' }).matchHeader('range', 'bytes=10-14').reply(416, 'Requested range not satisfiable');
     expect((await adapter().read('f', { range: { offset: 10, length: 5 } })).byteLength).toBe(0);

@@ -238,21 +238,21 @@ class GcsAdapter implements StorageAdapter {
       const contentLength = headerInt(res.headers.get('content-length'));
       const encoded = (res.headers.get('content-encoding') ?? '') !== '' && res.headers.get('content-encoding') !== 'identity';
       let skip = 0;
-      let want = Infinity;
+      // Never more than asked for, whatever the server sends.
+      const want = length ?? Infinity;
       let expected: number | undefined;
       if (res.status === 206) {
         const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
         if (!m || Number(m[1]) !== offset) {
           throw new CkptError('UNAVAILABLE', { operation, uri, message: `unexpected Content-Range ${JSON.stringify(res.headers.get('content-range'))} for a read from byte ${offset}`, retryable: true });
         }
-        expected = Number(m[2]) - Number(m[1]) + 1;
+        expected = Math.min(want, Number(m[2]) - Number(m[1]) + 1);
       } else {
         // 200: the whole object. For a ranged request the server ignored Range (allowed by HTTP):
         // skip to the offset and stop after the length.
         if (!encoded) expected = contentLength;
         if (ranged) {
           skip = offset;
-          if (length !== undefined) want = length;
           if (expected !== undefined) expected = Math.max(0, Math.min(want, expected - offset));
           if (expected === 0) {
             finished = true;
