@@ -6,7 +6,7 @@ import { encodeBundleEntry, encodeBundleHeader, TENSOR_BUNDLE_VERSION, type Bund
 import { crc32c, maskCrc } from './crc.js';
 import { dtypeLayout, dtypeName, dtypeSize, dtypeValue } from './dtypes.js';
 import { encodeTensorNameSlice } from './ordered-code.js';
-import { compareBytes } from './sstable-format.js';
+import { bytesKey, compareBytes } from './sstable-format.js';
 import { buildSSTable, type SSTableWriterOptions } from './sstable-writer.js';
 import { encodeStringTensor, encodeVariantTensor } from './tensor-checksum.js';
 
@@ -126,10 +126,6 @@ export class BundleWriter {
     return s;
   }
 
-  private mapKey(key: Uint8Array): string {
-    return Buffer.from(key).toString('latin1');
-  }
-
   private async append(keyBytes: Uint8Array, value: TensorValue, options: AddOptions): Promise<BundleEntryProto> {
     if (this.finished) throw new Error('BundleWriter is finished');
     if (keyBytes.length === 0) throw new RangeError('the empty key is reserved for the bundle header');
@@ -160,7 +156,7 @@ export class BundleWriter {
   /** Adds a whole tensor under `key`. Throws a RangeError for a duplicate key or data that does not match the shape. */
   async add(key: string | Uint8Array, value: TensorValue, options: AddOptions = {}): Promise<void> {
     const keyBytes = toKeyBytes(key);
-    const mk = this.mapKey(keyBytes);
+    const mk = bytesKey(keyBytes);
     if (this.entries.has(mk)) throw new RangeError(`duplicate key ${JSON.stringify(typeof key === 'string' ? key : new TextDecoder().decode(key))}`);
     const entry = await this.append(keyBytes, value, options);
     this.entries.set(mk, { key: keyBytes, entry });
@@ -187,7 +183,7 @@ export class BundleWriter {
       throw new RangeError(`slice tensor shape [${value.shape.join(', ')}] != slice shape [${sliced.join(', ')}]`);
     }
     if (sliced.every((d, i) => d === fullShape[i])) return this.add(keyBytes, value, options);
-    const mk = this.mapKey(keyBytes);
+    const mk = bytesKey(keyBytes);
     const dtype = resolveDtype(value.dtype);
     const existing = this.entries.get(mk);
     if (existing) {
@@ -197,7 +193,7 @@ export class BundleWriter {
       }
     }
     const sliceKey = encodeTensorNameSlice(keyBytes, slice);
-    const smk = this.mapKey(sliceKey);
+    const smk = bytesKey(sliceKey);
     if (this.entries.has(smk)) throw new RangeError('duplicate slice');
     const sliceEntry = await this.append(sliceKey, value, options);
     this.entries.set(smk, { key: sliceKey, entry: sliceEntry });

@@ -6,6 +6,7 @@ import type { TensorSlice, VersionDef } from './bundle-proto.js';
 import { dtypeName } from './dtypes.js';
 import type { BundleIndex, BundleIndexEntry } from './index-reader.js';
 import { encodeTensorNameSlice, sliceToString } from './ordered-code.js';
+import { bytesKey } from './sstable-format.js';
 import type { V1Checkpoint } from './v1-reader.js';
 
 /** One slice of a partitioned tensor, with where its data is (absent when its entry is missing). */
@@ -44,8 +45,6 @@ function versionJson(v: VersionDef): InspectJson['header']['version'] {
   return v.badConsumers.length > 0 ? { producer: v.producer, minConsumer: v.minConsumer, badConsumers: [...v.badConsumers] } : { producer: v.producer, minConsumer: v.minConsumer };
 }
 
-const latin1 = (b: Uint8Array) => Buffer.from(b).toString('latin1');
-
 function sliceJson(slice: TensorSlice): InspectSliceJson {
   return { spec: sliceToString(slice), extents: slice.map((e) => ({ start: e.start, length: e.length })) };
 }
@@ -57,13 +56,13 @@ function sliceJson(slice: TensorSlice): InspectSliceJson {
  */
 export function inspectBundleJson(index: BundleIndex): InspectJson {
   const byKey = new Map<string, BundleIndexEntry>();
-  for (const e of index.entries) byKey.set(latin1(e.keyBytes), e);
+  for (const e of index.entries) byKey.set(bytesKey(e.keyBytes), e);
   const sliceKeys = new Set<string>();
-  for (const e of index.entries) for (const s of e.slices) sliceKeys.add(latin1(encodeTensorNameSlice(e.keyBytes, s)));
+  for (const e of index.entries) for (const s of e.slices) sliceKeys.add(bytesKey(encodeTensorNameSlice(e.keyBytes, s)));
 
   const entries: InspectEntryJson[] = [];
   for (const e of index.entries) {
-    if (sliceKeys.has(latin1(e.keyBytes))) continue;
+    if (sliceKeys.has(bytesKey(e.keyBytes))) continue;
     const base: InspectEntryJson = { key: e.key, dtype: dtypeName(e.dtype), shape: [...e.shape.dims] };
     if (e.shape.unknownRank) base.unknownRank = true;
     if (e.slices.length === 0) {
@@ -72,7 +71,7 @@ export function inspectBundleJson(index: BundleIndex): InspectJson {
     }
     base.slices = e.slices.map((s) => {
       const out = sliceJson(s);
-      const data = byKey.get(latin1(encodeTensorNameSlice(e.keyBytes, s)));
+      const data = byKey.get(bytesKey(encodeTensorNameSlice(e.keyBytes, s)));
       return data ? { ...out, shardId: data.shardId, offset: data.offset, size: data.size, crc32c: data.crc32c } : out;
     });
     entries.push(base);

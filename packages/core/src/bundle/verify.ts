@@ -16,6 +16,7 @@ import { readBundleIndex, type BundleIndex, type BundleIndexEntry } from './inde
 import { dataFilename, indexFilename } from './naming.js';
 import { encodeTensorNameSlice, sliceToString } from './ordered-code.js';
 import { runPool } from './pool.js';
+import { bytesKey } from './sstable-format.js';
 import { RawChecker, StringChecker, VariantChecker, compareCrc, type CheckOutcome, type TensorChecker } from './tensor-checksum.js';
 
 /** Problem codes of `ckpt verify` (cli.md), plus the finer ones this verifier can tell apart. */
@@ -172,20 +173,43 @@ export async function verifyBundleFiles(files: BundleFiles, options: VerifyOptio
     if (!s) problems.push({ code: 'MISSING_SHARD', detail: `data shard ${id} of ${numShards} does not exist`, uri: dataFilename(files.prefix, id, numShards) });
   });
 
-  const located: Located[] = [];
-  const byKey = new Map<string, BundleIndexEntry>();
-  for (const e of index.entries) byKey.set(Buffer.from(e.keyBytes).toString('latin1'), e);
+  const located = checkEntries(index, shards, problems);
+  tensorsChecked = located.checked;
+  const perShard = groupByShard(located.list);
+  findOverlaps(perShard, problems);
 
+  if (!options.deep) return report();
+
+  const deep = await checkData(perShard, options);
+  tensorsChecked = deep.tensorsChecked;
+  bytesChecked = deep.bytesChecked;
+  problems.push(...deep.problems.map(({ i: _i, ...p }) => p));
+  return report();
+}
+
+/**
+ * Checks every entry against the header, its dtype and shape, and its shard's size; returns the
+ * entries whose bytes can be read (`checked`: data-bearing entries examined).
+ */
+function checkEntries(
+  index: BundleIndex,
+  shards: ReadonlyArray<{ src: ByteSource; size: number } | undefined>,
+  problems: VerifyProblem[],
+): { list: Located[]; checked: number } {
+  const numShards = index.header.numShards;
+  const keys = new Set(index.entries.map((e) => bytesKey(e.keyBytes)));
+  const list: Located[] = [];
+  let checked = 0;
   index.entries.forEach((e, i) => {
     if (e.slices.length > 0) {
       for (const slice of e.slices) {
-        if (!byKey.has(Buffer.from(encodeTensorNameSlice(e.keyBytes, slice)).toString('latin1'))) {
+        if (!keys.has(bytesKey(encodeTensorNameSlice(e.keyBytes, slice)))) {
           problems.push({ code: 'MISSING_SLICE', detail: `no data entry for slice ${sliceToString(slice)}`, key: e.key });
         }
       }
       return;
     }
-    tensorsChecked++;
+    checked++;
     const name = dtypeName(e.dtype);
     if (e.dtype === 0 || name.startsWith('DT_UNKNOWN')) problems.push({ code: 'UNKNOWN_DTYPE', detail: `dtype ${e.dtype} (${name}) cannot be read`, key: e.key });
     const n = elementsOf(e);
@@ -217,18 +241,26 @@ export async function verifyBundleFiles(files: BundleFiles, options: VerifyOptio
       });
       return;
     }
-    located.push({ i, entry: e, numElements: n, shard: shard.src });
+    list.push({ i, entry: e, numElements: n, shard: shard.src });
   });
+  return { list, checked };
+}
 
-  // Overlaps, per shard in offset order.
+/** Entries per shard, in offset order (key order among equal offsets). */
+function groupByShard(located: Located[]): Map<number, Located[]> {
   const perShard = new Map<number, Located[]>();
   for (const l of located) {
     const list = perShard.get(l.entry.shardId) ?? [];
     list.push(l);
     perShard.set(l.entry.shardId, list);
   }
+  for (const list of perShard.values()) list.sort((a, b) => a.entry.offset - b.entry.offset || a.i - b.i);
+  return perShard;
+}
+
+/** Reports every entry whose bytes start inside an earlier entry of the same shard. */
+function findOverlaps(perShard: Map<number, Located[]>, problems: VerifyProblem[]): void {
   for (const list of perShard.values()) {
-    list.sort((a, b) => a.entry.offset - b.entry.offset || a.i - b.i);
     let end = 0;
     let owner: Located | undefined;
     for (const l of list) {
@@ -247,15 +279,6 @@ export async function verifyBundleFiles(files: BundleFiles, options: VerifyOptio
       }
     }
   }
-
-  if (!options.deep) return report();
-
-  tensorsChecked = 0;
-  const deep = await checkData(perShard, options);
-  tensorsChecked = deep.tensorsChecked;
-  bytesChecked = deep.bytesChecked;
-  problems.push(...deep.problems.map(({ i: _i, ...p }) => p));
-  return report();
 }
 
 /** A tensor's bytes within one window; raw tensors split across windows are `piece`s combined later. */
