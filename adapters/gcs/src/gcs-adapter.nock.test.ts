@@ -568,7 +568,7 @@ describe('401 and 403, and no tokens in messages', () => {
         .get(`/storage/v1/b/${BKT}/o/k`)
         .query({ alt: 'media' })
         .matchHeader('authorization', `Bearer ${token}`)
-        .reply(401, `Invalid Credentials for Bearer ${token}`);
+        .reply(401, `Invalid Credentials: ${token}`); // the bare token: only the registered secret can catch it
       const a = createGcsAdapter(BKT, { storage: authed(token), env: {} });
       for (const op of [() => a.stat('k'), () => a.read('k')]) {
         const e = await failure(op());

@@ -5,6 +5,7 @@ import {
   CkptError,
   abortError,
   compareKeys,
+  registerSecret,
   throwIfAborted,
   type AdapterListOptions as ListOptions,
   type Capabilities,
@@ -158,8 +159,16 @@ class GcsAdapter implements StorageAdapter {
         { uri: url, headers: {} },
         {
           onAuthenticated: (err, reqOpts) => {
-            if (err) reject(err);
-            else resolve({ ...((reqOpts?.headers ?? {}) as Record<string, string>) });
+            if (err) {
+              reject(err);
+              return;
+            }
+            const headers = { ...((reqOpts?.headers ?? {}) as Record<string, string>) };
+            // The access token is a secret we now hold: keep it out of every message.
+            for (const [name, value] of Object.entries(headers)) {
+              if (name.toLowerCase() === 'authorization') registerSecret(value.replace(/^\S+\s+/, ''));
+            }
+            resolve(headers);
           },
         },
       );
