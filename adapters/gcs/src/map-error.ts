@@ -79,7 +79,10 @@ function byStatus(status: number, reason: string | undefined, ctx: GcsErrorConte
     case 400:
       return ['INVALID_PATH', 'bad request (400)'];
     case 401:
-      return ['UNAUTHENTICATED', 'not authenticated (401): missing, expired or invalid credentials'];
+      return [
+        'UNAUTHENTICATED',
+        'not authenticated (401): missing, expired or invalid credentials (GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth application-default login`, or anonymous access for public buckets)',
+      ];
     case 403:
       return ['PERMISSION_DENIED', 'permission denied (403)'];
     case 404:
