@@ -23,8 +23,9 @@ export interface DetectContextOptions {
  * The context formats read through: each metadata file is read at most once, and each distinct
  * byte range at most once, however many formats ask.
  */
-export function createDetectContext(gfile: Pick<GFile, 'readFile'>, rootUri: string, options: DetectContextOptions = {}): DetectContext {
+export function createDetectContext(gfile: Pick<GFile, 'readFile' | 'exists'>, rootUri: string, options: DetectContextOptions = {}): DetectContext {
   const texts = new Map<string, Promise<string | undefined>>();
+  const existence = new Map<string, Promise<boolean>>();
   const ranges = new Map<string, Promise<Uint8Array | undefined>>();
   const signal = options.signal;
   return {
@@ -41,6 +42,14 @@ export function createDetectContext(gfile: Pick<GFile, 'readFile'>, rootUri: str
               () => undefined,
             );
         texts.set(file.uri, p);
+      }
+      return p;
+    },
+    exists(uri: string) {
+      let p = existence.get(uri);
+      if (!p) {
+        p = gfile.exists(uri, { signal }).catch(() => false);
+        existence.set(uri, p);
       }
       return p;
     },

@@ -37,6 +37,11 @@ export interface DetectContext {
   readText(file: FileEntry): Promise<string | undefined>;
   /** Up to `length` bytes at `offset` of a file (negative: from the end), cached; undefined on error. */
   readBytes(file: FileEntry, offset: number, length: number): Promise<Uint8Array | undefined>;
+  /**
+   * Whether a file exists (one HEAD, cached). Only for facts about directories a partial tree has
+   * not listed (robust `latest` lists candidate directories one by one); a full tree never needs it.
+   */
+  exists(uri: string): Promise<boolean>;
   /** False when content checks (zip trailers, HDF5 superblocks, metadata JSON) are turned off. */
   contentChecks: boolean;
 }

@@ -10,8 +10,9 @@ import { isSavedModelDir, savedModelFound } from './savedmodel.js';
 
 const EXPORT_VERSION = /^(?:\d{10}|temp-\d{10})$/;
 
+// From the URI, not the tree: robust `latest` looks at `export/<name>/` without its parents.
 function underExport(node: DirNode): boolean {
-  return node.parent?.parent?.name === 'export';
+  return node.uri.split('/').slice(-3)[0] === 'export';
 }
 
 export const estimatorFormat: CheckpointFormat = {

@@ -19,6 +19,7 @@ export const megatronFormat: CheckpointFormat = {
   description: 'Megatron-LM: iter_NNNNNNN/ (dist-ckpt or mp_rank_*/model_optim_rng.pt), release/, latest_checkpointed_iteration.txt',
 
   stepFromDirName(name) {
+    if (name === 'release') return { step: null, temporary: false };
     const m = ITER.exec(name);
     return m ? { step: toStep(m[1]), temporary: false } : undefined;
   },

@@ -11,7 +11,7 @@
  * GCS, and wherever a sibling step directory has one (the writer commits with it); a zero-padded
  * manager ignores names of another width (`step_1500` beside `step_00001500`).
  */
-import type { CheckpointFormat, DirNode, Found } from '../discovery/types.js';
+import type { CheckpointFormat, DetectContext, DirNode, Found } from '../discovery/types.js';
 import { dirFound, fileFound, subtreeFiles, toStep } from './dir-helpers.js';
 
 const STEP_NAME = /^(?:(?<prefix>.+)_)?(?<step>\d+)$/;
@@ -27,9 +27,26 @@ function isOrbaxStep(node: DirNode): boolean {
   return [...node.dirs.values()].some((d) => ITEM_MARKERS.some((m) => d.files.has(m)) || [...d.dirs.keys()].some((k) => k.startsWith('ocdbt.process_')));
 }
 
-function siblingSteps(node: DirNode): DirNode[] {
+/** Sibling step directories of the same manager (same step prefix); unlisted ones are kept, judged by name. */
+function siblingSteps(node: DirNode, prefix: string | undefined): DirNode[] {
   if (!node.parent) return [];
-  return [...node.parent.dirs.values()].filter((d) => d !== node && STEP_NAME.test(d.name) && isOrbaxStep(d));
+  return [...node.parent.dirs.values()].filter((d) => {
+    if (d === node) return false;
+    const m = STEP_NAME.exec(d.name);
+    return m !== null && m.groups!.prefix === prefix && (!d.loaded || isOrbaxStep(d));
+  });
+}
+
+/** Whether sibling steps commit with `commit_success.txt`: listed ones tell; else the nearest two are probed. */
+async function siblingsCommit(node: DirNode, siblings: DirNode[], ctx: DetectContext): Promise<boolean> {
+  if (siblings.some((d) => d.loaded && d.files.has(COMMIT))) return true;
+  const step = Number(STEP_NAME.exec(node.name)!.groups!.step);
+  const unlisted = siblings
+    .filter((d) => !d.loaded)
+    .sort((a, b) => Math.abs(Number(STEP_NAME.exec(a.name)!.groups!.step) - step) - Math.abs(Number(STEP_NAME.exec(b.name)!.groups!.step) - step))
+    .slice(0, 2);
+  for (const d of unlisted) if (await ctx.exists(`${d.uri}/${COMMIT}`)) return true;
+  return false;
 }
 
 export const orbaxFormat: CheckpointFormat = {
@@ -43,7 +60,7 @@ export const orbaxFormat: CheckpointFormat = {
     return m ? { step: toStep(m.groups!.step), temporary: false } : undefined;
   },
 
-  claimDir(node, ctx) {
+  async claimDir(node, ctx) {
     if (TMP.test(node.name)) {
       return dirFound(node, 'orbax', toStep(TMP_STEP.exec(node.name)?.[1]), {
         temporary: true,
@@ -54,10 +71,10 @@ export const orbaxFormat: CheckpointFormat = {
     const m = STEP_NAME.exec(node.name);
     if (!m || !isOrbaxStep(node)) return undefined;
     const problems: string[] = [];
-    const siblings = siblingSteps(node);
+    const siblings = siblingSteps(node, m.groups!.prefix);
     if (!node.files.has(COMMIT)) {
       if (ctx.scheme === 'gs') problems.push(`no ${COMMIT}: not finalized (on GCS Orbax writes it last)`);
-      else if (siblings.some((d) => d.files.has(COMMIT))) problems.push(`no ${COMMIT}, which its sibling steps have: not finalized`);
+      else if (await siblingsCommit(node, siblings, ctx)) problems.push(`no ${COMMIT}, which its sibling steps have: not finalized`);
     }
     const digits = m.groups!.step!;
     const padded = siblings.map((d) => STEP_NAME.exec(d.name)!.groups!.step!).filter((d) => d.length > 1 && d.startsWith('0'));

@@ -135,7 +135,8 @@ export function stepFromTfPrefix(prefix: string): number | null {
 /** The state file of a directory, when one is listed there and reads as a valid state. */
 export async function tfStateOf(node: DirNode, ctx: DetectContext): Promise<CheckpointState | undefined> {
   const file = node.files.get('checkpoint');
-  if (!file) return undefined;
+  // Reading it is a content check: off, discovery sticks to listings.
+  if (!file || !ctx.contentChecks) return undefined;
   const text = await ctx.readText(file);
   if (text === undefined) return undefined;
   try {

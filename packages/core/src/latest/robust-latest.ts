@@ -177,6 +177,10 @@ function locateRecorded(dirUri: string, recorded: string): { uri: string; source
 
 interface Candidate {
   step: number | null;
+  /** Keras/Lightning/NeMo epoch, to order checkpoints without a step. */
+  epoch: number | undefined;
+  /** Lightning/NeMo `last` checkpoints go first among equals (what their resume logic picks). */
+  last: boolean;
   tiebreak: number;
   temporary: boolean;
   name: string;
@@ -186,18 +190,26 @@ interface Candidate {
   format?: CheckpointFormat;
 }
 
+/** Newest first: by step (none last), then epoch, then `-vN`, `last` first, temporaries last, then name. */
 function compareCandidates(a: Candidate, b: Candidate): number {
-  if (a.step !== b.step) {
-    if (a.step === null) return 1;
-    if (b.step === null) return -1;
-    return b.step - a.step;
-  }
-  return b.tiebreak - a.tiebreak || Number(a.temporary) - Number(b.temporary) || compareKeys(b.name, a.name);
+  const desc = (x: number | null | undefined, y: number | null | undefined) => (x === y ? 0 : x === null || x === undefined ? 1 : y === null || y === undefined ? -1 : y - x);
+  return (
+    desc(a.step, b.step) ||
+    desc(a.epoch, b.epoch) ||
+    b.tiebreak - a.tiebreak ||
+    Number(b.last) - Number(a.last) ||
+    Number(a.temporary) - Number(b.temporary) ||
+    compareKeys(b.name, a.name)
+  );
 }
+
+// Single-file layouts whose completeness a listing cannot show (zip trailers, HDF5 superblocks,
+// table footers): judged again with content checks when they come up as candidates.
+const CONTENT_CHECKED = new Set(['keras', 'keras-backup', 'lightning', 'tf-slim', 'tf1-saver-v1', 'nemo']);
 
 /** Re-judges a file checkpoint found from names alone, now with content checks. */
 async function recheckFile(root: DirNode, found: Found, ctx: DetectContext): Promise<Found> {
-  if (!ctx.contentChecks || !found.claimed) return found;
+  if (!ctx.contentChecks || !found.claimed || !CONTENT_CHECKED.has(found.format)) return found;
   for (const format of CHECKPOINT_FORMATS) {
     if (!format.claimFiles || !format.ids.includes(found.format)) continue;
     const again = await format.claimFiles(root, new Set(found.claimed), ctx);
@@ -290,14 +302,15 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
     if (!format.claimFiles || unclaimed.size === 0) continue;
     for (const found of await format.claimFiles(root, unclaimed, nameOnly)) {
       for (const n of found.claimed ?? []) unclaimed.delete(n);
-      candidates.push({ step: found.step, tiebreak: found.tiebreak ?? 0, temporary: found.temporary, name: basenamePosix(found.prefix), found });
+      const epoch = typeof found.extra?.epoch === 'number' ? found.extra.epoch : undefined;
+      candidates.push({ step: found.step, epoch, last: found.extra?.last === true, tiebreak: found.tiebreak ?? 0, temporary: found.temporary, name: basenamePosix(found.prefix), found });
     }
   }
   for (const node of root.dirs.values()) {
     for (const format of CHECKPOINT_FORMATS) {
       const named = format.stepFromDirName?.(node.name);
       if (!named) continue;
-      candidates.push({ step: named.step, tiebreak: 0, temporary: named.temporary, name: node.name, node });
+      candidates.push({ step: named.step, epoch: undefined, last: /-last$/.test(node.name), tiebreak: 0, temporary: named.temporary, name: node.name, node });
       break;
     }
   }
