@@ -1,7 +1,9 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../global-args.js';
+import { findCommand } from './find.js';
 import { globCommand } from './glob.js';
 import { inspectCommand } from './inspect.js';
+import { latestCommand } from './latest.js';
 import { lsCommand } from './ls.js';
 import { statCommand } from './stat.js';
 import { verifyCommand } from './verify.js';
@@ -11,4 +13,4 @@ import { verifyCommand } from './verify.js';
  * handlers, so starting the CLI loads only what the chosen command needs.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<GlobalArgs, any>[] = [lsCommand, statCommand, globCommand, inspectCommand, verifyCommand];
+export const commands: CommandModule<GlobalArgs, any>[] = [lsCommand, statCommand, globCommand, latestCommand, findCommand, inspectCommand, verifyCommand];
