@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BundleWriter, dataFilename, indexFilename, verifyBundle, verifyBundleFiles } from '@ckptkit/core';
+import { BundleWriter, dataFilename, indexFilename, storageSource, verifyBundle, verifyBundleFiles } from '@ckptkit/core';
 import { createGFile, createRegistry } from '@ckptkit/gfile';
 import { localFactory } from '@ckptkit/local';
 
@@ -120,6 +120,17 @@ try {
     const gfile = createGFile({ registry, concurrency: 16 });
     const label = `gfile local (streamed), ${windowMiB} MiB windows, concurrency ${concurrency}`;
     rows.push(await measure(label, () => verifyBundle(gfile, prefix, { deep: true, concurrency, windowSize: windowMiB * MiB })));
+    await gfile.close();
+  }
+  {
+    // The same facade without streams: each window read as ranged readFile calls of 8 MiB.
+    const gfile = createGFile({ registry, concurrency: 16 });
+    const noStream = (uri) => {
+      const { stream: _stream, ...src } = storageSource(gfile, uri);
+      return src;
+    };
+    const viaReadFile = { prefix, index: async () => noStream(indexFilename(prefix)), shard: async (id, n) => noStream(dataFilename(prefix, id, n)) };
+    rows.push(await measure('gfile local, ranged readFile of 8 MiB (no stream), concurrency 8', () => verifyBundleFiles(viaReadFile, { deep: true, concurrency: 8 })));
     await gfile.close();
   }
   const sources = [];
