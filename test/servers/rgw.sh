@@ -24,7 +24,8 @@ RGW_NAME=client.rgw.ckpt
 TIMEOUT=${CKPT_RGW_TIMEOUT:-90}
 MEMSTORE_BYTES=${CKPT_RGW_MEMSTORE_BYTES:-4294967296}
 
-log() { printf '[rgw] %s\n' "$*" >&2; }
+T0=$(date +%s.%N)
+log() { printf '[rgw %5.1fs] %s\n' "$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')" "$*" >&2; }
 die() {
   log "error: $*"
   if [[ -n ${STATE:-} && -d ${STATE:-/nonexistent}/log ]]; then
@@ -105,9 +106,31 @@ install_ceph() {
   t0=$(now)
   log "installing radosgw ceph-mon ceph-osd with apt-get"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get -o DPkg::Lock::Timeout=300 update -q >&2 </dev/null || die "apt-get update failed"
+  local attempt
+  for attempt in 1 2 3; do
+    apt-get -o DPkg::Lock::Timeout=300 update -q >&2 </dev/null && break
+    [[ $attempt -lt 3 ]] || die "apt-get update failed"
+    sleep 5
+  done
   apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends radosgw ceph-mon ceph-osd >&2 </dev/null || die "apt-get install failed"
   log "installed in $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') s"
+}
+
+# The HTTP status of a GET, with curl when there is one, else with bash's /dev/tcp (a bare Debian
+# image has no curl).
+http_status() {
+  local port=$1 line
+  if command -v curl >/dev/null; then
+    curl -s -o /dev/null -m 5 -w '%{http_code}' "http://127.0.0.1:$port/" 2>/dev/null || true
+    return 0
+  fi
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 0
+    printf 'GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+    IFS= read -r -t 5 line <&3 || true
+    set -- $line
+    printf '%s' "${2:-}"
+  ) 2>/dev/null || true
 }
 
 ceph_cli() {
@@ -156,6 +179,9 @@ mon warn on pool no redundancy = false
 mon data avail warn = 2
 mon data avail crit = 1
 mon max pg per osd = 1000
+# Map updates are proposed after this long (default 1 s); each pool creation waits for one.
+paxos propose interval = 0.05
+paxos min wait = 0.01
 mgr initial modules =
 
 [mon.a]
@@ -178,9 +204,11 @@ EOF
 }
 
 start() {
-  local t0 fsid mon_port rgw_port osd_uuid i endpoint code
+  local t0 fsid mon_port rgw_port osd_uuid endpoint code deadline
   t0=$(now)
   install_ceph
+  # Everything from here to a healthy S3 endpoint must fit in TIMEOUT seconds.
+  deadline=$(($(date +%s) + TIMEOUT))
 
   # A previous run that died without stopping: stop what it left (by pid) and start clean.
   stop_daemons
@@ -203,38 +231,43 @@ start() {
   # log files so nothing keeps the caller's pipe open.
   ceph-mon -c "$CONF" -i a >>"$STATE/log/mon.out" 2>&1 </dev/null || die "ceph-mon did not start"
 
-  for i in $(seq 1 60); do
-    ceph_cli mon stat >>"$STATE/log/setup.log" 2>&1 && break
-    [[ $i -lt 60 ]] || die "monitor not answering"
+  until ceph_cli mon stat >>"$STATE/log/setup.log" 2>&1; do
+    [[ $(date +%s) -lt $deadline ]] || die "the monitor did not answer within ${TIMEOUT} s"
     sleep 0.5
   done
 
-  log "osd (memstore, $MEMSTORE_BYTES bytes)"
+  log "monitor up; osd (memstore, $MEMSTORE_BYTES bytes)"
   ceph_cli osd create "$osd_uuid" >>"$STATE/log/setup.log" 2>&1 || die "ceph osd create failed"
   ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$osd_uuid" >>"$STATE/log/setup.log" 2>&1 </dev/null || die "ceph-osd --mkfs failed"
   ceph-osd -c "$CONF" -i 0 >>"$STATE/log/osd.out" 2>&1 </dev/null || die "ceph-osd did not start"
 
+  log "osd started"
   # RGW creates its other pools itself; without these the first CreateBucket/PutObject stall ~2 s.
-  local pool
-  for pool in .rgw.root default.rgw.control default.rgw.meta default.rgw.log default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec; do
-    ceph_cli osd pool create "$pool" 8 8 >>"$STATE/log/setup.log" 2>&1 || die "cannot create pool $pool"
-    ceph_cli osd pool application enable "$pool" rgw >>"$STATE/log/setup.log" 2>&1 || die "cannot tag pool $pool"
+  # One `ceph` process reads all the commands (each process costs a Python start-up, ~0.5-1.5 s).
+  local pool pools=(.rgw.root default.rgw.control default.rgw.meta default.rgw.log default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec)
+  for pool in "${pools[@]}"; do
+    printf 'osd pool create %s 8 8\nosd pool application enable %s rgw\n' "$pool" "$pool"
+  done | timeout 60 ceph -c "$CONF" --connect-timeout 10 >>"$STATE/log/setup.log" 2>&1 || die "cannot create the pools"
+  log "pools created"
+  local existing
+  existing=$(ceph_cli osd pool ls 2>>"$STATE/log/setup.log") || die "cannot list the pools"
+  for pool in "${pools[@]}"; do
+    grep -qxF "$pool" <<<"$existing" || die "pool $pool was not created"
   done
 
   log "radosgw on 127.0.0.1:$rgw_port"
   radosgw -c "$CONF" -n "$RGW_NAME" >>"$STATE/log/rgw.out" 2>&1 </dev/null || die "radosgw did not start"
 
   # The user is created through RADOS directly; this also waits for the OSD to serve I/O.
-  local deadline
-  deadline=$(( $(date +%s) + TIMEOUT ))
   until timeout 30 radosgw-admin -c "$CONF" user create --uid=ckpt-test --display-name="ckptkit tests" \
     --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >>"$STATE/log/setup.log" 2>&1 </dev/null; do
     [[ $(date +%s) -lt $deadline ]] || die "could not create the test user within ${TIMEOUT} s"
     sleep 1
   done
 
+  log "test user created"
   endpoint="http://127.0.0.1:$rgw_port"
-  until code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$endpoint/" 2>/dev/null) && [[ $code == 200 ]]; do
+  until code=$(http_status "$rgw_port") && [[ $code == 200 ]]; do
     [[ $(date +%s) -lt $deadline ]] || die "radosgw did not answer on $endpoint within ${TIMEOUT} s (last status: ${code:-none})"
     local rpid
     rpid=$(tr -dc '0-9' <"$STATE/run/$RGW_NAME.pid" 2>/dev/null || true)
