@@ -55,6 +55,8 @@ const ROBUST_EXPECTED: Array<[string, { prefix: string; source: string; format: 
   // TF Serving base paths: the integer version directory is the step.
   ['serving_half_plus_two_cpu', { prefix: '00000123', source: 'scan', format: 'savedmodel', step: 123 }],
   ['serving_tf_text_regression', null],
+  // A SavedModel directory holds no checkpoint of its own but is one: its prefix is the directory.
+  ['serving_half_plus_two_tf2_cpu/00000123', { prefix: '', source: 'scan', format: 'savedmodel', step: 123 }],
 ];
 
 if (!present && process.env.CI === 'true') {
@@ -92,7 +94,8 @@ if (!present && process.env.CI === 'true') {
         }
         expect(r.checkpoint).not.toBeNull();
         const c = r.checkpoint!;
-        expect({ prefix: c.prefix, source: c.source, format: c.format, step: c.step, complete: c.complete }).toEqual({ ...expected, prefix: `${dir}/${expected.prefix}`, complete: true });
+        const prefix = expected.prefix === '' ? dir : `${dir}/${expected.prefix}`;
+        expect({ prefix: c.prefix, source: c.source, format: c.format, step: c.step, complete: c.complete }).toEqual({ ...expected, prefix, complete: true });
       });
     }
 

@@ -83,7 +83,7 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
     }, 300_000);
     afterAll(async () => {
       await ctx?.cleanup?.();
-    });
+    }, 600_000);
 
     describe('tf.train.latest_checkpoint, row by row (tf-checkpoint-format.md §1.3)', () => {
       it('no state file: None', async () => expect((await tf('edge/nostate')).prefix).toBeNull());
@@ -216,6 +216,10 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
         ['acc/project/checkpoints', 'acc/project/checkpoints/checkpoint_1 scan accelerate 1', ['acc/project/checkpoints/checkpoint_2']],
         ['flax/ckpts', 'flax/ckpts/checkpoint_200 scan flax 200'],
         ['zoo/tf2/20200711/efficientdet_d0_coco17_tpu-32/checkpoint', 'zoo/tf2/20200711/efficientdet_d0_coco17_tpu-32/checkpoint/ckpt-0 state tf2-checkpoint 0'],
+        // A directory holding no checkpoint that is itself one (its state file is a directory here).
+        ['zoo/tf2/20200711/efficientdet_d0_coco17_tpu-32', 'zoo/tf2/20200711/efficientdet_d0_coco17_tpu-32/checkpoint/ckpt-0 scan tf-od-zoo-v2 null'],
+        ['f15/out/checkpoint-500', 'f15/out/checkpoint-500 scan hf-trainer 500'],
+        ['f01/iris/eval', null],
       ];
       for (const [dir, expected, passed] of cases) {
         it(`${dir} -> ${expected ?? 'none'}`, async () => {

@@ -336,6 +336,23 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
     notes.push(`chose ${describe(found)}: the newest complete checkpoint in ${dir}`);
     return { checkpoint: toResult(found, 'scan', notes, v.report), notes, passedOver, verifyFailed: false };
   }
+  if (candidates.length === 0) {
+    // Nothing inside: the directory may itself be a checkpoint (a SavedModel, an HF checkpoint-N,
+    // a zoo tarball). One recursive listing, only in this case.
+    await loadSubtree(gfile, root, { signal });
+    for (const format of CHECKPOINT_FORMATS) {
+      const found = format.claimDir ? await format.claimDir(root, ctx) : undefined;
+      if (!found) continue;
+      if (found.temporary || !found.complete) {
+        passOver(found, found.problems.length > 0 ? found.problems : ['incomplete']);
+        break;
+      }
+      const v = await verifyOk(found);
+      if (!v.ok) break;
+      notes.push(`${dir} holds no checkpoints but is itself one: ${describe(found)}`);
+      return { checkpoint: toResult(found, 'scan', notes, v.report), notes, passedOver, verifyFailed: false };
+    }
+  }
   notes.push(candidates.length === 0 ? `no checkpoint in ${dir}` : `no complete checkpoint in ${dir}`);
   return { checkpoint: null, notes, passedOver, verifyFailed };
 }
