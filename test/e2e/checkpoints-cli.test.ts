@@ -7,8 +7,9 @@ import fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, runCli } from '../helpers/cli.js';
+import { CKPT_BIN, REPO, runCli } from '../helpers/cli.js';
 
 const FIXTURES = path.join(REPO, '..', 'shared', 'fixtures', 'tf');
 const EXAMPLE = 'examples/run42';
@@ -80,6 +81,15 @@ describe('ckpt latest / find on the README example tree', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step)).toEqual([500, 998, 999, 1000, 1001]);
   });
+});
+
+// util-linux `script` gives the command a terminal, the only place `find` shows its progress.
+const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+(hasScript ? it : it.skip)(`find shows its progress on a terminal's stderr${hasScript ? '' : ' [skipped: no script(1)]'}`, () => {
+  const r = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(CKPT_BIN)} find ${EXAMPLE} > /dev/null`, '/dev/null'], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/objects listed \| \d+ checkpoints found/);
+  expect(r.stdout).toMatch(/5 checkpoint\(s\), 4 complete/);
 });
 
 describe('exit codes', () => {
