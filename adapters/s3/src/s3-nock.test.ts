@@ -437,6 +437,64 @@ describe('s3 adapter against nock: what healthy servers will not do', () => {
       expect(scope.isDone()).toBe(true);
     });
 
+    it('on AWS a large conditional create sends If-None-Match on CompleteMultipartUpload; a 412 there aborts the upload', async () => {
+      const adapter = createS3Adapter('bkt', { ...base, multipartThreshold: 5 * 1024 * 1024, partSize: 5 * 1024 * 1024, conditionalMultipartWrites: true, expectContinueHeader: false });
+      const scope = nock(EP)
+        .post('/bkt/big')
+        .query((q) => 'uploads' in q)
+        .reply(200, '<?xml version="1.0" encoding="UTF-8"?><InitiateMultipartUploadResult><UploadId>u7</UploadId></InitiateMultipartUploadResult>')
+        .put('/bkt/big')
+        .query((q) => q.uploadId === 'u7')
+        .times(2)
+        .reply(200, '', { ETag: '"p"' })
+        .post('/bkt/big')
+        .query((q) => q.uploadId === 'u7')
+        .matchHeader('if-none-match', '*')
+        .reply(412, xmlError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'))
+        .delete('/bkt/big')
+        .query((q) => q.uploadId === 'u7')
+        .reply(204);
+      const error = await rejection(adapter.write('big', new Uint8Array(6 * 1024 * 1024), { ifNotExists: true }));
+      expect(isCkptError(error, 'ALREADY_EXISTS')).toBe(true);
+      expect(scope.isDone()).toBe(true);
+    });
+
+    it('a part of a streamed upload that fails with a retryable error is sent again (a stream cannot be replayed whole)', async () => {
+      const adapter = createS3Adapter('bkt', { ...base, multipartThreshold: 5 * 1024 * 1024, partSize: 5 * 1024 * 1024, partConcurrency: 1, expectContinueHeader: false });
+      const sizes: number[] = [];
+      let parts = '';
+      const scope = nock(EP)
+        .post('/bkt/s')
+        .query((q) => 'uploads' in q)
+        .reply(200, '<?xml version="1.0" encoding="UTF-8"?><InitiateMultipartUploadResult><UploadId>u8</UploadId></InitiateMultipartUploadResult>')
+        .put('/bkt/s')
+        .query((q) => q.uploadId === 'u8' && q.partNumber === '1')
+        .reply(200, '', { ETag: '"p1"' })
+        .put('/bkt/s')
+        .query((q) => q.uploadId === 'u8' && q.partNumber === '2')
+        .reply(500, xmlError('InternalError', 'try again'))
+        .put('/bkt/s')
+        .query((q) => q.uploadId === 'u8' && q.partNumber === '2')
+        .reply(function () {
+          sizes.push(Number(this.req.headers['content-length']));
+          return [200, '', { ETag: '"p2"' }];
+        })
+        .post('/bkt/s')
+        .query((q) => q.uploadId === 'u8')
+        .reply(function (_uri, body) {
+          parts = String(body);
+          return [200, '<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUploadResult><ETag>"s-2"</ETag></CompleteMultipartUploadResult>'];
+        });
+      async function* body() {
+        for (let i = 0; i < 7; i++) yield new Uint8Array(1024 * 1024);
+      }
+      const meta = await adapter.write('s', body());
+      expect(meta).toMatchObject({ key: 's', size: 7 * 1024 * 1024, etag: '"s-2"' });
+      expect(sizes).toEqual([2 * 1024 * 1024]); // the rest of the stream after the first 5 MiB part
+      expect(parts).toContain('<Part><ETag>&quot;p1&quot;</ETag><PartNumber>1</PartNumber></Part><Part><ETag>&quot;p2&quot;</ETag><PartNumber>2</PartNumber></Part>');
+      expect(scope.isDone()).toBe(true);
+    });
+
     it('DeleteObjects: missing keys are ignored, other per-key failures are typed errors', async () => {
       const adapter = createS3Adapter('bkt', base);
       nock(EP)
