@@ -97,6 +97,12 @@ serverSuite('ckpt on gs:// (storage emulator)', gcsServer(), (server) => {
     expect((JSON.parse(deep.stdout) as Entry[]).map((e) => e.uri.slice(`gs://${bucket}/`.length))).toEqual(['runs/ckpt-1.index', 'runs/ckpt-10.index', 'runs/eval/ckpt-2.index']);
   });
 
+  it('--anonymous works (no credentials looked up; the emulator needs none)', async () => {
+    const r = await runCli(['ls', '--json', '--anonymous', `${base}/eval`, '--gcs-endpoint', server.endpoint], { env: { ...env, GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as Entry[]).map((e) => e.uri)).toEqual([`${base}/eval/ckpt-2.index`]);
+  });
+
   it('a missing prefix is exit 4 with a JSON NOT_FOUND on stderr', async () => {
     const r = await runCli(['ls', '--json', `${base}/nope`, '--gcs-endpoint', server.endpoint], { env });
     expect(r.code).toBe(4);
