@@ -87,15 +87,19 @@ function median(xs) {
 
 async function measure(label, fn) {
   const times = [];
+  const cpus = [];
   let report;
   for (let r = 0; r < runs; r++) {
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     report = await fn();
     times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    const c = process.cpuUsage(c0);
+    cpus.push((c.user + c.system) / 1e6);
     if (!report.ok) throw new Error(`${label}: verification failed: ${JSON.stringify(report.problems.slice(0, 3))}`);
   }
   const secs = median(times);
-  return { label, bytes: report.bytesChecked, tensors: report.tensorsChecked, secs, gbps: report.bytesChecked / secs / 1e9 };
+  return { label, bytes: report.bytesChecked, tensors: report.tensorsChecked, secs, gbps: report.bytesChecked / secs / 1e9, cpuPerGB: median(cpus) / (report.bytesChecked / 1e9) };
 }
 
 const dir = await mkdtemp(path.join(values.dir, 'ckptkit-bench-'));
@@ -142,8 +146,8 @@ try {
   rows.push(await measure('node:fs handles (8 MiB reads, no stream), concurrency 8', () => verifyBundleFiles(files, { deep: true, concurrency: 8 })));
   await Promise.all(sources.map((s) => s.close()));
 
-  const header = ['configuration', 'tensors', 'bytes', `median s (${runs} runs)`, 'GB/s'];
-  const body = rows.map((r) => [r.label, String(r.tensors), String(r.bytes), r.secs.toFixed(3), r.gbps.toFixed(2)]);
+  const header = ['configuration', 'tensors', 'bytes', `median s (${runs} runs)`, 'GB/s', 'CPU s/GB'];
+  const body = rows.map((r) => [r.label, String(r.tensors), String(r.bytes), r.secs.toFixed(3), r.gbps.toFixed(2), r.cpuPerGB.toFixed(2)]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((b) => b[c].length)));
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   console.log(line(header));
