@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
-const stateRoot = path.join(repo, '.servers');
+// One state folder per run, so two runs in one checkout never stop each other's servers.
+const stateRoot = path.join(repo, '.servers', `run-${process.pid}`);
 const servers = [
   { name: 's3 (Ceph RGW)', script: path.join(here, 'servers', 'rgw.sh'), dir: 'rgw' },
   { name: 'gcs (storage emulator)', script: path.join(here, 'servers', 'gcs-emulator.sh'), dir: 'gcs' },
@@ -33,6 +34,7 @@ function stopAll() {
   for (const s of started.splice(0).reverse()) {
     spawnSync('bash', [s.script, 'stop', s.state], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 60_000 });
   }
+  fs.rmSync(stateRoot, { recursive: true, force: true });
 }
 
 if (process.env.CKPT_SKIP_SERVERS !== '1') {
