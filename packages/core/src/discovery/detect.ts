@@ -4,7 +4,7 @@
  * directory and everything below it); otherwise every format, in order, claims checkpoints among
  * the directory's still-unclaimed files, and the subdirectories are visited.
  */
-import { type GFile, schemeOf } from '@ckptkit/gfile';
+import { type GFile, isCkptError, schemeOf } from '@ckptkit/gfile';
 import { CHECKPOINT_FORMATS } from '../formats/index.js';
 import type { CheckpointFormat, CheckpointInfo, DetectContext, DirNode, FileEntry, Found } from './types.js';
 
@@ -20,8 +20,21 @@ export interface DetectContextOptions {
 }
 
 /**
+ * What a failed content read means. The file vanished since it was listed (NOT_FOUND; on a local
+ * disk also "is a directory"): the check is moot, `undefined`. Anything else (the store unavailable
+ * after retries, a timeout, a denied permission) is not a fact about the checkpoint: it is thrown.
+ * Folding it into `undefined` made a network blip on `trainer_state.json` read as "does not parse",
+ * and robust latest then passed over the newest checkpoint and answered with an older one.
+ */
+function goneOrThrow(error: unknown): undefined {
+  if (isCkptError(error, 'NOT_FOUND', 'INVALID_PATH')) return undefined;
+  throw error;
+}
+
+/**
  * The context formats read through: each metadata file is read at most once, and each distinct
- * byte range at most once, however many formats ask.
+ * byte range at most once, however many formats ask. Storage failures are thrown, never taken for
+ * a missing or malformed file (see {@link goneOrThrow}).
  */
 export function createDetectContext(gfile: Pick<GFile, 'readFile' | 'exists'>, rootUri: string, options: DetectContextOptions = {}): DetectContext {
   const texts = new Map<string, Promise<string | undefined>>();
@@ -37,10 +50,7 @@ export function createDetectContext(gfile: Pick<GFile, 'readFile' | 'exists'>, r
         // Metadata files are small; a large one is not what the formats expect to parse.
         p = file.size > 4 * 1024 * 1024
           ? Promise.resolve(undefined)
-          : gfile.readFile(file.uri, { signal }).then(
-              (b) => new TextDecoder('utf-8', { fatal: false }).decode(b),
-              () => undefined,
-            );
+          : gfile.readFile(file.uri, { signal }).then((b) => new TextDecoder('utf-8', { fatal: false }).decode(b), goneOrThrow);
         texts.set(file.uri, p);
       }
       return p;
@@ -48,7 +58,8 @@ export function createDetectContext(gfile: Pick<GFile, 'readFile' | 'exists'>, r
     exists(uri: string) {
       let p = existence.get(uri);
       if (!p) {
-        p = gfile.exists(uri, { signal }).catch(() => false);
+        // exists() is false for NOT_FOUND already; anything it throws is a storage failure.
+        p = gfile.exists(uri, { signal });
         existence.set(uri, p);
       }
       return p;
@@ -59,10 +70,7 @@ export function createDetectContext(gfile: Pick<GFile, 'readFile' | 'exists'>, r
       const key = `${file.uri}\0${start}\0${len}`;
       let p = ranges.get(key);
       if (!p) {
-        p = gfile.readFile(file.uri, { offset: start, length: len, signal }).then(
-          (b) => b,
-          () => undefined,
-        );
+        p = gfile.readFile(file.uri, { offset: start, length: len, signal }).catch(goneOrThrow);
         ranges.set(key, p);
       }
       return p;

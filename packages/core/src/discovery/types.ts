@@ -32,14 +32,17 @@ export interface DetectContext {
   scheme: string;
   /**
    * A small metadata file as text (state files, `trainer_state.json`, DeepSpeed `latest`, ...), read
-   * once and cached; undefined when it cannot be read. Only called for files seen in a listing.
+   * once and cached; undefined when it is gone (NOT_FOUND) or too large to be metadata. Storage
+   * failures (unavailable, timeout, permission) are thrown: they say nothing about the checkpoint.
+   * Only called for files seen in a listing.
    */
   readText(file: FileEntry): Promise<string | undefined>;
-  /** Up to `length` bytes at `offset` of a file (negative: from the end), cached; undefined on error. */
+  /** Up to `length` bytes at `offset` of a file (negative: from the end), cached; undefined when the file is gone; storage failures are thrown. */
   readBytes(file: FileEntry, offset: number, length: number): Promise<Uint8Array | undefined>;
   /**
    * Whether a file exists (one HEAD, cached). Only for facts about directories a partial tree has
    * not listed (robust `latest` lists candidate directories one by one); a full tree never needs it.
+   * Storage failures are thrown, never answered with false.
    */
   exists(uri: string): Promise<boolean>;
   /** False when content checks (zip trailers, HDF5 superblocks, metadata JSON) are turned off. */
