@@ -5,13 +5,13 @@ import { abortError } from '@ckptkit/gfile';
  * Runs `jobs` with at most `concurrency` in flight; rejects with the first failure (jobs already
  * started finish, no new one starts) or with ABORTED when `signal` fires.
  */
-export async function runPool(jobs: ReadonlyArray<() => Promise<void>>, concurrency: number, signal?: AbortSignal): Promise<void> {
+export async function runPool(jobs: ReadonlyArray<() => Promise<void>>, concurrency: number, signal?: AbortSignal, operation = 'verify'): Promise<void> {
   let next = 0;
   let failed = false;
   let failure: unknown;
   const worker = async (): Promise<void> => {
     while (!failed && next < jobs.length) {
-      if (signal?.aborted) throw abortError('verify', undefined, signal);
+      if (signal?.aborted) throw abortError(operation, undefined, signal);
       const job = jobs[next++] as () => Promise<void>;
       try {
         await job();

@@ -32,8 +32,18 @@ export function makeNode(name: string, uri: string, depth: number, parent: DirNo
 // Hadoop/EMR directory placeholders (`dir_$folder$`): a directory, never a file.
 const FOLDER_MARKER = '_$folder$';
 
+/** A file entry from a listing's metadata (size, mtime and the content hashes the store reported). */
+export function fileEntryOf(name: string, uri: string, info: Pick<FileInfo, 'size' | 'mtime' | 'etag' | 'crc32c' | 'md5'>): FileEntry {
+  const entry: FileEntry = { name, uri, size: info.size };
+  if (info.mtime) entry.mtime = info.mtime;
+  if (info.etag) entry.etag = info.etag;
+  if (info.crc32c) entry.crc32c = info.crc32c;
+  if (info.md5) entry.md5 = info.md5;
+  return entry;
+}
+
 /** Adds a listing entry, given by its path relative to `root`, creating directories on the way. */
-export function addEntry(root: DirNode, rel: string, info: Pick<FileInfo, 'kind' | 'size' | 'mtime'>): void {
+export function addEntry(root: DirNode, rel: string, info: Pick<FileInfo, 'kind' | 'size' | 'mtime'> & Partial<Pick<FileInfo, 'etag' | 'crc32c' | 'md5'>>): void {
   const parts = rel.split('/').filter((p) => p !== '');
   if (parts.length === 0) return;
   let kind = info.kind;
@@ -54,9 +64,7 @@ export function addEntry(root: DirNode, rel: string, info: Pick<FileInfo, 'kind'
   }
   if (kind === 'file') {
     const name = parts[parts.length - 1]!;
-    const entry: FileEntry = { name, uri: childUri(node.uri, name), size: info.size };
-    if (info.mtime) entry.mtime = info.mtime;
-    node.files.set(name, entry);
+    node.files.set(name, fileEntryOf(name, childUri(node.uri, name), info));
   }
 }
 
@@ -70,8 +78,8 @@ export function relativeTo(rootUri: string, uri: string): string | undefined {
 /** Options of {@link listTree}. */
 export interface ListTreeOptions {
   signal?: AbortSignal | undefined;
-  /** Called for every entry listed (for progress). */
-  onEntry?: (() => void) | undefined;
+  /** Called for every entry listed, with the listing's own metadata (progress; callers that check raw keys). */
+  onEntry?: ((info: FileInfo) => void) | undefined;
 }
 
 /**
@@ -81,7 +89,7 @@ export interface ListTreeOptions {
 export async function loadSubtree(gfile: Pick<GFile, 'list'>, node: DirNode, options: ListTreeOptions = {}): Promise<DirNode> {
   node.loaded = true;
   for await (const info of gfile.list(node.uri, { recursive: true, signal: options.signal })) {
-    options.onEntry?.();
+    options.onEntry?.(info);
     const rel = relativeTo(node.uri, info.uri);
     if (rel === undefined) continue;
     addEntry(node, rel, info);
@@ -109,7 +117,7 @@ export async function listChildren(gfile: Pick<GFile, 'list'>, uri: string, opti
   const rootUri = normaliseDirUri(uri);
   const root = makeNode(lastSegment(rootUri), rootUri, 0, undefined, false);
   for await (const info of gfile.list(rootUri, { signal: options.signal })) {
-    options.onEntry?.();
+    options.onEntry?.(info);
     const rel = relativeTo(rootUri, info.uri);
     if (rel === undefined) continue;
     addEntry(root, rel, info);

@@ -9,6 +9,10 @@ export interface FileEntry {
   uri: string;
   size: number;
   mtime?: Date | undefined;
+  /** Content hashes as the listing reported them (S3 ETag, GCS crc32c/md5); absent where a store has none. */
+  etag?: string | undefined;
+  crc32c?: string | undefined;
+  md5?: string | undefined;
 }
 
 /** One directory of the tree built from a listing. */

@@ -15,7 +15,7 @@
 import { type GFile, compareKeys, isCkptError, parseUri } from '@ckptkit/gfile';
 import { verifyBundle, type VerifyReport } from '../bundle/index.js';
 import { createDetectContext } from '../discovery/detect.js';
-import { childUri, listChildren, loadSubtree, makeNode, normaliseDirUri } from '../discovery/tree.js';
+import { childUri, fileEntryOf, listChildren, loadSubtree, makeNode, normaliseDirUri } from '../discovery/tree.js';
 import type { CheckpointFormat, DetectContext, DirNode, Found } from '../discovery/types.js';
 import { CHECKPOINT_FORMATS } from '../formats/index.js';
 import { checkTableFooter } from '../formats/content-checks.js';
@@ -115,7 +115,7 @@ export async function checkTfPrefix(gfile: GFile, prefixUri: string, ctx: Detect
   const { dir, name } = parentOf(prefixUri);
   const node = makeNode(basenamePosix(dir), dir, 0, undefined, false);
   for await (const info of gfile.listPrefix(`${prefixUri}.`, { delimiter: true, signal })) {
-    if (info.kind === 'file') node.files.set(info.name, { name: info.name, uri: info.uri, size: info.size, mtime: info.mtime });
+    if (info.kind === 'file') node.files.set(info.name, fileEntryOf(info.name, info.uri, info));
   }
   const g = groupTfFiles(node, node.files.keys()).get(name);
   if (g && isBundle(g)) {
@@ -126,7 +126,7 @@ export async function checkTfPrefix(gfile: GFile, prefixUri: string, ctx: Detect
   // No bundle: a V1 checkpoint is the file named exactly like the prefix, the smallest key with it.
   for await (const info of gfile.listPrefix(prefixUri, { delimiter: true, signal })) {
     if (info.kind === 'file' && info.name === name) {
-      const file = { name, uri: info.uri, size: info.size, mtime: info.mtime };
+      const file = fileEntryOf(name, info.uri, info);
       const v = ctx.contentChecks ? await checkTableFooter(file, ctx) : info.size > 0 ? { complete: true } : { complete: false, problem: 'empty file' };
       const files = [file, ...(g?.meta ? [g.meta] : [])];
       return { format: 'tf1-saver-v1', prefix: prefixUri, dir, step: stepFromTfPrefix(name), complete: v?.complete ?? true, problems: v?.problem ? [v.problem] : [], files, temporary: false };
@@ -153,8 +153,12 @@ async function checkV1Pattern(gfile: GFile, patternUri: string, signal?: AbortSi
   return { format: 'tf1-saver-v1', prefix: patternUri, dir, step: stepFromTfPrefix(base), complete: problems.length === 0, problems, files, temporary: false };
 }
 
-/** Where the state file's path points, seen from `dirUri`, and how it got there. */
-function locateRecorded(dirUri: string, recorded: string): { uri: string; source: 'state' | 'basename'; note?: string } {
+/**
+ * Where the state file's path points, seen from `dirUri`, and how it got there: a relative path is
+ * joined; an absolute path or URI under the directory is re-rooted there (`source: 'state'`);
+ * anything else is looked up by its basename in the directory (`source: 'basename'`, with a note).
+ */
+export function locateRecorded(dirUri: string, recorded: string): { uri: string; source: 'state' | 'basename'; note?: string } {
   const hasScheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(recorded);
   if (!hasScheme && !isAbsPosix(recorded)) return { uri: posixJoin(dirUri, recorded), source: 'state' };
   try {
@@ -208,7 +212,7 @@ function compareCandidates(a: Candidate, b: Candidate): number {
 const CONTENT_CHECKED = new Set(['keras', 'keras-backup', 'lightning', 'tf-slim', 'tf1-saver-v1', 'nemo']);
 
 /** Re-judges a file checkpoint found from names alone, now with content checks. */
-async function recheckFile(root: DirNode, found: Found, ctx: DetectContext): Promise<Found> {
+export async function recheckFile(root: DirNode, found: Found, ctx: DetectContext): Promise<Found> {
   if (!ctx.contentChecks || !found.claimed || !CONTENT_CHECKED.has(found.format)) return found;
   for (const format of CHECKPOINT_FORMATS) {
     if (!format.claimFiles || !format.ids.includes(found.format)) continue;
