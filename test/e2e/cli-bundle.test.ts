@@ -122,6 +122,18 @@ describe('ckpt inspect / verify on bundles written by the writer', () => {
     expect(JSON.parse(missingInspect.stderr.trim())).toMatchObject({ error: { code: 'NOT_FOUND' } });
   });
 
+  it('says so when the index is truncated', async () => {
+    const prefix = path.join(dir, 'cut', 'ckpt-9');
+    await writeLocal(prefix, sample(), 2);
+    const index = await fs.readFile(`${prefix}.index`);
+    await fs.writeFile(`${prefix}.index`, index.subarray(0, index.length - 20));
+    const r = await runCli(['inspect', prefix]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/truncated/);
+    const v = await runCli(['verify', '--json', prefix]);
+    expect(JSON.parse(v.stdout).problems).toMatchObject([{ code: 'CORRUPT_INDEX', reason: 'TRUNCATED' }]);
+  });
+
   it('says so when the index is a Git LFS pointer', async () => {
     const prefix = path.join(dir, 'lfs', 'variables');
     await writeLocal(prefix, sample(), 2);

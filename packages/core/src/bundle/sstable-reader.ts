@@ -67,15 +67,36 @@ function fail(reason: Parameters<typeof corruptError>[0], message: string, uri: 
   throw corruptError(reason, message, { uri });
 }
 
-/** Decodes the 48-byte footer: the metaindex and index block handles, after checking the magic. */
-export function decodeFooter(footer: Uint8Array, uri?: string): { metaindex: BlockHandle; index: BlockHandle; paddingZero: boolean } {
+/**
+ * Decodes the 48-byte footer: the metaindex and index block handles, after checking the magic.
+ * `head`, the first bytes of the file when known, lets a truncated table be told from a file that
+ * never was one.
+ */
+export function decodeFooter(footer: Uint8Array, uri?: string, head?: Uint8Array): { metaindex: BlockHandle; index: BlockHandle; paddingZero: boolean } {
   if (footer.length !== FOOTER_SIZE) fail('TRUNCATED', `file is too short to be an sstable`, uri);
   if (readFixed32(footer, 40) !== MAGIC_LO || readFixed32(footer, 44) !== MAGIC_HI) {
+    if (head && looksLikeTableStart(head)) {
+      fail('TRUNCATED', 'the file starts like a TensorFlow index/V1 checkpoint but ends without its footer: it is truncated (an interrupted write or copy)', uri);
+    }
     fail('BAD_MAGIC', 'not an sstable (bad magic number): the file is not a TensorFlow index/V1 checkpoint, or it is truncated', uri);
   }
   const h1 = decodeBlockHandle(footer, 0, 40, uri);
   const h2 = decodeBlockHandle(footer, h1.next, 40, uri);
   return { metaindex: h1.handle, index: h2.handle, paddingZero: footer.subarray(h2.next, 40).every((b) => b === 0) };
+}
+
+/** Bytes needed by {@link looksLikeTableStart}. */
+const HEAD_PROBE_BYTES = 8;
+
+/**
+ * True when `head` starts like the first data block TensorFlow writes for a bundle index or a V1
+ * file: the first entry has the empty key (`00 00`), then a value length, then a protobuf whose
+ * first field is `BundleHeaderProto.num_shards` (`08`) or `SavedTensorSlices.meta` (`0a`).
+ */
+function looksLikeTableStart(head: Uint8Array): boolean {
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0) return false;
+  const vlen = decodeVarint(head, 2, head.length, 5);
+  return vlen !== undefined && vlen.value > 0 && (head[vlen.next] === 0x08 || head[vlen.next] === 0x0a);
 }
 
 /** Decodes a `BlockHandle` (varint64 offset, varint64 size) at `p`. */
@@ -210,7 +231,7 @@ function dataHandles(view: FileView, indexEntries: SSTableEntry[]): BlockHandle[
 export function parseSSTable(view: FileView): SSTable {
   const { uri, fileSize } = view;
   if (fileSize < FOOTER_SIZE) fail('TRUNCATED', `file is too short to be an sstable (${fileSize} bytes)`, uri);
-  const footer = decodeFooter(viewSlice(view, fileSize - FOOTER_SIZE, FOOTER_SIZE), uri);
+  const footer = decodeFooter(viewSlice(view, fileSize - FOOTER_SIZE, FOOTER_SIZE), uri, view.start === 0 ? view.bytes : undefined);
   const blocks: SSTableBlockInfo[] = [];
 
   const meta = readBlock(view, footer.metaindex);
@@ -238,6 +259,12 @@ export function parseSSTable(view: FileView): SSTable {
   return { fileSize, footerPaddingZero: footer.paddingZero, entries, blocks };
 }
 
+/** The first bytes of the file, but only when the footer is bad (one small extra read on that path). */
+async function headFor(src: ByteSource, tail: Uint8Array, tailStart: number, signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {
+  if (readFixed32(tail, tail.length - 8) === MAGIC_LO && readFixed32(tail, tail.length - 4) === MAGIC_HI) return undefined;
+  return tailStart === 0 ? tail : src.read(0, HEAD_PROBE_BYTES, signal);
+}
+
 /** Options of {@link readSSTable}. */
 export interface ReadTableOptions {
   signal?: AbortSignal | undefined;
@@ -262,7 +289,7 @@ export async function readSSTable(src: ByteSource, options: ReadTableOptions = {
     if (lfs) throw corruptError('LFS_POINTER', lfsMessage(lfs), { uri: src.uri });
   }
   if (fileSize < FOOTER_SIZE) fail('TRUNCATED', `file is too short to be an sstable (${fileSize} bytes)`, src.uri);
-  const footer = decodeFooter(tail.subarray(tail.length - FOOTER_SIZE), src.uri);
+  const footer = decodeFooter(tail.subarray(tail.length - FOOTER_SIZE), src.uri, await headFor(src, tail, tailStart, signal));
 
   // Everything a table needs sits between its lowest block and the footer.
   let need = Math.min(footer.index.offset, footer.metaindex.offset);
@@ -301,7 +328,7 @@ export async function readFirstBlock(src: ByteSource, options: ReadTableOptions 
     if (lfs) throw corruptError('LFS_POINTER', lfsMessage(lfs), { uri: src.uri });
   }
   if (fileSize < FOOTER_SIZE) fail('TRUNCATED', `file is too short to be an sstable (${fileSize} bytes)`, src.uri);
-  const footer = decodeFooter(tail.subarray(tail.length - FOOTER_SIZE), src.uri);
+  const footer = decodeFooter(tail.subarray(tail.length - FOOTER_SIZE), src.uri, await headFor(src, tail, tailStart, signal));
   const load = async (h: BlockHandle): Promise<FileView> => {
     const view: FileView = { uri: src.uri, fileSize, start: tailStart, bytes: tail };
     if (h.offset >= tailStart || h.offset + h.size + BLOCK_TRAILER_SIZE > fileSize - FOOTER_SIZE) return view;

@@ -138,6 +138,7 @@ describe('SSTable reader', () => {
       }
       expect(['BLOCK_CHECKSUM', 'BAD_MAGIC', 'BAD_LENGTH', 'BAD_BLOCK', 'padding'], `byte ${i}`).toContain(outcome);
       if (i < file.length - FOOTER_SIZE) expect(outcome, `byte ${i}`).toBe('BLOCK_CHECKSUM');
+      // This table's first value is not a bundle header, so a bad magic is not taken for truncation.
       if (i >= file.length - 8) expect(outcome, `byte ${i}`).toBe('BAD_MAGIC');
     }
   });
@@ -145,9 +146,18 @@ describe('SSTable reader', () => {
   it('explains a file shorter than a footer, a bad magic number and a truncated file', async () => {
     expect(reasonOf(() => parse(new Uint8Array(20)))).toBe('TRUNCATED');
     expect(reasonOf(() => parse(new Uint8Array(100)))).toBe('BAD_MAGIC');
+    expect(reasonOf(() => parse(enc('<html><body>404 Not Found</body></html>'.repeat(3))))).toBe('BAD_MAGIC');
     const cut = await reasonOfAsync(readSSTable(bytesSource(WORKED_EXAMPLE.subarray(0, 100))));
-    expect(cut.reason).toBe('BAD_MAGIC');
-    expect(cut.message).toMatch(/bad magic number.*truncated/);
+    expect(cut.reason).toBe('TRUNCATED');
+    expect(cut.message).toMatch(/ends without its footer: it is truncated/);
+    // A large file cut short: one extra 8-byte read of its start tells truncation from garbage.
+    const big = buildSSTable(sortedEntries(['', ...Array.from({ length: 3000 }, (_, i) => `v${i}`)], (k) => (k === '' ? unhex('08011a020801') : enc(k.repeat(20)))));
+    const src = countingSource(big.subarray(0, big.length - 1000));
+    expect((await reasonOfAsync(readSSTable(src))).reason).toBe('TRUNCATED');
+    expect(src.reads).toHaveLength(2);
+    expect(src.reads[1]).toEqual([0, 8]);
+    const garbage = countingSource(new Uint8Array(200_000).fill(7));
+    expect((await reasonOfAsync(readSSTable(garbage))).reason).toBe('BAD_MAGIC');
   });
 
   it('recognises a Git LFS pointer', async () => {

@@ -146,7 +146,7 @@ describe('verifyBundleFiles', () => {
     const b = await buildBundle(tensors(), { numShards: 2 });
     expect(await verifyBundleFiles(files(b, b.shards, null))).toMatchObject({ ok: false, problems: [{ code: 'MISSING_INDEX', uri: `${PREFIX}.index` }] });
     const truncated = await verifyBundleFiles(files(b, b.shards, b.index.subarray(0, b.index.length - 10)));
-    expect(truncated.problems).toMatchObject([{ code: 'CORRUPT_INDEX', reason: 'BAD_MAGIC' }]);
+    expect(truncated.problems).toMatchObject([{ code: 'CORRUPT_INDEX', reason: 'TRUNCATED' }]);
     const lfs = enc('version https://git-lfs.github.com/spec/v1\noid sha256:0123456789abcdef\nsize 239\n');
     const r = await verifyBundleFiles(files(b, b.shards, lfs));
     expect(r.problems).toMatchObject([{ code: 'CORRUPT_INDEX', reason: 'LFS_POINTER' }]);
