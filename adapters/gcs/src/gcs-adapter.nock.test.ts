@@ -229,6 +229,48 @@ describe('a body cut short', () => {
   });
 });
 
+describe('a JSON answer cut short or mangled (a 2xx whose body is not the resource)', () => {
+  it('a listing page that does not parse is a retryable UNAVAILABLE, never an empty last page', async () => {
+    const cut = '{"items":[{"name":"a/1","size":"1"},{"na';
+    nock(EP).get(listPath).query(true).reply(200, cut, { 'Content-Type': 'application/json', 'Content-Length': String(cut.length) });
+    const e = await failure(adapter().list('a/', { delimiter: true }));
+    expect([e.code, e.retryable]).toEqual(['UNAVAILABLE', true]);
+  });
+
+  it('a 200 HTML page (a captive portal or a misrouted proxy) is not an empty listing either', async () => {
+    nock(EP).get(listPath).query(true).reply(200, '<html><body>Sign in to continue</body></html>', { 'Content-Type': 'text/html' });
+    const e = await failure(adapter().list('a/', { delimiter: true }));
+    expect([e.code, e.retryable]).toEqual(['UNAVAILABLE', true]);
+    nock(EP).get(`/storage/v1/b/${BKT}/o/x`).reply(200, '<html></html>', { 'Content-Type': 'text/html' });
+    expect(await code(adapter().stat('x'))).toBe('UNAVAILABLE');
+  });
+
+  it('the retry layer lists again and gets the whole page', async () => {
+    nock(EP)
+      .get(listPath)
+      .query(true)
+      .reply(200, '{"items":[', { 'Content-Type': 'application/json' })
+      .get(listPath)
+      .query(true)
+      .reply(200, { kind: 'storage#objects', items: [object('a/1', 1)] });
+    const page = await retried(adapter()).list('a/', { delimiter: true });
+    expect(page.entries.map((e) => e.key)).toEqual(['a/1']);
+  });
+
+  it('object metadata that does not parse is a retryable UNAVAILABLE, never a size of 0', async () => {
+    nock(EP).get(`/storage/v1/b/${BKT}/o/x`).reply(200, '{"name":"x","si', { 'Content-Type': 'application/json' });
+    const e = await failure(adapter().stat('x'));
+    expect([e.code, e.retryable]).toEqual(['UNAVAILABLE', true]);
+  });
+
+  it('an error that carries a 2xx status is about the body, not an HTTP refusal: retryable', () => {
+    const timeout = mapGcsError(Object.assign(new Error('Response timeout while trying to fetch http://x/storage/v1/b/b/o?q (over 1000ms)'), { type: 'body-timeout', response: { status: 200 } }), 'list', 'gs://b/');
+    expect([timeout.code, timeout.retryable]).toEqual(['TIMEOUT', true]);
+    const closed = mapGcsError(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE', response: { status: 200 } }), 'list', 'gs://b/');
+    expect([closed.code, closed.retryable]).toEqual(['UNAVAILABLE', true]);
+  });
+});
+
 describe('upload', () => {
   it('a small body is one multipart upload', async () => {
     let body = '';

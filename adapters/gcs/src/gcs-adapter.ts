@@ -128,6 +128,7 @@ class GcsAdapter implements StorageAdapter {
 
   async stat(key: string, o?: OperationOptions): Promise<ObjectMeta> {
     const [md] = await this.call('stat', key, o?.signal, () => this.bucket.file(key).getMetadata(this.userProject()));
+    if (!isJsonObject(md) || typeof md.name !== 'string') throw malformed('stat', this.uriOf(key), 'object metadata');
     return this.metaOf(key, md as GcsObject);
   }
 
@@ -373,7 +374,10 @@ class GcsAdapter implements StorageAdapter {
     // GCS's startOffset is inclusive; keys equal to startAfter are dropped below.
     if (o?.startAfter !== undefined && o.startAfter !== '') qs.startOffset = o.startAfter;
     const [raw] = await this.call('list', prefix, o?.signal, () => this.bucket.request({ uri: '/o', qs }));
-    const page = (raw ?? {}) as GcsListResponse;
+    // gaxios hands back the text when a JSON body does not parse (e.g. one cut short that still
+    // matched its length): an empty "page" without a token would end the listing as if complete.
+    if (!isJsonObject(raw)) throw malformed('list', this.uriOf(prefix), 'listing page');
+    const page = raw as GcsListResponse;
     const after = o?.startAfter;
     const byKey = new Map<string, ObjectMeta>();
     for (const item of page.items ?? []) {
@@ -421,6 +425,15 @@ async function* chunksOf(body: WriteBody, size: number | undefined, uri: string)
     // Failing here destroys the upload before it is finalised: nothing is stored.
     throw new CkptError('CORRUPT', { operation: 'write', uri, message: `the body had ${n > size ? 'more' : 'fewer'} bytes than the declared size ${size}; nothing was stored`, retryable: false });
   }
+}
+
+function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A 2xx answer whose JSON body is not the resource it should be: retryable, like a body cut short. */
+function malformed(operation: string, uri: string, what: string): CkptError {
+  return new CkptError('UNAVAILABLE', { operation, uri, message: `the server answered with a ${what} that is not a JSON object (body cut short or mangled)`, retryable: true });
 }
 
 /** Settles with `p`, or rejects with ABORTED as soon as the signal fires. */

@@ -131,7 +131,10 @@ export function mapGcsError(error: unknown, operation: string, uri: string, ctx:
     return new CkptError('ABORTED', { operation, uri, message: 'aborted', retryable: false, cause });
   }
   if (s.name === 'TimeoutError') return make('TIMEOUT', 'timed out', true);
-  if (s.status !== undefined) {
+  // A 2xx status on an error means the answer started well and its body then failed (cut short,
+  // timed out): a transport failure, classified below, not an HTTP refusal. Taking it for one made
+  // a listing page whose body was cut a final "unexpected HTTP status 200".
+  if (s.status !== undefined && s.status >= 300) {
     const [code, what, retryable] = byStatus(s.status, s.reason, ctx);
     return make(code, what, retryable);
   }
@@ -139,6 +142,8 @@ export function mapGcsError(error: unknown, operation: string, uri: string, ctx:
   if (s.netCode === 'CONTENT_DOWNLOAD_MISMATCH' || s.netCode === 'FILE_NO_UPLOAD' || s.netCode === 'FILE_NO_UPLOAD_DELETE') {
     return make('CORRUPT', 'checksum mismatch between the bytes sent and the bytes stored', true);
   }
+  // node-fetch could not parse a JSON body (cut short, or mangled on the way): worth reading again.
+  if (s.type === 'invalid-json') return make('UNAVAILABLE', 'the response body is not valid JSON (cut short or mangled)', true);
   if (s.type === 'request-timeout' || s.type === 'body-timeout' || (s.netCode !== undefined && TIMEOUT_NET.has(s.netCode))) {
     return make('TIMEOUT', 'timed out', true);
   }
