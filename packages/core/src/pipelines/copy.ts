@@ -1,0 +1,225 @@
+/**
+ * `copyCheckpoint`: every file of one checkpoint from one store to another (local, S3, GCS, memory,
+ * in any direction), resumable, with the files that make a checkpoint visible written last.
+ */
+import { CkptError, type GFile } from '@ckptkit/gfile';
+import { runPool } from '../bundle/pool.js';
+import { normaliseDirUri } from '../discovery/tree.js';
+import { basenamePosix } from '../state/posix-path.js';
+import { resolveCheckpointFiles, type CheckpointFile, type CheckpointFiles } from './checkpoint-files.js';
+import { compareFiles, type FileFacts } from './file-identity.js';
+import { recordCheckpointInState, type RecordedState } from './record-state.js';
+import { destinationUri, destinationUris } from './safe-paths.js';
+
+/** Progress of a copy, reported as bytes move and as files finish. */
+export interface CopyProgress {
+  filesTotal: number;
+  /** Files finished (copied or skipped). */
+  filesDone: number;
+  filesSkipped: number;
+  bytesTotal: number;
+  /** Bytes copied or found already in place. */
+  bytesDone: number;
+}
+
+/** What happened to one file. */
+export interface CopiedFile {
+  src: string;
+  dst: string;
+  /** Path below the destination directory. */
+  rel: string;
+  size: number;
+  /** `skipped`: the destination already held identical bytes. */
+  action: 'copied' | 'skipped';
+  /** `server-side` within one store, `streamed` between two. */
+  how?: 'server-side' | 'streamed' | undefined;
+  /** The hash that proved a skipped file identical (`crc32c`, `md5`, `s3-etag`, `… (computed)`). */
+  identicalBy?: string | undefined;
+  /** Why an existing destination file was replaced. */
+  replacedBecause?: string | undefined;
+}
+
+/** Options of {@link copyCheckpoint}. */
+export interface CopyCheckpointOptions {
+  gfile: GFile;
+  /** Files in flight at once (default 4); each may itself use several requests (multipart parts). */
+  concurrency?: number | undefined;
+  /** Record the copy in the destination's state file (TensorFlow prefixes only). */
+  updateState?: boolean | undefined;
+  /** State file name for `updateState` (default `checkpoint`). */
+  latestFilename?: string | undefined;
+  /** Copy what there is of an incomplete checkpoint instead of refusing (temporaries are never copied). */
+  allowIncomplete?: boolean | undefined;
+  /** Content checks while resolving the source (default true). */
+  contentChecks?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: CopyProgress) => void) | undefined;
+  /** Called as each file finishes. */
+  onFile?: ((file: CopiedFile) => void) | undefined;
+}
+
+/** What {@link copyCheckpoint} did. */
+export interface CopyCheckpointResult {
+  source: { prefix: string; format: string; step: number | null; complete: boolean; problems: string[] };
+  /** The checkpoint's prefix (or directory, or file) at the destination. */
+  prefix: string;
+  /** The destination directory. */
+  dir: string;
+  files: CopiedFile[];
+  filesCopied: number;
+  filesSkipped: number;
+  bytesCopied: number;
+  bytesSkipped: number;
+  /** The state file written with `updateState`. */
+  state?: RecordedState | undefined;
+}
+
+// Files whose presence makes a checkpoint visible or complete to readers: written after
+// everything else, so no reader ever sees them without the data they describe.
+const LAST = new Set(['checkpoint', 'commit_success.txt']);
+const NEXT_TO_LAST = new Set(['saved_model.pb', 'saved_model.pbtxt']);
+
+/** 0: data, 1: indexes and graphs, 2: state and commit files. */
+function phaseOf(rel: string): number {
+  const name = basenamePosix(rel);
+  if (LAST.has(name)) return 2;
+  if (name.endsWith('.index') || NEXT_TO_LAST.has(name)) return 1;
+  return 0;
+}
+
+const TF_PREFIX_FORMATS = new Set(['tf1-saver', 'tf1-saver-v1', 'tf2-checkpoint', 'keras-tf-weights', 'savedmodel-variables', 'tf-slim']);
+
+/**
+ * Copies one checkpoint (`srcUri`: a TensorFlow prefix or its `.index`, a checkpoint directory, or
+ * a checkpoint file; see {@link resolveCheckpointFiles}) into the directory `dstDir`, keeping its
+ * name: `s3://a/run/ckpt-5` to `gs://b/mirror` gives `gs://b/mirror/ckpt-5.index`, `...data-*`.
+ *
+ * - **Order**: data first, then `.index` files (and `saved_model.pb`), then state/commit files,
+ *   each group finished before the next starts: a reader never sees an index without its data.
+ * - **Atomic files**: local files are written to a temporary name and renamed; object stores get a
+ *   single PUT or a multipart upload that becomes visible only when completed. A file is never
+ *   partly present under its final name, so an interrupted copy leaves only finished files.
+ * - **Resumable**: a destination file that is already identical (same size and a matching content
+ *   hash, see {@link compareFiles}) is skipped; running the same copy again after an interruption
+ *   sends only what was not finished.
+ * - **Transfers**: within one store a server-side copy (S3 CopyObject, multipart copy beyond 5 GiB;
+ *   GCS rewrite; a local file copy); between stores a streamed read (one GET whose body is consumed
+ *   as it arrives, resumed at the delivered offset if cut) into a streamed write (S3 multipart
+ *   uploads above the adapter's threshold, GCS resumable uploads), `concurrency` files at a time.
+ * - **Safety**: every destination path is checked before the first write; a name from the source
+ *   listing with `..`, an empty segment, a leading `/`, a backslash or a drive letter fails the
+ *   whole copy with INVALID_PATH and nothing is written.
+ *
+ * Requests: the listings that resolve the source, one listing of the destination names, then per
+ * file a comparison (no request unless a local file must be hashed) and its transfer.
+ *
+ * @throws CkptError CORRUPT when the source checkpoint is incomplete (unless `allowIncomplete`),
+ *   INVALID_PATH for an unsafe destination path, INVALID_CONFIG for `updateState` on a checkpoint
+ *   that is not a TensorFlow prefix, NOT_FOUND when the source does not exist, ABORTED when
+ *   `signal` fires (files finished so far stay, whole).
+ */
+export async function copyCheckpoint(srcUri: string, dstDir: string, options: CopyCheckpointOptions): Promise<CopyCheckpointResult> {
+  const { gfile, signal } = options;
+  const dir = normaliseDirUri(dstDir);
+  const resolved = await resolveCheckpointFiles(srcUri, { gfile, contentChecks: options.contentChecks, signal });
+  const { found } = resolved;
+  if (!found.complete && !options.allowIncomplete) {
+    throw new CkptError('CORRUPT', {
+      operation: 'cp',
+      uri: srcUri,
+      message: `the checkpoint is incomplete (${found.problems.join('; ') || 'incomplete'}); nothing was written (allowIncomplete copies what is there)`,
+    });
+  }
+  if (resolved.files.length === 0) throw new CkptError('NOT_FOUND', { operation: 'cp', uri: srcUri, message: 'the checkpoint has no files to copy' });
+  if (options.updateState && !(resolved.kind === 'prefix' || TF_PREFIX_FORMATS.has(found.format))) {
+    throw new CkptError('INVALID_CONFIG', { operation: 'cp', uri: srcUri, message: `a state file records TensorFlow prefixes; this is a ${found.format} checkpoint; nothing was written` });
+  }
+  // Every destination is checked before anything is written.
+  const context = { operation: 'cp', source: srcUri };
+  const dsts = destinationUris(dir, resolved.files.map((f) => f.rel), context);
+  const dstPrefix = destinationUri(dir, resolved.prefixRel, context);
+  const existing = await listExisting(gfile, dir, resolved, signal);
+
+  const progress: CopyProgress = { filesTotal: resolved.files.length, filesDone: 0, filesSkipped: 0, bytesTotal: resolved.files.reduce((n, f) => n + f.size, 0), bytesDone: 0 };
+  const report = () => options.onProgress?.({ ...progress });
+  report();
+  const results: CopiedFile[] = new Array(resolved.files.length);
+  const jobFor = (file: CheckpointFile, i: number) => async () => {
+    const dst = dsts[i]!;
+    const result: CopiedFile = { src: file.uri, dst, rel: file.rel, size: file.size, action: 'copied' };
+    const there = existing.get(dst);
+    if (there) {
+      const verdict = await compareFiles(gfile, file, there, signal);
+      if (verdict.identical) {
+        result.action = 'skipped';
+        result.identicalBy = verdict.by;
+        progress.filesSkipped++;
+      } else {
+        result.replacedBecause = verdict.reason;
+      }
+    }
+    if (result.action === 'copied') {
+      result.how = await transfer(gfile, file, dst, signal, (n) => {
+        progress.bytesDone += n;
+        report();
+      });
+    } else {
+      progress.bytesDone += file.size;
+    }
+    progress.filesDone++;
+    results[i] = result;
+    options.onFile?.(result);
+    report();
+  };
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+  for (const phase of [0, 1, 2]) {
+    const jobs = resolved.files.flatMap((f, i) => (phaseOf(f.rel) === phase ? [jobFor(f, i)] : []));
+    await runPool(jobs, concurrency, signal, 'cp');
+  }
+
+  const out: CopyCheckpointResult = {
+    source: { prefix: found.prefix, format: found.format, step: found.step, complete: found.complete, problems: [...found.problems] },
+    prefix: dstPrefix,
+    dir,
+    files: results,
+    filesCopied: results.filter((r) => r.action === 'copied').length,
+    filesSkipped: progress.filesSkipped,
+    bytesCopied: results.filter((r) => r.action === 'copied').reduce((n, r) => n + r.size, 0),
+    bytesSkipped: results.filter((r) => r.action === 'skipped').reduce((n, r) => n + r.size, 0),
+  };
+  if (options.updateState) out.state = await recordCheckpointInState(gfile, dir, resolved.prefixRel, { latestFilename: options.latestFilename, signal });
+  return out;
+}
+
+/**
+ * What the destination already holds under the checkpoint's names, from one listing: the names
+ * starting with the prefix (a bundle, a file), or everything below the checkpoint directory.
+ */
+async function listExisting(gfile: GFile, dir: string, resolved: CheckpointFiles, signal: AbortSignal | undefined): Promise<Map<string, FileFacts>> {
+  const out = new Map<string, FileFacts>();
+  const top = resolved.prefixRel.split('/')[0]!;
+  const listing =
+    resolved.kind === 'directory'
+      ? gfile.listPrefix(`${destinationUri(dir, top, { operation: 'cp' })}/`, { signal })
+      : gfile.listPrefix(destinationUri(dir, resolved.prefixRel, { operation: 'cp' }), { delimiter: true, signal });
+  for await (const info of listing) if (info.kind === 'file') out.set(info.uri, info);
+  return out;
+}
+
+/** Copies one file; returns how. Streams count their bytes through `onBytes` as they pass. */
+async function transfer(gfile: GFile, file: CheckpointFile, dst: string, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<'server-side' | 'streamed'> {
+  const [from, to] = await Promise.all([gfile.locate(file.uri, 'cp'), gfile.locate(dst, 'cp')]);
+  if (from.store === to.store) {
+    await gfile.copy(file.uri, dst, { overwrite: true, signal });
+    onBytes(file.size);
+    return 'server-side';
+  }
+  const counted = async function* (): AsyncGenerator<Uint8Array> {
+    for await (const chunk of gfile.readStream(file.uri, { signal })) {
+      onBytes(chunk.byteLength);
+      yield chunk;
+    }
+  };
+  await gfile.writeFile(dst, counted(), { size: file.size, signal });
+  return 'streamed';
+}
