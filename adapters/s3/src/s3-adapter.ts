@@ -447,6 +447,17 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
           so,
         ),
       );
+      if (out.IsTruncated === undefined) {
+        // Every ListBucketResult says whether it is the last page. Without it the body was not a
+        // listing at all (an HTML page from a proxy parses as an empty result): taking it for the
+        // last page would end the listing early as if it were complete.
+        throw new CkptError('UNAVAILABLE', {
+          operation: 'list',
+          uri: uriOf(prefix),
+          message: 'the server answered a listing without IsTruncated: not a ListBucketResult (a proxy or captive-portal page, or a mangled body)',
+          retryable: true,
+        });
+      }
       const decode = out.EncodingType === 'url' ? (s: string) => decodeKey(s, uriOf(prefix)) : (s: string) => s;
       const files: ObjectMeta[] = (out.Contents ?? []).flatMap((c) => {
         if (c.Key === undefined) return [];

@@ -527,6 +527,13 @@ describe('s3 adapter against nock: what healthy servers will not do', () => {
       expect(isCkptError(await rejection(adapter.list('')), 'UNAVAILABLE')).toBe(true);
     });
 
+    it('a 200 that is not a ListBucketResult (an HTML page from a proxy) is a retryable failure, not an empty last page', async () => {
+      const adapter = createS3Adapter('bkt', base);
+      nock(EP).get('/bkt/').query(true).reply(200, '<html><body>Sign in to continue</body></html>', { 'Content-Type': 'text/html' });
+      const error = await rejection(adapter.list(''));
+      expect(isCkptError(error, 'UNAVAILABLE') && error.retryable).toBe(true);
+    });
+
     it('aborts a request in flight through the signal handed to send', async () => {
       const adapter = createS3Adapter('bkt', base);
       nock(EP).get('/bkt/slow').query(true).delay(5_000).reply(200, 'late').head('/bkt/slow').query(true).delay(5_000).reply(200, '', { 'Content-Length': '4' });
