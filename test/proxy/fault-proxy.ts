@@ -27,6 +27,8 @@ export interface RequestRecord {
   seq: number;
   method: string;
   url: string;
+  /** The request's Range header, if any (to see where a resumed read started). */
+  range?: string;
   /** Status sent to the client, when a response was started. */
   status?: number;
   /** The fault applied, if any. */
@@ -147,6 +149,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
     const info: RequestInfo = { seq: ++seq, method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers };
     const action = schedule.decide(info);
     const record: RequestRecord = { seq: info.seq, method: info.method, url: info.url, ...(action ? { fault: action.kind } : {}) };
+    if (typeof req.headers.range === 'string') record.range = req.headers.range;
     stats.requests.push(record);
 
     if (action?.kind === 'reset' && !action.forward) {
