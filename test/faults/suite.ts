@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCheckpoints, resolveLatestCheckpoint, verifyBundle, writeBundle, type TensorToWrite } from '@ckptkit/core';
-import { isCkptError, type FileInfo, type GFile } from '@ckptkit/gfile';
+import type { FileInfo } from '@ckptkit/gfile';
 import { bundle, json, stateFile } from '../checkpoints/bytes.js';
 import { writeTree } from '../checkpoints/suite.js';
 import { runCli } from '../helpers/cli.js';
