@@ -129,6 +129,28 @@ describe('watchCheckpoints', () => {
     expect(polls).toBeGreaterThan(3);
   });
 
+  it('a shard filled in place (a local writer without renames) is waited for: the index says how long it must be', async () => {
+    for (const verify of [true, false]) {
+      clearMemoryStore(STORE);
+      const g = createGFile();
+      const { shards, index } = await bundleFiles(4, 1);
+      const shard = shards[0]!;
+      await g.writeFile(`${DIR}/${shard.name}`, shard.data.subarray(0, 10));
+      await g.writeFile(`${DIR}/ckpt-4.index`, index);
+      const writer = (async () => {
+        await sleep(150);
+        await g.writeFile(`${DIR}/${shard.name}`, shard.data);
+      })();
+      const pending: string[] = [];
+      const seen = await collect(g, { interval: 0.02, timeout: 0.4, verify, onPoll: (p) => pending.push(...p.pending.flatMap((x) => x.problems)) });
+      await writer;
+      expect(seen.map((s) => s.c.step)).toEqual([4]);
+      // Without the check it is yielded half-written, which is what the check is for.
+      expect(seen[0]!.ok).toBe(verify);
+      if (verify) expect(pending.some((p) => /SHORT_SHARD/.test(p))).toBe(true);
+    }
+  });
+
   it('an abort ends the watch with ABORTED', async () => {
     const g = createGFile();
     const controller = new AbortController();

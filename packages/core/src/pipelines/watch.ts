@@ -4,6 +4,7 @@
  * discovery rules, and yields the next new complete one.
  */
 import { abortError, isCkptError, type GFile } from '@ckptkit/gfile';
+import { verifyBundle } from '../bundle/storage.js';
 import { createDetectContext } from '../discovery/detect.js';
 import { listChildren, loadSubtree, normaliseDirUri } from '../discovery/tree.js';
 import type { DetectContext, DirNode, Found } from '../discovery/types.js';
@@ -36,9 +37,18 @@ export interface WatchOptions {
   latestOnly?: boolean | undefined;
   /** Small content reads where names cannot decide completeness (zip trailers, HDF5, metadata; default true). */
   contentChecks?: boolean | undefined;
+  /**
+   * Before yielding a TensorFlow bundle, read its index and check every shard's size against it
+   * (one GET and one listing; default true). A bundle that fails is treated as still being written
+   * (a local writer that copies files in place rather than renaming them), and looked at again.
+   */
+  verify?: boolean | undefined;
   signal?: AbortSignal | undefined;
-  /** Called after each listing: how many polls so far, how many checkpoints (of any state) it showed. */
-  onPoll?: ((poll: { polls: number; candidates: number }) => void) | undefined;
+  /**
+   * Called after each listing: how many polls so far, how many checkpoints (of any state) it
+   * showed, and the new ones it had to pass over as not yet complete, with the reasons.
+   */
+  onPoll?: ((poll: { polls: number; candidates: number; pending: Array<{ prefix: string; problems: string[] }> }) => void) | undefined;
   /** Clock and sleep, for tests. */
   clock?: { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> } | undefined;
 }
@@ -124,16 +134,24 @@ async function scan(gfile: GFile, dir: string, nameOnly: DetectContext, signal: 
   return { root, candidates };
 }
 
+const TF_BUNDLE_FORMATS = new Set(['tf1-saver', 'tf2-checkpoint', 'keras-tf-weights', 'savedmodel-variables', 'tf-slim']);
+
 /** The candidate judged with content checks (files) or after listing it (directories). */
-async function judge(gfile: GFile, root: DirNode, c: Candidate, ctx: DetectContext, signal: AbortSignal | undefined): Promise<Found | undefined> {
-  if (c.found) return recheckFile(root, c.found, ctx);
-  if (!c.node) return undefined;
-  await loadSubtree(gfile, c.node, { signal });
-  for (const format of CHECKPOINT_FORMATS) {
-    const found = format.claimDir ? await format.claimDir(c.node, ctx) : undefined;
-    if (found) return found;
+async function judge(gfile: GFile, root: DirNode, c: Candidate, ctx: DetectContext, verify: boolean, signal: AbortSignal | undefined): Promise<Found | undefined> {
+  let found: Found | undefined;
+  if (c.found) found = await recheckFile(root, c.found, ctx);
+  else if (c.node) {
+    await loadSubtree(gfile, c.node, { signal });
+    for (const format of CHECKPOINT_FORMATS) {
+      found = format.claimDir ? await format.claimDir(c.node, ctx) : undefined;
+      if (found) break;
+    }
   }
-  return undefined;
+  if (found && found.complete && !found.temporary && verify && TF_BUNDLE_FORMATS.has(found.format) && found.files.some((f) => f.name.endsWith('.index'))) {
+    const report = await verifyBundle(gfile, found.prefix, { signal });
+    if (!report.ok) found = { ...found, complete: false, problems: report.problems.map((p) => `${p.code}: ${p.detail}`) };
+  }
+  return found;
 }
 
 function toWatched(found: Found, poll: number): WatchedCheckpoint {
@@ -158,12 +176,17 @@ function toWatched(found: Found, poll: number): WatchedCheckpoint {
  *
  * - **Polling**: one listing of the directory per poll (paged beyond 1,000 entries), plus one
  *   listing of each checkpoint *directory* (HF `checkpoint-N`, Orbax step) newer than the last
- *   yield, until it is complete. While nothing new is there the next poll waits `interval`.
+ *   yield, until it is complete. While nothing new is there the next poll waits `interval`; after
+ *   a yield the next poll comes at once (or after `minInterval`), since more may be waiting.
  * - **Completeness**: the discovery rules (`.index` and every `.data-i-of-N` for TensorFlow,
  *   `commit_success.txt` and friends for directory layouts, zip trailers and HDF5 superblocks for
  *   single files). Temporaries (`.tempstate`, `_temp/`, `tmp-checkpoint-*`, S3 `.part-` files)
  *   and checkpoints with a shard still missing are never yielded, so neither is an upload in
- *   progress. The checkpoint existed, complete, at the listing just before its yield.
+ *   progress. With `verify` (default) a TensorFlow bundle's index is read and its shards' sizes
+ *   checked first, which also catches a local writer that fills files in place. The checkpoint
+ *   existed, complete, at the listing just before its yield.
+ * - **Requests**: a poll that finds nothing new is one listing; a yield of a TensorFlow bundle adds
+ *   one listing and one GET for the verify.
  * - **Order**: steps strictly increase. A checkpoint that completes after a newer one was yielded
  *   is not yielded (as in TensorFlow, which only ever looks at the latest). A checkpoint without a
  *   step is yielded once, when first seen complete.
@@ -185,6 +208,7 @@ export async function* watchCheckpoints(dirUri: string, options: WatchOptions): 
   const existing = options.existing ?? 'latest';
   const ctx = createDetectContext(gfile, dir, { contentChecks: options.contentChecks, signal });
   const nameOnly: DetectContext = { ...ctx, contentChecks: false };
+  const verify = options.verify ?? true;
 
   let polls = 0;
   let lastStep: number | undefined;
@@ -201,11 +225,13 @@ export async function* watchCheckpoints(dirUri: string, options: WatchOptions): 
     }
     const { root, candidates } = await scan(gfile, dir, nameOnly, signal);
     polls++;
-    options.onPoll?.({ polls, candidates: candidates.length });
     const fresh = candidates.filter((c) => !seen.has(c.name) && (c.step === null || lastStep === undefined || c.step > lastStep)).sort(ascending);
+    const pending: Array<{ prefix: string; problems: string[] }> = [];
     const complete = async (c: Candidate) => {
-      const found = root && (await judge(gfile, root, c, ctx, signal));
-      return found && !found.temporary && found.complete ? found : undefined;
+      const found = root && (await judge(gfile, root, c, ctx, verify, signal));
+      if (found && !found.temporary && found.complete) return found;
+      if (found) pending.push({ prefix: found.prefix, problems: found.problems.length > 0 ? found.problems : ['incomplete'] });
+      return undefined;
     };
 
     let next: { found: Found; name: string } | undefined;
@@ -231,6 +257,7 @@ export async function* watchCheckpoints(dirUri: string, options: WatchOptions): 
       }
     }
 
+    options.onPoll?.({ polls, candidates: candidates.length, pending });
     if (next) {
       seen.add(next.name);
       if (next.found.step !== null) lastStep = Math.max(lastStep ?? -Infinity, next.found.step);

@@ -1,0 +1,75 @@
+import type { CommandModule } from 'yargs';
+import { runCommand } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import type { GlobalArgs } from '../global-args.js';
+
+interface StateArgs extends GlobalArgs {
+  uri: string;
+  repair: boolean;
+  'dry-run': boolean;
+  'state-file'?: string | undefined;
+}
+
+const WHERE: Record<string, string> = {
+  relative: '',
+  'absolute-inside': '  (absolute, into this directory)',
+  outside: '  (OUTSIDE this directory)',
+};
+
+/**
+ * `ckpt state <dir-uri> [--repair]`: the parsed `checkpoint` state file and where each recorded
+ * path points. `--repair` rewrites paths that point outside the directory (or absolutely into it)
+ * to relative ones, atomically, after copying the old file to `checkpoint.bak-<time>`.
+ * Exit 0; 1 when there is no state file; 3 when it does not parse or lacks model_checkpoint_path,
+ * or when `--repair` left a path it could not resolve.
+ */
+export const stateCommand: CommandModule<GlobalArgs, StateArgs> = {
+  command: 'state <uri>',
+  describe: "Print a directory's checkpoint state file; --repair makes paths from another machine relative",
+  builder: (y) =>
+    y
+      .positional('uri', { type: 'string', demandOption: true, describe: 'Checkpoint directory' })
+      .option('repair', { type: 'boolean', default: false, describe: 'Rewrite absolute and outside paths to relative ones (atomic, with a backup)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'With --repair: show the changes, write nothing' })
+      .option('state-file', { type: 'string', describe: 'Name of the state file (default checkpoint)' }),
+  handler: (argv) =>
+    runCommand(argv, async ({ gfile, print, printJson, info }) => {
+      const { readStateReport, repairCheckpointState } = await import('@ckptkit/core');
+      const options = { gfile, latestFilename: argv['state-file'] };
+      const repair = argv.repair ? await repairCheckpointState(argv.uri, { ...options, dryRun: argv['dry-run'] }) : undefined;
+      const report = repair?.report ?? (await readStateReport(argv.uri, options));
+      const code = report.status === 'missing' ? EXIT.NOTHING_FOUND : report.status === 'ok' ? (repair && repair.unresolved.length > 0 ? EXIT.INVALID_CHECKPOINT : EXIT.OK) : EXIT.INVALID_CHECKPOINT;
+      if (argv.json) {
+        printJson({
+          uri: report.uri,
+          dir: report.dir,
+          status: report.status,
+          ...(report.error ? { error: report.error } : {}),
+          ...(report.state ?? {}),
+          paths: report.paths,
+          ...(repair ? { repair: { changes: repair.changes, unresolved: repair.unresolved, written: repair.written, backup: repair.backup ?? null, dryRun: argv['dry-run'] } } : {}),
+        });
+        return code;
+      }
+      if (report.status !== 'ok') {
+        info(`${report.uri}: ${report.status === 'missing' ? 'no state file' : `${report.status}${report.error ? `: ${report.error}` : ''}`}`);
+        return code;
+      }
+      const where = new Map(report.paths.map((p) => [p.recorded, p.where]));
+      // After a repair, the state as written (rewritten paths are relative, so unannotated).
+      const s = repair?.state ?? report.state!;
+      print(`model_checkpoint_path: ${JSON.stringify(s.modelCheckpointPath)}${WHERE[where.get(s.modelCheckpointPath) ?? 'relative']}`);
+      s.allModelCheckpointPaths.forEach((p, i) => {
+        const ts = s.allModelCheckpointTimestamps[i];
+        print(`all_model_checkpoint_paths: ${JSON.stringify(p)}${ts === undefined ? '' : `  @ ${new Date(ts * 1000).toISOString()}`}${WHERE[where.get(p) ?? 'relative']}`);
+      });
+      if (s.lastPreservedTimestamp !== 0) print(`last_preserved_timestamp: ${s.lastPreservedTimestamp}`);
+      if (repair) {
+        for (const c of repair.changes) info(`${argv['dry-run'] ? 'would rewrite' : 'rewrote'} ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}: ${c.reason}`);
+        for (const u of repair.unresolved) info(`left ${JSON.stringify(u.path)}: ${u.reason}`);
+        if (repair.written) info(`wrote ${report.uri} (the old one is ${repair.backup})`);
+        else if (repair.changes.length === 0) info('nothing to repair');
+      }
+      return code;
+    }),
+};
