@@ -2,7 +2,7 @@
  * `copyCheckpoint`: every file of one checkpoint from one store to another (local, S3, GCS, memory,
  * in any direction), resumable, with the files that make a checkpoint visible written last.
  */
-import { CkptError, type GFile } from '@ckptkit/gfile';
+import { CkptError, replayable, type GFile } from '@ckptkit/gfile';
 import { runPool } from '../bundle/pool.js';
 import { normaliseDirUri } from '../discovery/tree.js';
 import { basenamePosix } from '../state/posix-path.js';
@@ -50,6 +50,12 @@ export interface CopyCheckpointOptions {
   latestFilename?: string | undefined;
   /** Copy what there is of an incomplete checkpoint instead of refusing (temporaries are never copied). */
   allowIncomplete?: boolean | undefined;
+  /**
+   * When a destination file exists and the two stores share no content hash (an S3 multipart
+   * upload against GCS), read the source to compute the hash the destination has (default true):
+   * a download instead of sending the file again.
+   */
+  readSourceToCompare?: boolean | undefined;
   /** Content checks while resolving the source (default true). */
   contentChecks?: boolean | undefined;
   signal?: AbortSignal | undefined;
@@ -149,7 +155,7 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
     const result: CopiedFile = { src: file.uri, dst, rel: file.rel, size: file.size, action: 'copied' };
     const there = existing.get(dst);
     if (there) {
-      const verdict = await compareFiles(gfile, file, there, signal);
+      const verdict = await compareFiles(gfile, file, there, { readSource: options.readSourceToCompare ?? true, signal });
       if (verdict.identical) {
         result.action = 'skipped';
         result.identicalBy = verdict.by;
@@ -214,12 +220,19 @@ async function transfer(gfile: GFile, file: CheckpointFile, dst: string, signal:
     onBytes(file.size);
     return 'server-side';
   }
+  // Replayable: when an upload fails on a transient error, the retry layer sends the file again
+  // from its first byte (re-read from the source), instead of failing the whole copy.
+  let sent = 0;
   const counted = async function* (): AsyncGenerator<Uint8Array> {
+    // A new attempt starts over: take back what the failed one counted.
+    if (sent > 0) onBytes(-sent);
+    sent = 0;
     for await (const chunk of gfile.readStream(file.uri, { signal })) {
+      sent += chunk.byteLength;
       onBytes(chunk.byteLength);
       yield chunk;
     }
   };
-  await gfile.writeFile(dst, counted(), { size: file.size, signal });
+  await gfile.writeFile(dst, replayable(counted), { size: file.size, signal });
   return 'streamed';
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clearMemoryStore, createGFile } from '@ckptkit/gfile';
+import { clearMemoryStore, createGFile, createMemoryAdapter, createRegistry } from '@ckptkit/gfile';
 import { crc32c } from '../bundle/crc.js';
 import { candidatePartSizes, compareFiles, declaredHashes } from './file-identity.js';
 
@@ -66,6 +66,23 @@ describe('compareFiles', () => {
     expect(await compareFiles(g, gs, { ...gs, uri: 'gs://c/x' })).toEqual({ identical: true, by: 'crc32c' });
     expect(await compareFiles(g, { uri: 's3://b/x', size: data.length, etag: `"${'a'.repeat(32)}-2"` }, gs)).toMatchObject({ identical: false, reason: /no content hash in common/ });
     expect(await compareFiles(g, { uri: 's3://b/x', size: 1, etag: '"abc-2"' }, { uri: 's3://c/y', size: 1, etag: '"abc-2"' })).toMatchObject({ identical: false });
+  });
+
+  it('two remote stores without a shared hash: readSource hashes the source (a download, no upload)', async () => {
+    // A remote-looking store (not file:// or memory://) backed by memory for the test.
+    const remote = createGFile({ registry: createRegistry().register('remote', () => (store: string) => createMemoryAdapter(`${STORE}-${store}`)) });
+    const data = randomBytes(9 * MiB);
+    await remote.writeFile('remote://a/obj', data);
+    const etag = multipartEtag(data, 8 * MiB);
+    const src = { uri: 'remote://a/obj', size: data.length };
+    const dst = { uri: 's3://b/obj', size: data.length, etag: `"${etag}"` };
+    remote.metrics.reset();
+    expect(await compareFiles(remote, src, dst)).toMatchObject({ identical: false, reason: /no content hash in common/ });
+    expect(remote.metrics.snapshot().bytesRead).toBe(0);
+    expect(await compareFiles(remote, src, dst, { readSource: true })).toEqual({ identical: true, by: 's3-etag (computed from the source)' });
+    expect(await compareFiles(remote, src, { uri: 'gs://b/obj', size: data.length, md5: md5b64(Buffer.from('other')) }, { readSource: true })).toMatchObject({ identical: false, reason: 'md5 differs' });
+    expect(remote.metrics.snapshot().requests.put).toBe(0);
+    clearMemoryStore(`${STORE}-a`);
   });
 
   it('a local-like file against a remote hash: that hash is computed locally (CRC-32C, MD5, multipart ETag)', async () => {

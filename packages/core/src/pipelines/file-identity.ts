@@ -147,11 +147,16 @@ async function hashFile(gfile: GFile, uri: string, want: HashRequest, signal: Ab
  *    of whole MiB that yields the ETag's part count);
  * 5. when both sides are local or in-memory, the CRC-32C of both.
  *
- * Otherwise (different sizes, a hash that differs, or two remote stores with no hash in common,
- * e.g. an S3 multipart upload against GCS) the file is not identical and is copied again: a wrong
- * "different" costs a transfer, a wrong "identical" would keep a bad file. Times are never used.
+ * 6. with `readSource`, when the two stores share no hash (an S3 multipart upload against GCS),
+ *    the hash the destination declares computed over the source, read once (a download, never
+ *    an upload: what a resumed copy must not repeat is sending the bytes again).
+ *
+ * Otherwise (different sizes, a hash that differs, or two remote stores with no hash in common)
+ * the file is not identical and is copied again: a wrong "different" costs a transfer, a wrong
+ * "identical" would keep a bad file. Times are never used.
  */
-export async function compareFiles(gfile: GFile, src: FileFacts, dst: FileFacts, signal?: AbortSignal): Promise<IdentityVerdict> {
+export async function compareFiles(gfile: GFile, src: FileFacts, dst: FileFacts, options: { readSource?: boolean | undefined; signal?: AbortSignal | undefined } = {}): Promise<IdentityVerdict> {
+  const { signal } = options;
   if (src.size !== dst.size) return { identical: false, reason: `sizes differ (${src.size} and ${dst.size} bytes)` };
   const a = declaredHashes(src);
   const b = declaredHashes(dst);
@@ -160,20 +165,20 @@ export async function compareFiles(gfile: GFile, src: FileFacts, dst: FileFacts,
   if (a.multipart && b.multipart) return verdict(a.multipart.etag === b.multipart.etag, 's3-etag');
   const aCheap = isCheapToRead(src.uri);
   const bCheap = isCheapToRead(dst.uri);
-  // One side declares, the other can be hashed locally.
-  for (const [declared, cheapUri, cheap] of [
-    [a, dst.uri, bCheap],
-    [b, src.uri, aCheap],
+  // One side declares a hash, the other can be hashed: a local side, or (readSource) the source.
+  for (const [declared, uri, readable, label] of [
+    [a, dst.uri, bCheap, 'computed'],
+    [b, src.uri, aCheap, 'computed'],
+    [b, src.uri, options.readSource === true, 'computed from the source'],
   ] as const) {
-    if (!cheap) continue;
-    if (declared.crc32c) return verdict((await hashFile(gfile, cheapUri, { crc32c: true }, signal)).crc32c === declared.crc32c, 'crc32c (computed)');
-    if (declared.md5) return verdict((await hashFile(gfile, cheapUri, { md5: true }, signal)).md5 === declared.md5, 'md5 (computed)');
+    if (!readable) continue;
+    if (declared.crc32c) return verdict((await hashFile(gfile, uri, { crc32c: true }, signal)).crc32c === declared.crc32c, `crc32c (${label})`);
+    if (declared.md5) return verdict((await hashFile(gfile, uri, { md5: true }, signal)).md5 === declared.md5, `md5 (${label})`);
     if (declared.multipart) {
       const sizes = candidatePartSizes(src.size, declared.multipart.parts);
       if (sizes.length === 0) return { identical: false, reason: 'the multipart ETag does not fit any part size' };
-      const computed = await hashFile(gfile, cheapUri, { partSizes: sizes }, signal);
-      const etag = declared.multipart.etag;
-      return verdict([...(computed.multipart?.values() ?? [])].includes(etag), 's3-etag (computed)');
+      const computed = await hashFile(gfile, uri, { partSizes: sizes }, signal);
+      return verdict([...(computed.multipart?.values() ?? [])].includes(declared.multipart.etag), `s3-etag (${label})`);
     }
   }
   if (aCheap && bCheap) {
@@ -184,5 +189,5 @@ export async function compareFiles(gfile: GFile, src: FileFacts, dst: FileFacts,
 }
 
 function verdict(same: boolean, by: string): IdentityVerdict {
-  return same ? { identical: true, by } : { identical: false, by, reason: `${by.replace(/ \(computed\)$/, '')} differs` };
+  return same ? { identical: true, by } : { identical: false, by, reason: `${by.replace(/ \(computed.*\)$/, '')} differs` };
 }
