@@ -7,6 +7,7 @@ import { withConcurrencyLimit } from './layers/concurrency.js';
 import { RequestMetrics, withMetrics } from './layers/metrics.js';
 import { withRetry, type RetryOptions } from './layers/retry.js';
 import { listEntries } from './listing.js';
+import { replayable } from './replayable.js';
 import { createRegistry, type AdapterRegistry } from './registry.js';
 import { joinUri, parseUri, uriForKey, type ParsedUri } from './uri.js';
 
@@ -362,6 +363,7 @@ export class GFile {
   /**
    * Creates or replaces a file with bytes, text or a stream of chunks. Local writes are atomic (temp
    * file, then rename); object stores replace objects atomically by nature. Parents need not exist.
+   * Bytes and {@link replayable} streams are retried on transient failures; a plain stream is sent once.
    */
   async writeFile(uri: string, data: Uint8Array | string | AsyncIterable<Uint8Array>, options: WriteFileOptions = {}): Promise<void> {
     const { adapter, key, parsed } = await this.locate(uri, 'write');
@@ -392,7 +394,8 @@ export class GFile {
     }
     const meta = await from.adapter.stat(from.key, options);
     if (meta.kind === 'directory') throw new CkptError('INVALID_PATH', { operation: 'copy', uri: src, message: 'is a directory; copy files one by one' });
-    await to.adapter.write(to.key, this.readStream(src, options), { size: meta.size, signal: options.signal });
+    // The source can be read again, so a failed upload is retried from the start (whole or nothing).
+    await to.adapter.write(to.key, replayable(() => this.readStream(src, options)), { size: meta.size, signal: options.signal });
   }
 
   /**

@@ -31,6 +31,8 @@ export type { ListEntriesOptions } from './listing.js';
 export { clearMemoryStore, createMemoryAdapter } from './memory-adapter.js';
 export type { MemoryAdapterOptions } from './memory-adapter.js';
 export { AdapterRegistry, createRegistry } from './registry.js';
+export { failedInSource, isReplayable, replayable } from './replayable.js';
+export type { ReplayableStream } from './replayable.js';
 export type { AdapterFactory, AdapterLoader } from './registry.js';
 export { joinUri, parseUri, schemeOf, uriForKey } from './uri.js';
 export type { ParsedUri } from './uri.js';

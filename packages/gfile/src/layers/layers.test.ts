@@ -4,6 +4,7 @@ import { CkptError, isCkptError } from '../errors.js';
 import { createMemoryAdapter } from '../memory-adapter.js';
 import { withConcurrencyLimit } from './concurrency.js';
 import { RequestMetrics, withMetrics } from './metrics.js';
+import { isReplayable, replayable } from '../replayable.js';
 import { withRetry } from './retry.js';
 
 let n = 0;
@@ -59,6 +60,63 @@ describe('retry layer', () => {
     const h = flaky(fresh(), 'write', 'UNAVAILABLE', 1);
     await withRetry(h.adapter, noDelay).write('a', new Uint8Array([1]));
     expect(h.calls()).toBe(2);
+  });
+
+  it('retries a replayable stream, re-reading it from the start; never a conditional one', async () => {
+    const inner = fresh();
+    const f = flaky(inner, 'write', 'UNAVAILABLE', 2);
+    let opened = 0;
+    const body = replayable(async function* () {
+      opened++;
+      yield new Uint8Array([1, 2]);
+      yield new Uint8Array([3]);
+    });
+    await withRetry(f.adapter, noDelay).write('a', body);
+    expect(f.calls()).toBe(3);
+    expect([...(await inner.read('a'))]).toEqual([1, 2, 3]);
+    // The flaky adapter failed before reading the body twice; the third attempt opened it.
+    expect(opened).toBe(1);
+    // An upload that fails after consuming part of the body starts over from the first byte.
+    const partial = { ...inner } as StorageAdapter;
+    let attempts = 0;
+    partial.write = async (key, b, o) => {
+      if (++attempts === 1) {
+        for await (const _chunk of b as AsyncIterable<Uint8Array>) break;
+        throw new CkptError('UNAVAILABLE', { operation: 'write', uri: 'memory://x' });
+      }
+      return inner.write(key, b, o);
+    };
+    await withRetry(partial, noDelay).write('b', body);
+    expect([...(await inner.read('b'))]).toEqual([1, 2, 3]);
+    expect(opened).toBe(3);
+    const g = flaky(fresh(), 'write', 'UNAVAILABLE', 1);
+    await expect(withRetry(g.adapter, noDelay).write('a', body, { ifNotExists: true })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(g.calls()).toBe(1);
+  });
+
+  it('a write whose replayable source fails is not replayed: the source retried its own reads', async () => {
+    const f = flaky(fresh(), 'write', 'UNAVAILABLE', 0);
+    let opened = 0;
+    const body = replayable(async function* () {
+      opened++;
+      yield new Uint8Array([1]);
+      throw new CkptError('UNAVAILABLE', { operation: 'read', uri: 'memory://src' });
+    });
+    await expect(withRetry(f.adapter, noDelay).write('a', body)).rejects.toMatchObject({ code: 'UNAVAILABLE', uri: 'memory://src' });
+    expect(opened).toBe(1);
+  });
+
+  it('a replayable stream opens its source afresh on every iteration', async () => {
+    let opened = 0;
+    const body = replayable(async function* () {
+      opened++;
+      yield new Uint8Array([opened]);
+    });
+    const seen: number[] = [];
+    for (let i = 0; i < 2; i++) for await (const c of body) seen.push(...c);
+    expect(seen).toEqual([1, 2]);
+    expect(isReplayable(body)).toBe(true);
+    expect(isReplayable((async function* () {})())).toBe(false);
   });
 
   it('treats NOT_FOUND on a retried delete as done', async () => {

@@ -1,5 +1,6 @@
 import type { ListOptions, ListPage, ObjectMeta, OperationOptions, ReadOptions, StorageAdapter, WriteBody, WriteOptions } from '../adapter.js';
 import { abortError, isCkptError, throwIfAborted } from '../errors.js';
+import { failedInSource, isReplayable } from '../replayable.js';
 
 /** How the retry layer behaves. */
 export interface RetryOptions {
@@ -18,8 +19,10 @@ export interface RetryOptions {
 /**
  * Wraps an adapter so that failed requests are retried when, and only when, retrying is safe:
  * the error is retryable (RATE_LIMITED, UNAVAILABLE, TIMEOUT or an adapter's own say-so) and the
- * operation is idempotent (stat, read, list, copy, delete, and writes of in-memory bodies without
- * `ifNotExists`). Backoff is exponential with full jitter and honours the AbortSignal.
+ * operation is idempotent (stat, read, list, copy, delete, and writes without `ifNotExists` of
+ * in-memory bodies or of {@link replayable} streams, which are re-read from the start on each
+ * attempt). A plain stream is sent once: its bytes cannot be produced again. Backoff is exponential
+ * with full jitter and honours the AbortSignal.
  */
 export function withRetry(inner: StorageAdapter, options: RetryOptions = {}): StorageAdapter {
   const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
@@ -33,7 +36,8 @@ export function withRetry(inner: StorageAdapter, options: RetryOptions = {}): St
       try {
         return await fn(attempt);
       } catch (error) {
-        const retry = idempotent && attempt < maxAttempts && isCkptError(error) && error.retryable && !signal?.aborted;
+        // A replayable body's own source failing was retried where it was read: not again here.
+        const retry = idempotent && attempt < maxAttempts && isCkptError(error) && error.retryable && !signal?.aborted && !failedInSource(error);
         if (!retry) throw error;
         const delayMs = Math.floor(random() * Math.min(cap, base * 2 ** (attempt - 1)));
         options.onRetry?.({ operation, uri: inner.uriOf(key), attempt, delayMs, error });
@@ -50,7 +54,7 @@ export function withRetry(inner: StorageAdapter, options: RetryOptions = {}): St
     stat: (key, o?: OperationOptions): Promise<ObjectMeta> => run('stat', key, o?.signal, true, () => inner.stat(key, o)),
     read: (key, o?: ReadOptions) => run('read', key, o?.signal, true, () => inner.read(key, o)),
     write: (key, body: WriteBody, o?: WriteOptions) =>
-      run('write', key, o?.signal, body instanceof Uint8Array && !o?.ifNotExists, () => inner.write(key, body, o)),
+      run('write', key, o?.signal, (body instanceof Uint8Array || isReplayable(body)) && !o?.ifNotExists, () => inner.write(key, body, o)),
     list: (prefix, o?: ListOptions): Promise<ListPage> => run('list', prefix, o?.signal, true, () => inner.list(prefix, o)),
     delete: (key, o?: OperationOptions) =>
       run('delete', key, o?.signal, true, async (attempt) => {
