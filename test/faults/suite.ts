@@ -10,7 +10,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findCheckpoints, resolveLatestCheckpoint, verifyBundle, writeBundle, type TensorToWrite } from '@ckptkit/core';
+import { copyCheckpoint, findCheckpoints, resolveLatestCheckpoint, verifyBundle, writeBundle, type TensorToWrite } from '@ckptkit/core';
 import type { FileInfo } from '@ckptkit/gfile';
 import { bundle, json, stateFile } from '../checkpoints/bytes.js';
 import { writeTree } from '../checkpoints/suite.js';
@@ -344,6 +344,59 @@ export function defineFaultSuite(make: () => Promise<FaultTarget>): void {
       t.proxy.schedule.set([{ match: t.putObject(t.keyOf(uri)), times: ATTEMPTS, action: { kind: 'status', status: 503 } }]);
       expect(isStorageFailure(await failure(() => t.through().writeText(uri, 'new')))).toBe(true);
       expect(await t.direct.readText(uri)).toBe('old');
+    });
+  });
+
+  describe('copyCheckpoint', () => {
+    const src = () => `${t.root}/real/ckpt-7`;
+    const names = ['ckpt-7.data-00000-of-00002', 'ckpt-7.data-00001-of-00002', 'ckpt-7.index'];
+
+    /** Every file under `dir` is byte-identical to its source: nothing partial under a final name. */
+    async function onlyWholeFiles(dir: string): Promise<string[]> {
+      const present = (await fs.readdir(dir)).sort();
+      for (const name of present) {
+        expect(names, `unexpected file ${name} (a temporary left behind?)`).toContain(name);
+        const want = await t.direct.readFile(`${t.root}/real/${name}`);
+        expect(Buffer.from(await fs.readFile(path.join(dir, name))).equals(Buffer.from(want)), `${name} is whole`).toBe(true);
+      }
+      return present;
+    }
+
+    kase('a checkpoint copied to local disk survives cut and stalled shard reads: every file byte for byte', async () => {
+      const dst = await fs.mkdtemp(path.join(tmp, 'cp-'));
+      const shard0 = t.keyOf(`${src()}.data-00000-of-00002`);
+      t.proxy.schedule.set([
+        { match: t.getObject(shard0), nth: 1, action: { kind: 'cut', afterBytes: 300_000 } },
+        { match: t.getObject(t.keyOf(`${src()}.index`)), action: { kind: 'status', status: 503 } },
+      ]);
+      const r = await copyCheckpoint(src(), dst, { gfile: t.through() });
+      expect(r.filesCopied).toBe(3);
+      expect(await onlyWholeFiles(dst)).toEqual(names);
+    });
+
+    kase('a copy whose index never comes fails typed and leaves no partial file, and never an index without its data', async () => {
+      const dst = await fs.mkdtemp(path.join(tmp, 'cp-'));
+      t.proxy.schedule.set([{ match: t.getObject(t.keyOf(`${src()}.index`)), times: ATTEMPTS, action: { kind: 'cut', afterBytes: 0, how: 'reset' } }]);
+      const error = await failure(() => copyCheckpoint(src(), dst, { gfile: t.through() }));
+      expect(isStorageFailure(error), String(error)).toBe(true);
+      const present = await onlyWholeFiles(dst);
+      expect(present).not.toContain('ckpt-7.index');
+      // Run again without faults: it finishes, skipping what is already whole.
+      const again = await copyCheckpoint(src(), dst, { gfile: t.through() });
+      expect(again.filesSkipped).toBe(present.length);
+      expect(await onlyWholeFiles(dst)).toEqual(names);
+    });
+
+    kase('a copy from local disk to the store survives a refused upload', async () => {
+      const local = await fs.mkdtemp(path.join(tmp, 'cp-src-'));
+      await copyCheckpoint(src(), local, { gfile: t.through() });
+      const dstDir = `${t.root}/uploaded-${randomBytes(3).toString('hex')}`;
+      t.proxy.schedule.set([{ match: t.putObject(), nth: 2, action: { kind: 'status', status: 503 } }]);
+      const r = await copyCheckpoint(path.join(local, 'ckpt-7'), dstDir, { gfile: t.through() });
+      expect(r.filesCopied).toBe(3);
+      for (const name of names) {
+        expect(Buffer.from(await t.direct.readFile(`${dstDir}/${name}`)).equals(Buffer.from(await fs.readFile(path.join(local, name))))).toBe(true);
+      }
     });
   });
 
