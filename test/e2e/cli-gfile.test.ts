@@ -74,7 +74,7 @@ describe('ckpt ls / stat / glob (local)', () => {
     expect(scheme.code).toBe(2);
     expect(scheme.stderr).toContain('known schemes');
     expect(scheme.stderr).toContain('s3://');
-    const badFlag = await runCli(['ls', '--no-such-flag', dir]);
+    const badFlag = await runCli(['ls', '--definitely-unknown-flag', dir]);
     expect(badFlag.code).toBe(2);
     const noCommand = await runCli([]);
     expect(noCommand.code).toBe(2);
