@@ -20,17 +20,23 @@ export async function main(args: string[]): Promise<void> {
     .version()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
-      if (err) throw err;
-      const json = args.includes('--json');
-      if (json) process.stderr.write(`${JSON.stringify({ error: { code: 'USAGE', message: msg } })}\n`);
-      else process.stderr.write(`ckpt: ${msg}\nRun \`ckpt --help\` for usage.\n`);
-      process.exitCode = EXIT.USAGE;
+      // Throwing stops yargs: a handler must never run after a validation failure.
+      throw err ?? new UsageError(msg);
     });
   for (const command of commands) y = y.command(command);
   try {
     await y.parseAsync();
   } catch (error) {
-    reportError(error, { json: args.includes('--json'), verbose: args.includes('--verbose') });
+    const json = args.includes('--json');
+    if (error instanceof UsageError) {
+      if (json) process.stderr.write(`${JSON.stringify({ error: { code: 'USAGE', message: error.message } })}\n`);
+      else process.stderr.write(`ckpt: ${error.message}\nRun \`ckpt --help\` for usage.\n`);
+    } else {
+      reportError(error, { json, verbose: args.includes('--verbose') });
+    }
     process.exitCode = EXIT.USAGE;
   }
 }
+
+/** A command line yargs rejected (unknown flag, missing argument). */
+class UsageError extends Error {}

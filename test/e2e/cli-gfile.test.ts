@@ -76,6 +76,8 @@ describe('ckpt ls / stat / glob (local)', () => {
     expect(scheme.stderr).toContain('s3://');
     const badFlag = await runCli(['ls', '--definitely-unknown-flag', dir]);
     expect(badFlag.code).toBe(2);
+    // yargs' complaint only: the command's handler never runs after a usage error.
+    expect(badFlag.stderr.match(/^ckpt:/gm)).toHaveLength(1);
     const noCommand = await runCli([]);
     expect(noCommand.code).toBe(2);
     const badConcurrency = await runCli(['ls', '--concurrency', '0', dir]);
