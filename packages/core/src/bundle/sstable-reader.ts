@@ -273,12 +273,10 @@ export interface ReadTableOptions {
 }
 
 /**
- * Reads and parses a table from a {@link ByteSource} with at most two ranged reads: the tail
- * (footer, index and, for small files, everything), then whatever data blocks the tail missed.
- * Throws a `CORRUPT` CkptError (see `corruptReason`) for LFS pointers, truncated files, a bad
- * magic number, block checksum mismatches and lengths that exceed the file.
+ * The speculative tail read every table read starts with (at least 1 KiB, so that a Git LFS
+ * pointer, which is smaller, is seen whole), and the footer decoded from it.
  */
-export async function readSSTable(src: ByteSource, options: ReadTableOptions = {}): Promise<SSTable> {
+async function readTail(src: ByteSource, options: ReadTableOptions) {
   const { signal } = options;
   const fileSize = await src.size(signal);
   const tailLen = Math.min(fileSize, Math.max(options.tailBytes ?? DEFAULT_TAIL_BYTES, FOOTER_SIZE, 1024));
@@ -290,6 +288,18 @@ export async function readSSTable(src: ByteSource, options: ReadTableOptions = {
   }
   if (fileSize < FOOTER_SIZE) fail('TRUNCATED', `file is too short to be an sstable (${fileSize} bytes)`, src.uri);
   const footer = decodeFooter(tail.subarray(tail.length - FOOTER_SIZE), src.uri, await headFor(src, tail, tailStart, signal));
+  return { fileSize, tailStart, tail, footer };
+}
+
+/**
+ * Reads and parses a table from a {@link ByteSource} with at most two ranged reads: the tail
+ * (footer, index and, for small files, everything), then whatever data blocks the tail missed.
+ * Throws a `CORRUPT` CkptError (see `corruptReason`) for LFS pointers, truncated files, a bad
+ * magic number, block checksum mismatches and lengths that exceed the file.
+ */
+export async function readSSTable(src: ByteSource, options: ReadTableOptions = {}): Promise<SSTable> {
+  const { signal } = options;
+  const { fileSize, tailStart, tail, footer } = await readTail(src, options);
 
   // Everything a table needs sits between its lowest block and the footer.
   let need = Math.min(footer.index.offset, footer.metaindex.offset);
@@ -319,16 +329,7 @@ export async function readSSTable(src: ByteSource, options: ReadTableOptions = {
  */
 export async function readFirstBlock(src: ByteSource, options: ReadTableOptions = {}): Promise<{ entries: SSTableEntry[]; fileSize: number; dataBlocks: number }> {
   const { signal } = options;
-  const fileSize = await src.size(signal);
-  const tailLen = Math.min(fileSize, Math.max(options.tailBytes ?? DEFAULT_TAIL_BYTES, FOOTER_SIZE, 1024));
-  const tailStart = fileSize - tailLen;
-  const tail = await readExactly(src, tailStart, tailLen, signal);
-  if (tailStart === 0) {
-    const lfs = parseLfsPointer(tail);
-    if (lfs) throw corruptError('LFS_POINTER', lfsMessage(lfs), { uri: src.uri });
-  }
-  if (fileSize < FOOTER_SIZE) fail('TRUNCATED', `file is too short to be an sstable (${fileSize} bytes)`, src.uri);
-  const footer = decodeFooter(tail.subarray(tail.length - FOOTER_SIZE), src.uri, await headFor(src, tail, tailStart, signal));
+  const { fileSize, tailStart, tail, footer } = await readTail(src, options);
   const load = async (h: BlockHandle): Promise<FileView> => {
     const view: FileView = { uri: src.uri, fileSize, start: tailStart, bytes: tail };
     if (h.offset >= tailStart || h.offset + h.size + BLOCK_TRAILER_SIZE > fileSize - FOOTER_SIZE) return view;

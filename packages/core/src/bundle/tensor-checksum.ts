@@ -3,7 +3,7 @@
  * that take the tensor's bytes in any number of chunks, so a tensor is never held in memory whole.
  */
 import { crc32c, extendCrc32c, maskCrc, unmaskCrc } from './crc.js';
-import { readFixed32 } from './sstable-format.js';
+import { decodeVarint, pushVarint, readFixed32, writeFixed32 } from './sstable-format.js';
 
 /** Outcome of checking one tensor. */
 export type CheckOutcome = { ok: true } | { ok: false; code: 'CRC_MISMATCH' | 'SIZE_MISMATCH'; detail: string };
@@ -271,24 +271,15 @@ export function encodeStringTensor(strings: readonly Uint8Array[]): { bytes: Uin
   const batch = new LeBatch(0);
   let total = 0;
   for (const s of strings) {
-    let v = s.length;
-    while (v >= 0x80) {
-      lengths.push((v % 128) | 0x80);
-      v = Math.floor(v / 128);
-    }
-    lengths.push(v);
+    pushVarint(lengths, s.length);
     batch.push(s.length, s.length <= 0xffffffff ? 4 : 8);
     total += s.length;
   }
   const lengthsCrc = batch.flush();
   const out = new Uint8Array(lengths.length + 4 + total);
   out.set(lengths);
-  const masked = maskCrc(lengthsCrc);
+  writeFixed32(out, lengths.length, maskCrc(lengthsCrc));
   const ck = out.subarray(lengths.length, lengths.length + 4);
-  ck[0] = masked & 0xff;
-  ck[1] = (masked >>> 8) & 0xff;
-  ck[2] = (masked >>> 16) & 0xff;
-  ck[3] = (masked >>> 24) & 0xff;
   let crc = extendCrc32c(lengthsCrc, ck);
   let p = lengths.length + 4;
   for (const s of strings) {
@@ -305,12 +296,7 @@ export function encodeVariantTensor(elements: readonly Uint8Array[]): { bytes: U
   let total = 0;
   for (const e of elements) {
     const head: number[] = [];
-    let v = e.length;
-    while (v >= 0x80) {
-      head.push((v % 128) | 0x80);
-      v = Math.floor(v / 128);
-    }
-    head.push(v);
+    pushVarint(head, e.length);
     parts.push(head);
     total += head.length + e.length + 4;
   }
@@ -331,13 +317,8 @@ export function encodeVariantTensor(elements: readonly Uint8Array[]): { bytes: U
     out.set(e, p);
     p += e.length;
     crc = extendCrc32c(crc, e);
-    const m = maskCrc(crc);
-    const ck = out.subarray(p, p + 4);
-    ck[0] = m & 0xff;
-    ck[1] = (m >>> 8) & 0xff;
-    ck[2] = (m >>> 16) & 0xff;
-    ck[3] = (m >>> 24) & 0xff;
-    crc = extendCrc32c(crc, ck);
+    writeFixed32(out, p, maskCrc(crc));
+    crc = extendCrc32c(crc, out.subarray(p, p + 4));
     p += 4;
   });
   return { bytes: out, crc32c: maskCrc(crc) };
@@ -360,15 +341,10 @@ export function decodeStringTensor(bytes: Uint8Array, numElements: number, store
   const lengths: number[] = [];
   let p = 0;
   for (let i = 0; i < numElements; i++) {
-    let v = 0;
-    let mul = 1;
-    for (;;) {
-      const b = bytes[p++] as number;
-      v += (b & 0x7f) * mul;
-      mul *= 128;
-      if (b < 0x80) break;
-    }
-    lengths.push(v);
+    // Already validated by the checker above.
+    const v = decodeVarint(bytes, p, bytes.length) as { value: number; next: number };
+    lengths.push(v.value);
+    p = v.next;
   }
   p += 4;
   return lengths.map((len) => {
