@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isCkptError, type ErrorCode } from '@ckptkit/gfile';
-import { isCopySourceTooLarge, isPreconditionFailed, isRangeNotSatisfiable, mapDeleteObjectsFailures, mapS3Error } from './map-error.js';
+import { isCopySourceTooLarge, isPreconditionFailed, isRangeNotSatisfiable, mapDeleteObjectsFailures, mapS3Error, s3StatusOf } from './map-error.js';
 
 /** An SDK service error as @aws-sdk/client-s3 throws it. */
 function sdkError(name: string, status: number, message = 'UnknownError', extra: Record<string, unknown> = {}) {
@@ -49,7 +49,14 @@ describe('mapS3Error', () => {
       expect(mapped.retryable).toBe(retryable);
       expect(mapped.operation).toBe('read');
       expect(mapped.uri).toBe('s3://b/k');
-      expect(mapped.cause).toBe(error);
+      // The cause keeps what matters for debugging and for the adapter's own checks, not the SDK
+      // error itself (its hidden $response holds the signed request).
+      const cause = mapped.cause as Record<string, unknown> & Error;
+      expect(cause).toBeInstanceOf(Error);
+      expect(cause.message).toBe(typeof error === 'string' ? error : (error as Error).message);
+      expect(Object.getOwnPropertyNames(cause)).not.toContain('$response');
+      if (typeof error === 'object' && error !== null && 'Code' in error) expect(cause.Code).toBe((error as { Code: unknown }).Code);
+      expect(s3StatusOf(cause)).toBe(s3StatusOf(error));
     });
   }
 
@@ -108,5 +115,28 @@ describe('mapDeleteObjectsFailures', () => {
     expect(e!.uri).toBe('s3://b/b');
     expect(e!.message).toContain('and 1 more');
     expect(e!.retryable).toBe(true);
+  });
+});
+
+describe('what an error keeps of the SDK error', () => {
+  it('never the raw response with the signed request, even in hidden fields', async () => {
+    const { inspect } = await import('node:util');
+    const sdk = Object.assign(new Error('Service Unavailable'), {
+      name: 'ServiceUnavailable',
+      Code: 'ServiceUnavailable',
+      $fault: 'server',
+      $metadata: { httpStatusCode: 503, requestId: 'req-1', attempts: 1 },
+    });
+    Object.defineProperty(sdk, '$response', {
+      enumerable: false,
+      value: { statusCode: 503, headers: {}, request: { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIDSECRETLOOKING/20260101/us-east-1/s3/aws4_request, Signature=deadbeef' } } },
+    });
+    const mapped = mapS3Error(sdk, 'read', 's3://b/k');
+    expect([mapped.code, mapped.retryable]).toEqual(['UNAVAILABLE', true]);
+    const shown = inspect(mapped, { depth: 20, showHidden: true });
+    expect(shown).not.toContain('Signature=');
+    expect(shown).not.toContain('AKIDSECRETLOOKING');
+    expect(shown).toContain('ServiceUnavailable');
+    expect(shown).toContain('req-1');
   });
 });

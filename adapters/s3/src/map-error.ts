@@ -3,7 +3,7 @@
  * it turns each into a {@link CkptError} with one of our codes. Messages carry the S3 error code, the
  * HTTP status and the server's short message, redacted; never a request URL, header or credential.
  */
-import { CkptError, type ErrorCode, abortError, isCkptError } from '@ckptkit/gfile';
+import { CkptError, type ErrorCode, abortError, isCkptError, redact } from '@ckptkit/gfile';
 
 /** What an SDK service error looks like, as far as this module reads it. */
 interface SdkErrorShape {
@@ -12,7 +12,7 @@ interface SdkErrorShape {
   code?: unknown;
   Code?: unknown;
   $fault?: unknown;
-  $metadata?: { httpStatusCode?: unknown } | undefined;
+  $metadata?: { httpStatusCode?: unknown; requestId?: unknown; attempts?: unknown } | undefined;
   $response?: { statusCode?: unknown } | undefined;
 }
 
@@ -163,13 +163,41 @@ export function mapS3Error(error: unknown, operation: string, uri: string, signa
     // Unknown: a server-side fault is worth retrying, anything else is not.
     const serverFault = e.$fault === 'server';
     const detail = `${raw ?? 'unexpected error'}${label ? ` (${label})` : ''}`;
-    return new CkptError('UNAVAILABLE', { operation, uri, message: clip(detail), retryable: serverFault, cause: error });
+    return new CkptError('UNAVAILABLE', { operation, uri, message: clip(detail), retryable: serverFault, cause: safeCause(error) });
   }
   const [code, summary, retryable] = rule;
   // The server's own message adds detail (e.g. which precondition), unless it only repeats the code.
   const extra = raw && raw !== s3Code && raw !== name && !/^UnknownError$/i.test(raw) && raw.toLowerCase() !== summary ? `: ${raw}` : '';
   const detail = `${summary}${label ? ` (${label})` : ''}${extra}`;
-  return new CkptError(code, { operation, uri, message: clip(detail), retryable, cause: error });
+  return new CkptError(code, { operation, uri, message: clip(detail), retryable, cause: safeCause(error) });
+}
+
+/**
+ * What is kept of an SDK error as the cause: its name, message and stack (redacted), S3 code, HTTP
+ * status, request id and fault side, which is all the adapter and a human debugging need. Never the
+ * error itself: the SDK hides the raw response in it (`$response`), and with it the signed request,
+ * whose Authorization header carries the access key id and a signature; `console.error(err)` with
+ * hidden fields, or any logger that walks an error's properties, would print them.
+ */
+function safeCause(error: unknown): Error {
+  if (typeof error !== 'object' || error === null) return new Error(redact(String(error)));
+  const e = error as SdkErrorShape & { stack?: unknown };
+  const out = new Error(redact(str(e.message) ?? 'S3 error'));
+  out.name = str(e.name) ?? 'S3Error';
+  const stack = str(e.stack);
+  if (stack) out.stack = redact(stack);
+  const status = statusOf(e);
+  const meta: Record<string, unknown> = {};
+  if (status !== undefined) meta.httpStatusCode = status;
+  if (typeof e.$metadata?.requestId === 'string') meta.requestId = e.$metadata.requestId;
+  if (typeof e.$metadata?.attempts === 'number') meta.attempts = e.$metadata.attempts;
+  Object.assign(out, {
+    ...(str(e.Code) === undefined ? {} : { Code: e.Code }),
+    ...(str(e.code) === undefined ? {} : { code: e.code }),
+    ...(e.$fault === undefined ? {} : { $fault: e.$fault }),
+    $metadata: meta,
+  });
+  return out;
 }
 
 function clip(text: string): string {

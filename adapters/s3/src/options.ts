@@ -156,11 +156,14 @@ export function createS3Client(options: S3AdapterOptions): S3Client {
     config.httpAuthSchemeProvider = () => [{ schemeId: NO_AUTH }];
   } else if (options.credentials) {
     const c = options.credentials;
+    // The key id too: AWS echoes it in some error bodies and the SigV4 header names it.
+    registerSecret(c.accessKeyId);
     registerSecret(c.secretAccessKey);
     registerSecret(c.sessionToken);
     config.credentials = c.sessionToken === undefined ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey } : { ...c, sessionToken: c.sessionToken };
   } else {
     // The default chain may read these from the environment; make sure no message can carry them.
+    registerSecret(process.env.AWS_ACCESS_KEY_ID);
     registerSecret(process.env.AWS_SECRET_ACCESS_KEY);
     registerSecret(process.env.AWS_SESSION_TOKEN);
   }
@@ -191,6 +194,7 @@ function registeringChain(probe: S3Client): CredentialProvider {
   const chain = (probe.config as unknown as { credentials: CredentialProvider }).credentials;
   return async (o) => {
     const c = await chain(o);
+    registerSecret(c.accessKeyId);
     registerSecret(c.secretAccessKey);
     registerSecret(c.sessionToken);
     return c;

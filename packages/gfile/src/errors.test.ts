@@ -41,6 +41,13 @@ describe('redact', () => {
     expect(redact('{"secretAccessKey":"wJalrXUtnFEMI/K7MDENG"}')).not.toContain('wJalrXUtnFEMI');
     expect(redact('https://user:hunter2@host/x')).not.toContain('hunter2');
   });
+  it('removes the key id and the signature of a SigV4 header a server echoed without its name', () => {
+    const echoed = 'bad request: AWS4-HMAC-SHA256 Credential=CKPTKEYID0001/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0123456789abcdef0123456789abcdef';
+    const out = redact(echoed);
+    expect(out).not.toContain('CKPTKEYID0001');
+    expect(out).not.toContain('0123456789abcdef0123456789abcdef');
+    expect(out).toContain('us-east-1');
+  });
   it('removes registered literal secrets, and messages built by CkptError are redacted', () => {
     registerSecret('my-very-secret-value');
     expect(redact('failed with my-very-secret-value inside')).toBe('failed with <redacted> inside');

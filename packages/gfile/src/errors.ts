@@ -164,6 +164,9 @@ const SECRET_PATTERNS: Array<[RegExp, string]> = [
   // Authorization headers (SigV4, Bearer, Basic).
   [/(authorization["']?\s*[:=]\s*["']?)(?:AWS4-HMAC-SHA256\s+)?[^"'\n]*/gi, '$1<redacted>'],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, '$1 <redacted>'],
+  // SigV4 pieces quoted outside an Authorization header (a server echoing the request).
+  [/\b(Credential=)[^/\s,"']+\//g, '$1<redacted>/'],
+  [/\b(Signature=)[0-9a-fA-F]{16,}/g, '$1<redacted>'],
   // AWS access key ids and Google OAuth access tokens.
   [/\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b/g, '<redacted-key-id>'],
   [/\bya29\.[A-Za-z0-9._-]+/g, '<redacted-token>'],
