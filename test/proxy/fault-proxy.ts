@@ -68,13 +68,13 @@ const S3_CODES: Record<number, string> = { 500: 'InternalError', 503: 'SlowDown'
 /** An error body shaped like the store's own: GCS JSON for GCS API paths, S3 XML otherwise. */
 export function errorBody(url: string, status: number): { body: string; contentType: string } {
   const message = `injected by the ckptkit fault proxy (HTTP ${status})`;
-  if (/^\/(?:upload\/)?storage\/v1\/|^\/b\//.test(url)) {
+  if (/^\/(?:upload\/)?storage\/v1\//.test(url)) {
     const reason = status === 429 ? 'rateLimitExceeded' : status >= 500 ? 'backendError' : 'injected';
     return { body: JSON.stringify({ error: { code: status, message, errors: [{ reason, message }] } }), contentType: 'application/json; charset=UTF-8' };
   }
   const code = S3_CODES[status] ?? (status >= 500 ? 'InternalError' : 'InvalidRequest');
   return {
-    body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>fault-proxy</RequestId></Error>`,
+    body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message><RequestId>fault-proxy</RequestId></Error>`,
     contentType: 'application/xml',
   };
 }
@@ -133,9 +133,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
   const stats: FaultProxyStats = { connections: 0, requests: [] };
   let seq = 0;
 
-  const respondWith = (req: http.IncomingMessage, res: http.ServerResponse, action: Extract<FaultAction, { kind: 'status' }>, record: RequestRecord) => {
+  const respondWith = (req: http.IncomingMessage, res: http.ServerResponse, action: Extract<FaultAction, { kind: 'status' }>, record: RequestRecord, info: RequestInfo) => {
     const shaped = errorBody(req.url ?? '/', action.status);
-    const body = action.body ?? shaped.body;
+    const body = typeof action.body === 'function' ? action.body(info) : (action.body ?? shaped.body);
     record.status = action.status;
     res.writeHead(action.status, { 'content-type': shaped.contentType, 'content-length': Buffer.byteLength(body), ...(action.headers ?? {}) });
     res.end(body);
@@ -159,7 +159,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
     if (action?.kind === 'status' && !action.forward) {
       // Read (and drop) the body first, as a server that refuses a request still reads it.
       req.resume();
-      respondWith(req, res, action, record);
+      respondWith(req, res, action, record, info);
       return;
     }
     if (action?.kind === 'stall' && action.afterBytes === undefined) {
@@ -181,7 +181,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Runni
     if (action?.kind === 'status' || action?.kind === 'reset') {
       // `forward`: the server did the work; the client never hears about it.
       upRes.resume();
-      if (action.kind === 'status') respondWith(req, res, action, record);
+      if (action.kind === 'status') respondWith(req, res, action, record, info);
       else reset(req);
       return;
     }

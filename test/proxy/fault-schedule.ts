@@ -28,10 +28,11 @@ export interface RequestMatch {
 export type FaultAction =
   /**
    * Answers with `status` (500, 503, 429, ...) and an error body shaped like the store's (S3 XML or
-   * GCS JSON, chosen from the path) unless `body` is given. With `forward`, the request first goes
+   * GCS JSON, chosen from the path) unless `body` is given (a function of the request: a server
+   * that echoes what it was sent). With `forward`, the request first goes
    * to the server and its real answer is thrown away (a write that landed, an answer that was lost).
    */
-  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string>; forward?: boolean }
+  | { kind: 'status'; status: number; body?: string | ((info: RequestInfo) => string); headers?: Record<string, string>; forward?: boolean }
   /** Resets the connection (TCP RST) instead of answering; with `forward`, after the server answered. */
   | { kind: 'reset'; forward?: boolean }
   /**
