@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import {
   CkptError,
   abortError,
+  collectBytes,
   compareKeys,
   registerSecret,
   throwIfAborted,
@@ -133,20 +134,7 @@ class GcsAdapter implements StorageAdapter {
   }
 
   async read(key: string, o?: ReadOptions): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
-    let n = 0;
-    for await (const chunk of this.download('read', key, o)) {
-      chunks.push(chunk);
-      n += chunk.byteLength;
-    }
-    if (chunks.length === 1) return chunks[0]!;
-    const out = new Uint8Array(n);
-    let off = 0;
-    for (const c of chunks) {
-      out.set(c, off);
-      off += c.byteLength;
-    }
-    return out;
+    return collectBytes(this.download('read', key, o));
   }
 
   readStream(key: string, o?: ReadOptions): AsyncIterable<Uint8Array> {

@@ -15,6 +15,7 @@ export type {
   WriteBody,
   WriteOptions,
 } from './adapter.js';
+export { collectBytes } from './bytes.js';
 export { CkptError, ERROR_CODES, abortError, ckptError, isCkptError, redact, registerSecret, throwIfAborted } from './errors.js';
 export type { CkptErrorInit, ErrorCode } from './errors.js';
 export { GFile, createGFile } from './gfile.js';

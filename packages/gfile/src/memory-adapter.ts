@@ -1,4 +1,5 @@
 import type { Capabilities, ListOptions, ListPage, ObjectMeta, OperationOptions, ReadOptions, StorageAdapter, WriteBody, WriteOptions } from './adapter.js';
+import { collectBytes } from './bytes.js';
 import { CkptError, throwIfAborted } from './errors.js';
 import { compareKeys } from './keys.js';
 
@@ -79,7 +80,7 @@ export function createMemoryAdapter(name: string, options: MemoryAdapterOptions 
     },
     async write(key: string, body: WriteBody, o?: WriteOptions) {
       throwIfAborted(o?.signal, 'write', uriOf(key));
-      const data = body instanceof Uint8Array ? body.slice() : await collect(body, o?.signal, uriOf(key));
+      const data = body instanceof Uint8Array ? body.slice() : (await collectBytes(body, { signal: o?.signal, operation: 'write', uri: uriOf(key) })).slice();
       if (o?.ifNotExists && store.has(key)) throw new CkptError('ALREADY_EXISTS', { operation: 'write', uri: uriOf(key) });
       const obj = { data, mtime: new Date(), generation: ++generationCounter };
       if (!store.has(key)) shared.sorted = undefined;
@@ -151,21 +152,4 @@ function lowerBound(keys: string[], target: string): number {
     else hi = mid;
   }
   return lo;
-}
-
-async function collect(body: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined, uri: string): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for await (const chunk of body) {
-    throwIfAborted(signal, 'write', uri);
-    chunks.push(chunk);
-    n += chunk.byteLength;
-  }
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
 }
