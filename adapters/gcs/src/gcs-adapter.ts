@@ -344,12 +344,32 @@ class GcsAdapter implements StorageAdapter {
     if (o?.contentType) wsOptions.contentType = o.contentType;
     // Conditional create: GCS refuses with 412 when any live generation exists.
     if (o?.ifNotExists) wsOptions.preconditionOpts = { ifGenerationMatch: 0 };
-    const source = Readable.from(chunksOf(body, size, uri), { objectMode: false });
+    // A watchdog over the whole upload: the SDK's resumable upload waits forever for an answer
+    // whose body was cut short (measured: a PUT answered 200 and closed after 3 bytes hung for good).
+    // Every chunk the upload takes re-arms it; after the last one it bounds the wait for the answer.
+    const controller = new AbortController();
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, this.cfg.timeoutMs);
+    };
+    const onAbort = () => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const source = Readable.from(progress(chunksOf(body, size, uri), arm), { objectMode: false });
+    arm();
     try {
-      await pipeline(source, file.createWriteStream(wsOptions), signal ? { signal } : {});
+      await pipeline(source, file.createWriteStream(wsOptions), { signal: controller.signal });
     } catch (error) {
       if (signal?.aborted) throw abortError('write', uri, signal);
+      if (timedOut) throw new CkptError('TIMEOUT', { operation: 'write', uri, message: `the upload made no progress for ${this.cfg.timeoutMs} ms (or its answer never came)`, retryable: true });
       throw mapGcsError(error, 'write', uri, { ifNotExists: o?.ifNotExists });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
     return this.metaOf(key, (file.metadata ?? {}) as GcsObject);
   }
@@ -394,6 +414,15 @@ class GcsAdapter implements StorageAdapter {
     // rewriteTo; the SDK follows rewrite tokens when GCS needs more than one call.
     await this.call('copy', srcKey, o?.signal, () => this.bucket.file(srcKey).copy(this.bucket.file(dstKey), this.userProject()));
   }
+}
+
+/** The chunks of `source`, calling `onProgress` as each is taken and once more after the last. */
+async function* progress<T>(source: AsyncIterable<T>, onProgress: () => void): AsyncGenerator<T> {
+  for await (const chunk of source) {
+    onProgress();
+    yield chunk;
+  }
+  onProgress();
 }
 
 /** The body as Buffers, dropping empty chunks; a stream must deliver exactly the declared size. */
