@@ -11,7 +11,7 @@ import { gcsFactory, type GcsAdapterOptions } from '@ckptkit/gcs';
 import { localFactory } from '@ckptkit/local';
 import { createBucket, deleteBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
 import type { GcsTestServer, S3TestServer } from '../helpers/servers.js';
-import { startProxy, type RequestMatch, type RunningProxy } from '../proxy/proxy.js';
+import { startProxy, type FaultRule, type RequestMatch, type RunningProxy } from '../proxy/proxy.js';
 
 /** Client timeouts through the proxy: a stall of {@link STALL_MS} always outlasts them. */
 export const CLIENT_TIMEOUT_MS = 1000;
@@ -46,6 +46,10 @@ export interface FaultTarget {
   statObject(key?: string): RequestMatch;
   /** Requests that upload `key`. */
   putObject(key?: string): RequestMatch;
+  /** The request that carries the bytes of a large (S3 single PUT, GCS resumable) upload of `key`. */
+  uploadBytes(key: string): RequestMatch;
+  /** How to lose the answer to that request after the server stored the bytes. */
+  loseUploadAnswer: FaultRule['action'];
   /** The store key of a URI under the bucket. */
   keyOf(uri: string): string;
   cleanup(): Promise<void>;
@@ -108,6 +112,9 @@ export async function s3Target(server: S3TestServer): Promise<FaultTarget> {
     getObject: (key) => ({ method: 'GET', url: /[?&]x-id=GetObject/, when: (i) => isObject(key, i) }),
     statObject: (key) => ({ method: 'HEAD', when: (i) => isObject(key, i) }),
     putObject: (key) => ({ method: 'PUT', when: (i) => isObject(key, i) && !/[?&]uploadId=/.test(i.url) }),
+    uploadBytes: (key) => ({ method: 'PUT', when: (i) => isObject(key, i) && !/[?&]uploadId=/.test(i.url) }),
+    // A PutObject answer has no body to cut: reset the connection once RGW has stored the object.
+    loseUploadAnswer: { kind: 'reset', forward: true },
     keyOf: (uri) => uri.slice(`s3://${bucket}/`.length),
     async cleanup() {
       await directGFile.removeTree(`s3://${bucket}/`).catch(() => undefined);
@@ -156,6 +163,9 @@ export async function gcsTarget(server: GcsTestServer): Promise<FaultTarget> {
       method: 'POST',
       when: (i) => pathOnly(i.url) === `/upload/storage/v1/b/${bucket}/o` && (key === undefined || i.url.includes(`name=${encodeURIComponent(key)}`)),
     }),
+    uploadBytes: (key) => ({ method: 'PUT', when: (i) => pathOnly(i.url) === `/upload/storage/v1/b/${bucket}/o` && /[?&]upload_id=/.test(i.url) && i.url.includes(`name=${encodeURIComponent(key)}`) }),
+    // The answer (the object's JSON) is cut after 3 bytes: the SDK's resumable upload waited forever for the rest.
+    loseUploadAnswer: { kind: 'cut', afterBytes: 3 },
     keyOf: (uri) => uri.slice(`gs://${bucket}/`.length),
     async cleanup() {
       await directGFile.removeTree(`gs://${bucket}/`).catch(() => undefined);

@@ -338,6 +338,14 @@ export function defineFaultSuite(make: () => Promise<FaultTarget>): void {
       expect(await t.direct.readText(uri)).toBe('stored once');
     });
 
+    kase('a 9 MiB upload whose answer is lost after the server stored it is retried, not left hanging, and stored whole', async () => {
+      const uri = `${t.root}/write/big-upload.bin`;
+      const bytes = randomBytes(9 * MiB);
+      t.proxy.schedule.set([{ match: t.uploadBytes(t.keyOf(uri)), action: t.loseUploadAnswer }]);
+      await t.through().writeFile(uri, bytes);
+      expect(Buffer.from(await t.direct.readFile(uri)).equals(bytes)).toBe(true);
+    }, 30_000);
+
     kase('a write refused on every attempt fails typed and the old object stays', async () => {
       const uri = `${t.root}/write/kept.txt`;
       await t.direct.writeText(uri, 'old');
