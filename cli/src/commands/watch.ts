@@ -55,6 +55,8 @@ export const watchCommand: CommandModule<GlobalArgs, WatchArgs> = {
           latestOnly: argv['latest-only'],
           signal: stop.signal,
           onPoll: (p) => {
+            // A typo in a bucket name would otherwise wait in silence until the timeout.
+            if (p.polls === 1 && !p.exists) info(`${argv.uri}: nothing there yet (no such directory, prefix or bucket); waiting for checkpoints`);
             debug(`poll ${p.polls}: ${p.candidates} checkpoint(s) listed`);
             for (const w of p.pending) debug(`  not yet complete: ${w.prefix}: ${w.problems.join('; ')}`);
           },

@@ -94,7 +94,8 @@ describe('watchCheckpoints', () => {
     await g.writeText(`${DIR}/events.out.tfevents.1`, 'e');
     let polls = 0;
     const t0 = Date.now();
-    const seen = await collect(g, { interval: 0.05, timeout: 0.3, onPoll: (p) => (polls = p.polls) });
+    const exists: boolean[] = [];
+    const seen = await collect(g, { interval: 0.05, timeout: 0.3, onPoll: (p) => ((polls = p.polls), exists.push(p.exists)) });
     const elapsed = Date.now() - t0;
     expect(seen).toEqual([]);
     expect(g.metrics.snapshot().requests.list).toBe(polls);
@@ -102,6 +103,12 @@ describe('watchCheckpoints', () => {
     // Returns before sleeping past the deadline, as TensorFlow does.
     expect(elapsed).toBeLessThan(450);
     expect(elapsed).toBeGreaterThanOrEqual(200);
+    expect(exists.every((e) => e)).toBe(true);
+    // A directory that does not exist (yet) is waited for, and said so.
+    const missing: boolean[] = [];
+    for await (const c of watchCheckpoints(`memory://${STORE}/not-yet`, { gfile: g, interval: 0.01, timeout: 0.03, onPoll: (p) => missing.push(p.exists) })) void c;
+    expect(missing.length).toBeGreaterThan(0);
+    expect(missing.every((e) => !e)).toBe(true);
   });
 
   it('minInterval spaces the yields', async () => {

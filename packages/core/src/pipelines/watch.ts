@@ -45,10 +45,11 @@ export interface WatchOptions {
   verify?: boolean | undefined;
   signal?: AbortSignal | undefined;
   /**
-   * Called after each listing: how many polls so far, how many checkpoints (of any state) it
-   * showed, and the new ones it had to pass over as not yet complete, with the reasons.
+   * Called after each listing: how many polls so far, whether the directory exists yet (a missing
+   * one is waited for, as TensorFlow does), how many checkpoints (of any state) it showed, and the
+   * new ones it had to pass over as not yet complete, with the reasons.
    */
-  onPoll?: ((poll: { polls: number; candidates: number; pending: Array<{ prefix: string; problems: string[] }> }) => void) | undefined;
+  onPoll?: ((poll: { polls: number; exists: boolean; candidates: number; pending: Array<{ prefix: string; problems: string[] }> }) => void) | undefined;
   /** Clock and sleep, for tests. */
   clock?: { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> } | undefined;
 }
@@ -257,7 +258,7 @@ export async function* watchCheckpoints(dirUri: string, options: WatchOptions): 
       }
     }
 
-    options.onPoll?.({ polls, candidates: candidates.length, pending });
+    options.onPoll?.({ polls, exists: root !== undefined, candidates: candidates.length, pending });
     if (next) {
       seen.add(next.name);
       if (next.found.step !== null) lastStep = Math.max(lastStep ?? -Infinity, next.found.step);
