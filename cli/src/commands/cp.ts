@@ -64,6 +64,7 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
             (result.state ? `; ${result.state.uri} ${result.state.latest ? 'names it as the latest' : 'lists it'}` : ''),
         );
         if (!result.source.complete) info(`the source was incomplete: ${result.source.problems.join('; ')}`);
+        if (result.extraneous.length > 0) info(`the destination also holds ${result.extraneous.length} file(s) under this name that are not part of the checkpoint (left in place): ${result.extraneous.join(', ')}`);
       }
       return EXIT.OK;
     }),

@@ -95,6 +95,17 @@ describe('copyCheckpoint (memory stores)', () => {
     expect((await verifyBundle(gfile, third.prefix, { deep: true })).ok).toBe(true);
   });
 
+  it('reports destination files under the same name that are not part of the copied checkpoint', async () => {
+    const gfile = createGFile();
+    await sourceBundle(gfile, `memory://${SRC}/run/ckpt-5`, 5, 1);
+    // An older save of ckpt-5 with two shards, and a neighbour whose name extends the prefix.
+    await gfile.writeText(`memory://${DST}/m/ckpt-5.data-00001-of-00002`, 'old');
+    await gfile.writeText(`memory://${DST}/m/ckpt-50.index`, 'other checkpoint');
+    const r = await copyCheckpoint(`memory://${SRC}/run/ckpt-5`, `memory://${DST}/m`, { gfile });
+    expect(r.extraneous).toEqual([`memory://${DST}/m/ckpt-5.data-00001-of-00002`]);
+    expect(await gfile.exists(`memory://${DST}/m/ckpt-5.data-00001-of-00002`)).toBe(true);
+  });
+
   it('refuses an incomplete checkpoint and writes nothing; allowIncomplete copies what is there, never temporaries', async () => {
     const gfile = createGFile();
     await sourceBundle(gfile, `memory://${SRC}/run/ckpt-7`, 7);

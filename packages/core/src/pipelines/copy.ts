@@ -78,6 +78,12 @@ export interface CopyCheckpointResult {
   bytesSkipped: number;
   /** The state file written with `updateState`. */
   state?: RecordedState | undefined;
+  /**
+   * Files at the destination under the checkpoint's name that are not part of it (a shard of an
+   * older save with another shard count, say). Left in place, and reported: readers that list the
+   * prefix (`ckpt find`) may judge it inconsistent until they are removed.
+   */
+  extraneous: string[];
 }
 
 // Files whose presence makes a checkpoint visible or complete to readers: written after
@@ -192,6 +198,7 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
     filesSkipped: progress.filesSkipped,
     bytesCopied: results.filter((r) => r.action === 'copied').reduce((n, r) => n + r.size, 0),
     bytesSkipped: results.filter((r) => r.action === 'skipped').reduce((n, r) => n + r.size, 0),
+    extraneous: extraneousOf(existing, new Set(dsts), resolved, dir),
   };
   if (options.updateState) out.state = await recordCheckpointInState(gfile, dir, resolved.prefixRel, { latestFilename: options.latestFilename, signal });
   return out;
@@ -210,6 +217,14 @@ async function listExisting(gfile: GFile, dir: string, resolved: CheckpointFiles
       : gfile.listPrefix(destinationUri(dir, resolved.prefixRel, { operation: 'cp' }), { delimiter: true, signal });
   for await (const info of listing) if (info.kind === 'file') out.set(info.uri, info);
   return out;
+}
+
+/** Destination files that belong to the checkpoint's name but not to the copied checkpoint. */
+function extraneousOf(existing: Map<string, FileFacts>, copied: Set<string>, resolved: CheckpointFiles, dir: string): string[] {
+  // A prefix owns `NAME.*` (not `NAME0.index`, another checkpoint); a directory owns its subtree.
+  const own = resolved.kind === 'prefix' ? `${dir}/${resolved.prefixRel}.` : resolved.kind === 'directory' ? `${dir}/${resolved.prefixRel.split('/')[0]}/` : undefined;
+  if (own === undefined) return [];
+  return [...existing.keys()].filter((uri) => uri.startsWith(own) && !copied.has(uri)).sort();
 }
 
 /** Copies one file; returns how. Streams count their bytes through `onBytes` as they pass. */
