@@ -16,6 +16,7 @@ interface Write {
   key: string;
   start: number;
   end: number;
+  op?: 'write' | 'delete';
 }
 
 /** The memory store, with every write's start and end recorded (to check the order of files). */
@@ -32,6 +33,10 @@ function recordingGFile(): { gfile: GFile; writes: Write[] } {
       const out = await inner.write(key, body, o);
       w.end = tick++;
       return out;
+    },
+    async delete(key, o) {
+      writes.push({ key, start: tick++, end: tick++, op: 'delete' });
+      return inner.delete(key, o);
     },
   });
   const registry = createRegistry().register('memory', () => (store: string) => wrap(createMemoryAdapter(store)));
@@ -74,6 +79,26 @@ describe('copyCheckpoint (memory stores)', () => {
     for (const f of r.files) expect(Buffer.from(await gfile.readFile(f.dst)).equals(Buffer.from(await gfile.readFile(f.src)))).toBe(true);
   });
 
+  it('a checkpoint saved again under the same name: the old index goes before any new data lands, and comes back last', async () => {
+    const { gfile, writes } = recordingGFile();
+    await sourceBundle(gfile, `memory://${SRC}/run/ckpt-7`, 7);
+    await copyCheckpoint(`memory://${SRC}/run/ckpt-7`, `memory://${DST}/mirror`, { gfile });
+    await sourceBundle(gfile, `memory://${SRC}/run/ckpt-7`, 8);
+    writes.length = 0;
+    const r = await copyCheckpoint(`memory://${SRC}/run/ckpt-7`, `memory://${DST}/mirror`, { gfile, concurrency: 8 });
+    const dst = writes.filter((w) => w.key.startsWith('mirror/'));
+    const removed = dst.find((w) => w.op === 'delete' && w.key.endsWith('.index'))!;
+    const rewritten = dst.find((w) => w.op !== 'delete' && w.key.endsWith('.index'))!;
+    for (const w of dst.filter((x) => x.op !== 'delete' && x.key.includes('.data-'))) {
+      expect(removed.end).toBeLessThan(w.start);
+      expect(w.end).toBeLessThan(rewritten.start);
+    }
+    // Three new shards and the index; the .meta graph did not change.
+    expect(r.files.filter((f) => f.action === 'skipped').map((f) => f.rel)).toEqual(['ckpt-7.meta']);
+    expect(r.filesCopied).toBe(4);
+    expect((await verifyBundle(gfile, r.prefix, { deep: true })).ok).toBe(true);
+  });
+
   it('run again, skips every identical file and writes nothing; a changed file is replaced', async () => {
     const gfile = createGFile();
     await sourceBundle(gfile, `memory://${SRC}/run/ckpt-7`, 7);
@@ -90,8 +115,11 @@ describe('copyCheckpoint (memory stores)', () => {
     bytes[100] ^= 0xff;
     await gfile.writeFile(shard, bytes);
     const third = await copyCheckpoint(`memory://${SRC}/run/ckpt-7`, `memory://${DST}/mirror`, { gfile });
-    expect(third.files.filter((f) => f.action === 'copied').map((f) => f.rel)).toEqual(['ckpt-7.data-00001-of-00003']);
-    expect(third.files.find((f) => f.action === 'copied')!.replacedBecause).toBe('crc32c differs');
+    // The changed shard, and the index, which is taken away while data under it is replaced.
+    expect(third.files.filter((f) => f.action === 'copied').map((f) => [f.rel, f.replacedBecause])).toEqual([
+      ['ckpt-7.index', 'removed before the data it describes was replaced'],
+      ['ckpt-7.data-00001-of-00003', 'crc32c differs'],
+    ]);
     expect((await verifyBundle(gfile, third.prefix, { deep: true })).ok).toBe(true);
   });
 

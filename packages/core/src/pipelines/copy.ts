@@ -123,7 +123,10 @@ const TF_PREFIX_FORMATS = new Set(['tf1-saver', 'tf1-saver-v1', 'tf2-checkpoint'
  *   whole copy with INVALID_PATH and nothing is written.
  *
  * Requests: the listings that resolve the source, one listing of the destination names, then per
- * file a comparison (no request unless a local file must be hashed) and its transfer.
+ * file already at the destination a comparison (no request, or one read of the local side, or of
+ * the source when two remote stores share no hash), and per file to send its transfer. When data
+ * files are replaced under an index already at the destination, that index is deleted first and
+ * written again last.
  *
  * @throws CkptError CORRUPT when the source checkpoint is incomplete (unless `allowIncomplete`),
  *   INVALID_PATH for an unsafe destination path, INVALID_CONFIG for `updateState` on a checkpoint
@@ -152,38 +155,58 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
   const dstPrefix = destinationUri(dir, resolved.prefixRel, context);
   const existing = await listExisting(gfile, dir, resolved, signal);
 
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+  const results: CopiedFile[] = resolved.files.map((file, i) => ({ src: file.uri, dst: dsts[i]!, rel: file.rel, size: file.size, action: 'copied' }));
+
+  // 1. What is already there: compared before anything is written.
+  await runPool(
+    resolved.files.flatMap((file, i) => {
+      const there = existing.get(dsts[i]!);
+      if (!there) return [];
+      return [
+        async () => {
+          const verdict = await compareFiles(gfile, file, there, { readSource: options.readSourceToCompare ?? true, signal });
+          if (verdict.identical) Object.assign(results[i]!, { action: 'skipped', identicalBy: verdict.by });
+          else results[i]!.replacedBecause = verdict.reason;
+        },
+      ];
+    }),
+    concurrency,
+    signal,
+    'cp',
+  );
+  // 2. Data about to be replaced under an index already there (the source was saved again under
+  //    the same name): the index and state files go first, so that no reader pairs the old index
+  //    with new data while the copy runs. They are copied again at the end.
+  if (results.some((r) => phaseOf(r.rel) === 0 && r.replacedBecause !== undefined)) {
+    for (const r of results) {
+      if (phaseOf(r.rel) === 0 || !existing.has(r.dst)) continue;
+      await gfile.remove(r.dst, { signal });
+      r.action = 'copied';
+      r.replacedBecause ??= 'removed before the data it describes was replaced';
+      delete r.identicalBy;
+    }
+  }
+
+  // 3. The transfers, data first, then indexes, then state and commit files.
   const progress: CopyProgress = { filesTotal: resolved.files.length, filesDone: 0, filesSkipped: 0, bytesTotal: resolved.files.reduce((n, f) => n + f.size, 0), bytesDone: 0 };
   const report = () => options.onProgress?.({ ...progress });
   report();
-  const results: CopiedFile[] = new Array(resolved.files.length);
   const jobFor = (file: CheckpointFile, i: number) => async () => {
-    const dst = dsts[i]!;
-    const result: CopiedFile = { src: file.uri, dst, rel: file.rel, size: file.size, action: 'copied' };
-    const there = existing.get(dst);
-    if (there) {
-      const verdict = await compareFiles(gfile, file, there, { readSource: options.readSourceToCompare ?? true, signal });
-      if (verdict.identical) {
-        result.action = 'skipped';
-        result.identicalBy = verdict.by;
-        progress.filesSkipped++;
-      } else {
-        result.replacedBecause = verdict.reason;
-      }
-    }
+    const result = results[i]!;
     if (result.action === 'copied') {
-      result.how = await transfer(gfile, file, dst, signal, (n) => {
+      result.how = await transfer(gfile, file, result.dst, signal, (n) => {
         progress.bytesDone += n;
         report();
       });
     } else {
+      progress.filesSkipped++;
       progress.bytesDone += file.size;
     }
     progress.filesDone++;
-    results[i] = result;
     options.onFile?.(result);
     report();
   };
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
   for (const phase of [0, 1, 2]) {
     const jobs = resolved.files.flatMap((f, i) => (phaseOf(f.rel) === phase ? [jobFor(f, i)] : []));
     await runPool(jobs, concurrency, signal, 'cp');
@@ -195,7 +218,7 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
     dir,
     files: results,
     filesCopied: results.filter((r) => r.action === 'copied').length,
-    filesSkipped: progress.filesSkipped,
+    filesSkipped: results.filter((r) => r.action === 'skipped').length,
     bytesCopied: results.filter((r) => r.action === 'copied').reduce((n, r) => n + r.size, 0),
     bytesSkipped: results.filter((r) => r.action === 'skipped').reduce((n, r) => n + r.size, 0),
     extraneous: extraneousOf(existing, new Set(dsts), resolved, dir),
