@@ -1,0 +1,78 @@
+/**
+ * The listing planner: every recursive listing of the facade (walk, glob's `**`, list with
+ * `recursive`, and core's discovery through them) goes through {@link listRecursive}, which
+ * chooses how to list from what the first pages show.
+ *
+ * - A listing that fits in a page or two stays one flat listing: 1 request per page, nothing more.
+ * - Once a listing has shown a full store page of keys (1,000) with more to come, and its latest
+ *   page spans more than one directory (a flat directory of files has nothing to split on), it is split:
+ *   - on stores that honour a start key, the rest is cut into key ranges of about a page, found
+ *     from one delimiter listing per directory level to the right of the last key, and listed in
+ *     parallel (`range-split.ts`): about the same number of requests, a few round trips of wall time;
+ *   - on stores that do not (the GCS emulator), subdirectories are listed each on its own in
+ *     parallel where the pages seen so far show them big enough to fill pages, and the flat listing
+ *     carries on where they are small (`delimiter-walk.ts`).
+ *
+ * The entries come out exactly as one flat listing gives them: the same set, in key order (the
+ * parts are buffered and read in order, see `ordered-output.ts`). A store that claims start keys
+ * but ignores them is caught on the first answer, and the listing falls back to the flat one.
+ */
+import type { ObjectMeta, StorageAdapter } from '../adapter.js';
+import { compareKeys } from '../keys.js';
+import { listEntries, listPages } from '../listing.js';
+import { walkRest } from './delimiter-walk.js';
+import { Segment } from './ordered-output.js';
+import { PlanContext, StartAfterIgnored, type PlannerOptions } from './plan-context.js';
+import { split } from './range-split.js';
+import { spansDirectories } from './tree-stats.js';
+
+export { cutRanges, type FrontierItem, type KeyRange } from './key-ranges.js';
+export { DEFAULT_PARALLELISM, type PlanDecision, type PlannerOptions } from './plan-context.js';
+export { TreeStats } from './tree-stats.js';
+
+/**
+ * Every entry under `prefix` (a directory prefix ending in `/`, or `''`), recursively, in key
+ * order: the same entries as one flat paged listing, in the fewest sequential round trips the store
+ * allows (see the module comment). Lazy until the listing proves big; from then on its parts are
+ * fetched ahead of the consumer, at most `parallelism` requests at once.
+ */
+export async function* listRecursive(adapter: StorageAdapter, prefix: string, options: PlannerOptions = {}): AsyncGenerator<ObjectMeta> {
+  const ctx = new PlanContext(adapter, prefix, options);
+  try {
+    let last: string | undefined;
+    let token: string | undefined;
+    let startsListing = true;
+    // Flat pages until the listing ends or has shown enough to be worth splitting.
+    for await (const page of listPages(adapter, prefix, { pageSize: ctx.pageSize, signal: options.signal })) {
+      ctx.stats.observe(prefix, page.entries, { startsListing, endsListing: page.nextPageToken === undefined });
+      startsListing = false;
+      yield* page.entries;
+      last = page.entries[page.entries.length - 1]?.key ?? last;
+      token = page.nextPageToken;
+      if (token === undefined) return;
+      if (last !== undefined && ctx.parallelism > 1 && ctx.stats.keysSeen >= ctx.minKeysBeforeSplit && spansDirectories(page.entries)) break;
+    }
+    if (token === undefined || last === undefined) return;
+    const root = new Segment();
+    const after = last;
+    const from = token;
+    if (adapter.capabilities.startAfter) ctx.spawn(root, () => split(ctx, root, after, undefined, from));
+    else ctx.spawn(root, () => walkRest(ctx, root, prefix, after, prefix, from));
+    let given = last;
+    try {
+      for await (const entry of root.drain()) {
+        given = entry.key;
+        yield entry;
+      }
+    } catch (error) {
+      if (!(error instanceof StartAfterIgnored)) throw error;
+      ctx.decide({ kind: 'fallback', reason: error.message });
+      // Flat from where the sequential pages stopped, skipping what the plan already gave.
+      for await (const entry of listEntries(adapter, prefix, { pageSize: ctx.pageSize, pageToken: from, signal: options.signal })) {
+        if (compareKeys(entry.key, given) > 0) yield entry;
+      }
+    }
+  } finally {
+    ctx.close();
+  }
+}

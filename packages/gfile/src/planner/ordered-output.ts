@@ -1,0 +1,77 @@
+/**
+ * In-order output of listings that run at the same time. The rest of a listing is a tree of
+ * segments in key order; each segment receives its entries in pages and, when it is split, child
+ * segments in its place. Workers fill segments as their answers come; the consumer reads them
+ * depth-first, so entries come out in key order however the requests interleave.
+ */
+import type { ObjectMeta } from '../adapter.js';
+
+type Part = ObjectMeta[] | Segment;
+
+/** One contiguous part of a listing's output. */
+export class Segment {
+  private readonly parts: Part[] = [];
+  private done = false;
+  private failure: unknown;
+  private failed = false;
+  private wake: (() => void) | undefined;
+
+  /** Appends a page of entries (in key order, after everything appended before). */
+  push(entries: ObjectMeta[]): void {
+    if (entries.length > 0) this.add(entries);
+  }
+
+  /** Appends a child segment that follows everything appended before; returns it. */
+  child(): Segment {
+    const s = new Segment();
+    this.add(s);
+    return s;
+  }
+
+  /** No more parts will be appended. */
+  finish(): void {
+    this.done = true;
+    this.notify();
+  }
+
+  /** The work for this segment failed; the consumer throws `error` on reaching this point. */
+  fail(error: unknown): void {
+    if (this.done) return;
+    this.failed = true;
+    this.failure = error;
+    this.done = true;
+    this.notify();
+  }
+
+  /** Every entry of this segment and its children, in order; waits for parts still to come. */
+  async *drain(): AsyncGenerator<ObjectMeta> {
+    let i = 0;
+    while (true) {
+      if (i < this.parts.length) {
+        const part = this.parts[i]!;
+        // Drop what was read, so a long listing is not held in memory twice.
+        this.parts[i++] = EMPTY;
+        if (Array.isArray(part)) yield* part;
+        else yield* part.drain();
+        continue;
+      }
+      if (this.failed) throw this.failure;
+      if (this.done) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  private add(part: Part): void {
+    if (this.done) throw new Error('segment already finished');
+    this.parts.push(part);
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
+const EMPTY: ObjectMeta[] = [];

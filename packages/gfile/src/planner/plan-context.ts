@@ -1,0 +1,109 @@
+/**
+ * The state one planned listing shares between its workers: the store, the page size, what the
+ * pages showed so far, a bounded pool for the listings that run at the same time, and one
+ * cancellation for all of them (the first failure, or the consumer stopping early, ends them all).
+ */
+import pLimit from 'p-limit';
+import type { StorageAdapter } from '../adapter.js';
+import type { Segment } from './ordered-output.js';
+import { TreeStats } from './tree-stats.js';
+
+/** What the planner decided, for tests, `--verbose` and benchmarks. */
+export type PlanDecision =
+  | { kind: 'ranges'; after: string; ranges: number; levels: number }
+  | { kind: 'sequential'; after: string; reason: string }
+  | { kind: 'walk'; dir: string }
+  | { kind: 'fallback'; reason: string };
+
+/** Options of {@link listRecursive}. */
+export interface PlannerOptions {
+  /** Keys per page asked of the store (default and upper bound: the store's maximum). */
+  pageSize?: number | undefined;
+  /** Listings in flight at once for one recursive listing (default 16; 1 keeps it one flat listing). */
+  parallelism?: number | undefined;
+  /**
+   * Keys a listing must have shown, with more to come, before it is split (default: the store's
+   * largest page). Below it, a listing costs a couple of requests at most and stays sequential.
+   */
+  minKeysBeforeSplit?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** Called with each decision the planner takes. */
+  onDecision?: ((decision: PlanDecision) => void) | undefined;
+}
+
+/** Thrown inside a plan when the store turns out to ignore start keys: the plan is abandoned for a flat listing. */
+export class StartAfterIgnored extends Error {
+  constructor() {
+    super('the store ignores the start key of listings');
+  }
+}
+
+export const DEFAULT_PARALLELISM = 16;
+
+/** Shared state of one planned listing. */
+export class PlanContext {
+  readonly stats = new TreeStats();
+  readonly pageSize: number;
+  readonly parallelism: number;
+  readonly minKeysBeforeSplit: number;
+  private readonly controller = new AbortController();
+  private readonly pool: ReturnType<typeof pLimit>;
+  private firstFailure: { error: unknown } | undefined;
+  private readonly unlink: () => void;
+
+  constructor(
+    readonly adapter: StorageAdapter,
+    /** The listed prefix (a directory prefix ending in `/`, or `''`). */
+    readonly prefix: string,
+    readonly options: PlannerOptions,
+  ) {
+    const max = Math.max(1, adapter.capabilities.maxPageSize);
+    this.pageSize = Math.max(1, Math.min(options.pageSize ?? max, max));
+    this.parallelism = Math.max(1, Math.floor(options.parallelism ?? DEFAULT_PARALLELISM));
+    this.minKeysBeforeSplit = Math.max(1, options.minKeysBeforeSplit ?? max);
+    this.pool = pLimit(this.parallelism);
+    const outer = options.signal;
+    const onAbort = () => this.controller.abort(outer?.reason);
+    if (outer?.aborted) onAbort();
+    else outer?.addEventListener('abort', onAbort, { once: true });
+    this.unlink = () => outer?.removeEventListener('abort', onAbort);
+  }
+
+  /** Aborted when the caller aborts, a worker fails, or the consumer stops reading. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** An estimate for keys of unknown number (a directory never seen whole): enough to list it on its own. */
+  get unknownWeight(): number {
+    return 2 * this.pageSize;
+  }
+
+  decide(decision: PlanDecision): void {
+    this.options.onDecision?.(decision);
+  }
+
+  /**
+   * Runs `task` for `segment` in the pool. Whatever it throws fails the segment; the first failure
+   * of the plan cancels every other worker, and is what the consumer sees.
+   */
+  spawn(segment: Segment, task: () => Promise<void>): void {
+    void this.pool(async () => {
+      if (this.controller.signal.aborted) throw this.controller.signal.reason ?? new Error('aborted');
+      await task();
+    }).catch((error: unknown) => {
+      if (this.firstFailure === undefined) {
+        this.firstFailure = { error };
+        this.controller.abort(error);
+      }
+      segment.fail(this.firstFailure.error);
+    });
+  }
+
+  /** Stops every worker (the consumer is done, or gave up). */
+  close(): void {
+    this.unlink();
+    if (!this.controller.signal.aborted) this.controller.abort(new Error('listing closed'));
+    this.pool.clearQueue();
+  }
+}
