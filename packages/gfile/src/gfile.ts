@@ -7,6 +7,7 @@ import { withConcurrencyLimit } from './layers/concurrency.js';
 import { RequestMetrics, withMetrics } from './layers/metrics.js';
 import { withRetry, type RetryOptions } from './layers/retry.js';
 import { listEntries } from './listing.js';
+import { listRecursive, type PlanDecision } from './planner/index.js';
 import { replayable } from './replayable.js';
 import { createRegistry, type AdapterRegistry } from './registry.js';
 import { joinUri, parseUri, uriForKey, type ParsedUri } from './uri.js';
@@ -74,6 +75,16 @@ export interface GFileOptions {
   metrics?: RequestMetrics;
   /** Page size asked of list requests (default: the store's maximum). */
   pageSize?: number;
+  /**
+   * Recursive listings (walk, glob's `**`, list with `recursive`): listings in flight at once for
+   * one of them (default: `concurrency`; 1 keeps every recursive listing one flat paged listing).
+   * See `planner/index.ts`.
+   */
+  listingParallelism?: number;
+  /** Keys a recursive listing must have shown before it is split (default: the store's largest page). */
+  minKeysBeforeSplit?: number;
+  /** Called with each decision of the listing planner (`--verbose`, tests, benchmarks). */
+  onPlanDecision?: (decision: PlanDecision) => void;
 }
 
 const DEFAULT_CONCURRENCY = 16;
@@ -184,13 +195,16 @@ export class GFile {
   /**
    * The entries under a directory as a lazy stream, page by page: its children, or with `recursive`
    * every object below it (plus the directories a store reports: all of them on local disks,
-   * markers on object stores). NOT_FOUND when the directory does not exist.
+   * markers on object stores), in key order. A recursive listing goes through the listing planner:
+   * once it proves big (more than a page) its parts are listed in parallel, ahead of the consumer.
+   * NOT_FOUND when the directory does not exist.
    */
   async *list(uri: string, options: ListOptions = {}): AsyncGenerator<FileInfo> {
     const { adapter, parsed, key } = await this.locate(uri, 'list');
     const prefix = dirPrefix(key);
     let seen = key === '';
-    for await (const meta of listEntries(adapter, prefix, { delimiter: !options.recursive, pageSize: this.options.pageSize, signal: options.signal })) {
+    const entries = options.recursive ? this.listFlat(adapter, prefix, options.signal) : listEntries(adapter, prefix, { delimiter: true, pageSize: this.options.pageSize, signal: options.signal });
+    for await (const meta of entries) {
       seen = true;
       if (meta.key === prefix) continue;
       yield this.info(parsed, adapter, meta);
@@ -267,8 +281,8 @@ export class GFile {
 
   /**
    * Walks a directory tree top-down, yielding each directory with its subdirectories and files.
-   * Built from one flat listing (ceil(N/1000) requests), never a request per child. A missing
-   * directory yields nothing.
+   * Built from one recursive listing (about ceil(N/1000) requests, split into parallel parts by the
+   * listing planner when the tree is big), never a request per child. A missing directory yields nothing.
    */
   async *walk(uri: string, options: Signalled = {}): AsyncGenerator<WalkEntry> {
     const { adapter, parsed, key } = await this.locate(uri, 'walk');
@@ -302,7 +316,7 @@ export class GFile {
       }
     };
     let seen = false;
-    for await (const meta of listEntries(adapter, rootPrefix, { pageSize: this.options.pageSize, signal: options.signal })) {
+    for await (const meta of this.listFlat(adapter, rootPrefix, options.signal)) {
       seen = true;
       if (meta.key === rootPrefix) continue;
       if (meta.kind === 'directory') addDir(meta.key, meta);
@@ -499,7 +513,7 @@ export class GFile {
     const prefix = dirPrefix(dir);
     const matches = keyMatcher(restPattern);
     const dirsSeen = new Set<string>();
-    for await (const meta of listEntries(adapter, prefix, { pageSize: this.options.pageSize, signal })) {
+    for await (const meta of this.listFlat(adapter, prefix, signal)) {
       const rel = meta.key.slice(prefix.length);
       // Directories implied by deeper keys are matched too, so object stores agree with local disks.
       const parts = stripSlash(rel).split('/');
@@ -511,6 +525,17 @@ export class GFile {
       }
       if (meta.kind === 'file' && rel !== '' && matches(rel)) add(meta);
     }
+  }
+
+  /** Every entry under a directory prefix, in key order, as the listing planner lists it. */
+  private listFlat(adapter: StorageAdapter, prefix: string, signal: AbortSignal | undefined): AsyncGenerator<ObjectMeta> {
+    return listRecursive(adapter, prefix, {
+      pageSize: this.options.pageSize,
+      parallelism: this.options.listingParallelism ?? this.options.concurrency ?? DEFAULT_CONCURRENCY,
+      minKeysBeforeSplit: this.options.minKeysBeforeSplit,
+      signal,
+      onDecision: this.options.onPlanDecision,
+    });
   }
 
   private async prefixHasEntries(adapter: StorageAdapter, prefix: string, signal: AbortSignal | undefined): Promise<boolean> {
