@@ -148,7 +148,8 @@ describe('ckpt inspect / verify on bundles written by the writer', () => {
 });
 
 describe.skipIf(!PRESENT && !MUST_RUN)(`ckpt inspect / verify on the TensorFlow fixtures in ${FIXTURES}`, () => {
-  it('inspect --json reproduces EXPECTED_index_entries.json entry for entry', async () => {
+  // One CLI process per fixture: on a loaded 2-core machine these take minutes, not the default 30 s.
+  it('inspect --json reproduces EXPECTED_index_entries.json entry for entry', { timeout: 180_000 }, async () => {
     const expected = JSON.parse(readFileSync(path.join(FIXTURES, 'EXPECTED_index_entries.json'), 'utf8')) as Record<
       string,
       { header: { num_shards: number; endianness: number; producer: number; min_consumer: number }; entries: Array<{ key: string; dtype: string; shape: number[]; shard_id: number; offset: number; size: number; crc32c_masked: number }> }
@@ -167,7 +168,7 @@ describe.skipIf(!PRESENT && !MUST_RUN)(`ckpt inspect / verify on the TensorFlow 
     }
   });
 
-  it('verify --deep passes every fixture whose data is present and reports MISSING_SHARD for the others', async () => {
+  it('verify --deep passes every fixture whose data is present and reports MISSING_SHARD for the others', { timeout: 300_000 }, async () => {
     const indexes = walk(FIXTURES).filter((p) => p.endsWith('.index'));
     expect(indexes).toHaveLength(29);
     const outcomes = { passed: 0, missing: 0 };
