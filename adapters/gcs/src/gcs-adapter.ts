@@ -20,7 +20,7 @@ import {
 } from '@ckptkit/gfile';
 import { CRC32C, type Bucket, type CreateWriteStreamOptions, type Storage } from '@google-cloud/storage';
 import { mapGcsError, type GcsErrorContext } from './map-error.js';
-import { createStorageClient, resolveGcsOptions, type GcsAdapterOptions, type ResolvedGcsOptions } from './options.js';
+import { closeStorageClient, createStorageClient, resolveGcsOptions, type GcsAdapterOptions, type ResolvedGcsOptions } from './options.js';
 
 /** The object resource fields the adapter reads (listing asks for only these). */
 interface GcsObject {
@@ -96,6 +96,11 @@ class GcsAdapter implements StorageAdapter {
 
   uriOf(key: string): string {
     return `gs://${this.store}/${key}`;
+  }
+
+  /** Closes the client's sockets when ckptkit made the client (see closeStorageClient). */
+  async close(): Promise<void> {
+    closeStorageClient(this.storage);
   }
 
   /** Runs one SDK call: honours the signal (see README: the request itself cannot be recalled) and maps errors. */
@@ -349,13 +354,18 @@ class GcsAdapter implements StorageAdapter {
     // Every chunk the upload takes re-arms it; after the last one it bounds the wait for the answer.
     const controller = new AbortController();
     let timedOut = false;
+    let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(timer);
+      // A chunk the stream read ahead may still arrive after the upload failed: no new timer then.
+      if (settled) return;
       timer = setTimeout(() => {
         timedOut = true;
         controller.abort();
       }, this.cfg.timeoutMs);
+      // The upload's own socket keeps the process alive while it runs; the watchdog must not.
+      timer.unref();
     };
     const onAbort = () => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -368,6 +378,7 @@ class GcsAdapter implements StorageAdapter {
       if (timedOut) throw new CkptError('TIMEOUT', { operation: 'write', uri, message: `the upload made no progress for ${this.cfg.timeoutMs} ms (or its answer never came)`, retryable: true });
       throw mapGcsError(error, 'write', uri, { ifNotExists: o?.ifNotExists });
     } finally {
+      settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }

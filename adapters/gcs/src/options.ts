@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { createRequire } from 'node:module';
 import { CkptError, registerSecret } from '@ckptkit/gfile';
 import { Storage, type StorageOptions } from '@google-cloud/storage';
@@ -168,9 +170,39 @@ export function createStorageClient(options: GcsAdapterOptions, resolved: Resolv
   // variable, normalised), so hide it from the constructor. The constructor is synchronous.
   const saved = process.env.STORAGE_EMULATOR_HOST;
   if (saved !== undefined) delete process.env.STORAGE_EMULATOR_HOST;
+  let storage: Storage;
   try {
-    return new Storage(storageOptions);
+    storage = new Storage(storageOptions);
   } finally {
     if (saved !== undefined) process.env.STORAGE_EMULATOR_HOST = saved;
   }
+  ownAgents(storage);
+  return storage;
+}
+
+const agentsOf = new WeakMap<Storage, { http: http.Agent; https: https.Agent }>();
+
+/**
+ * Gives a client made here its own connection pools (through the SDK's request interceptors, which
+ * also reach resumable uploads), so that {@link closeStorageClient} can close its sockets. The SDK
+ * leaves a resumable upload's request open when the server answers before the body is sent (an
+ * early 503): its socket then kept the process alive until the server hung up (30 s and more).
+ */
+function ownAgents(storage: Storage): void {
+  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  agentsOf.set(storage, agents);
+  // node-fetch (under gaxios) takes an agent chooser: requests built without a URL yet (resumable
+  // uploads) get the pool for whatever URL they end up with.
+  const agent = (url: URL) => (url.protocol === 'http:' ? agents.http : agents.https);
+  type Interceptor = Storage['interceptors'][number];
+  const request = (reqOpts: object) => Object.assign(reqOpts, { agent });
+  storage.interceptors.push({ request: request as unknown as Interceptor['request'] });
+}
+
+/** Closes the sockets of a client made by {@link createStorageClient} (a no-op for any other client). */
+export function closeStorageClient(storage: Storage): void {
+  const agents = agentsOf.get(storage);
+  if (!agents) return;
+  agents.http.destroy();
+  agents.https.destroy();
 }
