@@ -48,6 +48,8 @@ export interface FaultTarget {
   putObject(key?: string): RequestMatch;
   /** The request that carries the bytes of a large (S3 single PUT, GCS resumable) upload of `key`. */
   uploadBytes(key: string): RequestMatch;
+  /** Every request that uploads bytes (any key). */
+  anyUpload: RequestMatch;
   /** How to lose the answer to that request after the server stored the bytes. */
   loseUploadAnswer: FaultRule['action'];
   /** The store key of a URI under the bucket. */
@@ -113,6 +115,7 @@ export async function s3Target(server: S3TestServer): Promise<FaultTarget> {
     statObject: (key) => ({ method: 'HEAD', when: (i) => isObject(key, i) }),
     putObject: (key) => ({ method: 'PUT', when: (i) => isObject(key, i) && !/[?&]uploadId=/.test(i.url) }),
     uploadBytes: (key) => ({ method: 'PUT', when: (i) => isObject(key, i) && !/[?&]uploadId=/.test(i.url) }),
+    anyUpload: { method: /^(PUT|POST)$/ },
     // A PutObject answer has no body to cut: reset the connection once RGW has stored the object.
     loseUploadAnswer: { kind: 'reset', forward: true },
     keyOf: (uri) => uri.slice(`s3://${bucket}/`.length),
@@ -164,6 +167,7 @@ export async function gcsTarget(server: GcsTestServer): Promise<FaultTarget> {
       when: (i) => pathOnly(i.url) === `/upload/storage/v1/b/${bucket}/o` && (key === undefined || i.url.includes(`name=${encodeURIComponent(key)}`)),
     }),
     uploadBytes: (key) => ({ method: 'PUT', when: (i) => pathOnly(i.url) === `/upload/storage/v1/b/${bucket}/o` && /[?&]upload_id=/.test(i.url) && i.url.includes(`name=${encodeURIComponent(key)}`) }),
+    anyUpload: { method: /^(PUT|POST)$/, url: /^\/upload\// },
     // The answer (the object's JSON) is cut after 3 bytes: the SDK's resumable upload waited forever for the rest.
     loseUploadAnswer: { kind: 'cut', afterBytes: 3 },
     keyOf: (uri) => uri.slice(`gs://${bucket}/`.length),

@@ -416,6 +416,19 @@ export function defineFaultSuite(make: () => Promise<FaultTarget>): void {
       expect(JSON.parse(r.stdout)).toMatchObject({ prefix: `${t.root}/tf/ckpt-12`, step: 12 });
     });
 
+    kase('ckpt cp of a 9 MiB checkpoint to the store, every upload refused: exit 4 with a typed error, promptly (no socket left to hold the process)', async () => {
+      const local = await fs.mkdtemp(path.join(tmp, 'cli-up-'));
+      await copyCheckpoint(`${t.root}/real/ckpt-7`, local, { gfile: t.through() });
+      await fs.writeFile(path.join(local, 'ckpt-7.data-00000-of-00002'), randomBytes(9 * MiB));
+      t.proxy.schedule.set([{ match: t.anyUpload, times: Infinity, action: { kind: 'status', status: 503 } }]);
+      const t0 = performance.now();
+      const r = await runCli(['cp', '--json', path.join(local, 'ckpt-7'), `${t.root}/cli-upload`, '--allow-incomplete', ...t.cliArgs()], { env: t.cliEnv });
+      expect(r.code, r.stderr).toBe(4);
+      expect(JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('{"error"')) ?? '{}')).toMatchObject({ error: { code: expect.stringMatching(/^(UNAVAILABLE|RATE_LIMITED)$/) } });
+      expect(performance.now() - t0).toBeLessThan(20_000);
+      expect(await t.direct.exists(`${t.root}/cli-upload/ckpt-7.index`)).toBe(false);
+    }, 40_000);
+
     kase('ckpt latest --json exits 4 with a typed JSON error when the store stays down, and prints no answer', async () => {
       t.proxy.schedule.set([{ match: t.list, times: Infinity, action: { kind: 'status', status: 503 } }]);
       const r = await runCli(['latest', '--json', `${t.root}/tfscan`, ...t.cliArgs()], { env: t.cliEnv });

@@ -59,7 +59,7 @@ serverSuite('secrets: s3 (Ceph RGW)', s3Server(), (server) => {
       registry: createRegistry()
         .register('s3', () => s3Factory(options))
         .register('file', () => localFactory()),
-      retry: { baseDelayMs: 1, maxDelayMs: 2, onRetry: (i) => texts.push(`retry ${i.operation} ${i.uri} (attempt ${i.attempt}): ${String(i.error)}`, ...renderings(i.error)) },
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2, onRetry: (i) => texts.push(`retry ${i.operation} ${i.uri} (attempt ${i.attempt}): ${String(i.error)}`, ...renderings(i.error)) },
     });
     const ops: Array<() => Promise<unknown>> = [
       () => g.stat(`${root}/checkpoint`),
