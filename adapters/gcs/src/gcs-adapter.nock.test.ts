@@ -263,6 +263,11 @@ describe('a JSON answer cut short or mangled (a 2xx whose body is not the resour
     expect([e.code, e.retryable]).toEqual(['UNAVAILABLE', true]);
   });
 
+  it('a key file whose private key does not decode is UNAUTHENTICATED, not a retryable failure', () => {
+    const e = mapGcsError(new Error('error:1E08010C:DECODER routines::unsupported'), 'list', 'gs://b/');
+    expect([e.code, e.retryable]).toEqual(['UNAUTHENTICATED', false]);
+  });
+
   it('an error that carries a 2xx status is about the body, not an HTTP refusal: retryable', () => {
     const timeout = mapGcsError(Object.assign(new Error('Response timeout while trying to fetch http://x/storage/v1/b/b/o?q (over 1000ms)'), { type: 'body-timeout', response: { status: 200 } }), 'list', 'gs://b/');
     expect([timeout.code, timeout.retryable]).toEqual(['TIMEOUT', true]);

@@ -152,7 +152,8 @@ export function mapGcsError(error: unknown, operation: string, uri: string, ctx:
     return make('UNAVAILABLE', `connection failed${s.netCode ? ` (${s.netCode})` : ''}`, true);
   }
   // google-auth-library: no application default credentials, bad key file, refused token exchange.
-  if (/default credentials|could not load the default|invalid_grant|invalid_client|unauthorized_client|GOOGLE_APPLICATION_CREDENTIALS|private key|client_email/i.test(s.message)) {
+  // (OpenSSL's "DECODER routines" / "PEM routines": the key file's private_key does not decode.)
+  if (/default credentials|could not load the default|invalid_grant|invalid_client|unauthorized_client|GOOGLE_APPLICATION_CREDENTIALS|private key|client_email|DECODER routines|PEM routines/i.test(s.message)) {
     return make(
       'UNAUTHENTICATED',
       'no usable Google credentials (set GOOGLE_APPLICATION_CREDENTIALS to a key file, run `gcloud auth application-default login`, or use anonymous access for public buckets)',
