@@ -13,7 +13,7 @@
  * Every decision is explained in `notes`, including why each newer candidate was passed over.
  */
 import { type GFile, compareKeys, isCkptError, parseUri } from '@ckptkit/gfile';
-import { verifyBundle, type VerifyReport } from '../bundle/index.js';
+import type { VerifyReport } from '../bundle/verify.js';
 import { createDetectContext } from '../discovery/detect.js';
 import { childUri, fileEntryOf, listChildren, loadSubtree, makeNode, normaliseDirUri } from '../discovery/tree.js';
 import type { CheckpointFormat, DetectContext, DirNode, Found } from '../discovery/types.js';
@@ -250,6 +250,9 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
       notes.push(`verify: not available for ${f.format}; completeness judged from the listing`);
       return { ok: true };
     }
+    // Loaded here, not at the top: the bundle reader (and its native snappy) is only needed for
+    // --verify, and `ckpt latest` starts faster without it.
+    const { verifyBundle } = await import('../bundle/storage.js');
     const report = await verifyBundle(gfile, f.prefix, { signal });
     if (!report.ok) {
       verifyFailed = true;
