@@ -30,7 +30,8 @@ export const latestCommand: CommandModule<GlobalArgs, LatestArgs> = {
       .option('state-file', { type: 'string', describe: 'Name of the state file in the directory (TensorFlow latest_filename; default checkpoint)' }),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, printJson, info, debug }) => {
-      const { latestCheckpoint, verifyBundle } = await import('@ckptkit/core');
+      // The latest-resolution entry point only: the bundle reader is loaded for --verify alone.
+      const { latestCheckpoint } = await import('@ckptkit/core/latest');
       if (argv['tf-compat']) {
         const r = await latestCheckpoint(argv.uri, { gfile, mode: 'tf', latestFilename: argv['state-file'] });
         for (const w of r.warnings) debug(w);
@@ -39,7 +40,7 @@ export const latestCommand: CommandModule<GlobalArgs, LatestArgs> = {
           else info('no checkpoint (tf.train.latest_checkpoint returns None)');
           return EXIT.NOTHING_FOUND;
         }
-        const report = argv.verify ? await verifyBundle(gfile, r.prefix, { concurrency: argv.concurrency }) : undefined;
+        const report = argv.verify ? await (await import('@ckptkit/core')).verifyBundle(gfile, r.prefix, { concurrency: argv.concurrency }) : undefined;
         if (argv.json) printJson(report ? { prefix: r.prefix, verify: report } : { prefix: r.prefix });
         else {
           print(r.prefix);
