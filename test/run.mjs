@@ -26,6 +26,12 @@ if (build.status !== 0) {
   process.stderr.write('[test] the TypeScript build failed\n');
   process.exit(build.status ?? 1);
 }
+// The one-file bundle of `ckpt latest`'s start-up fast path (without it the CLI runs the unbundled modules).
+const bundle = spawnSync(process.execPath, [path.join(repo, 'cli', 'scripts', 'bundle-fast-path.mjs')], { cwd: repo, stdio: 'inherit' });
+if (bundle.status !== 0) {
+  process.stderr.write('[test] bundling the CLI fast path failed\n');
+  process.exit(bundle.status ?? 1);
+}
 
 const env = { ...process.env };
 const started = [];
