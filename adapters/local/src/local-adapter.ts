@@ -16,6 +16,7 @@ import {
   compareKeys,
   throwIfAborted,
 } from '@ckptkit/gfile';
+import { writeChunks } from './chunk-writer.js';
 import { mapFsError } from './map-error.js';
 
 /** Options of the local adapter. */
@@ -70,11 +71,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       if (body instanceof Uint8Array) {
         await handle.writeFile(body);
       } else {
-        for await (const chunk of body) {
-          throwIfAborted(o?.signal, 'write', uriOf(key));
-          let off = 0;
-          while (off < chunk.byteLength) off += (await handle.write(chunk, off)).bytesWritten;
-        }
+        await writeChunks(handle, body, () => throwIfAborted(o?.signal, 'write', uriOf(key)));
       }
       throwIfAborted(o?.signal, 'write', uriOf(key));
       if (doFsync) await handle.sync();

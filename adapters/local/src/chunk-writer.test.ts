@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeChunks } from './chunk-writer.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ckpt-chunk-writer-'));
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function* chunksOf(data: Buffer, sizes: number[]): AsyncGenerator<Uint8Array> {
+  let off = 0;
+  for (let i = 0; off < data.length; i++) {
+    const n = Math.min(sizes[i % sizes.length]!, data.length - off);
+    yield data.subarray(off, off + n);
+    off += n;
+    // A producer may hand out empty chunks too.
+    if (i % 7 === 3) yield new Uint8Array(0);
+  }
+}
+
+/** A file handle whose writev writes at most `limit` bytes per call, with a delay, counting calls in flight. */
+function stingyHandle(real: FileHandle, limit: number, failAt?: number) {
+  const state = { inFlight: 0, maxInFlight: 0, calls: 0 };
+  const handle = {
+    async writev(buffers: Uint8Array[], position: number) {
+      state.calls++;
+      state.inFlight++;
+      state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+      try {
+        await new Promise((r) => setTimeout(r, 1));
+        if (failAt !== undefined && position >= failAt) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        const joined = Buffer.concat(buffers).subarray(0, limit);
+        return await real.write(joined, 0, joined.length, position);
+      } finally {
+        state.inFlight--;
+      }
+    },
+  } as unknown as FileHandle;
+  return { handle, state };
+}
+
+describe('writeChunks', () => {
+  it('writes exactly the bytes given, whatever the chunk sizes', async () => {
+    const data = randomBytes(5 * 1024 * 1024 + 123);
+    for (const sizes of [[1], [65_536], [3 * 1024 * 1024, 17, 1 << 20], [999_999, 1]]) {
+      const file = path.join(dir, `exact-${sizes.join('-')}`);
+      const h = await fs.open(file, 'w');
+      const n = await writeChunks(h, chunksOf(data, sizes));
+      await h.close();
+      expect(n).toBe(data.length);
+      expect((await fs.readFile(file)).equals(data)).toBe(true);
+    }
+  });
+
+  it('finishes partial writes, with several batches in flight at once', async () => {
+    const data = randomBytes(4 * 1024 * 1024);
+    const file = path.join(dir, 'partial');
+    const real = await fs.open(file, 'w');
+    const { handle, state } = stingyHandle(real, 300_000);
+    expect(await writeChunks(handle, chunksOf(data, [65_536]))).toBe(data.length);
+    await real.close();
+    expect((await fs.readFile(file)).equals(data)).toBe(true);
+    expect(state.maxInFlight).toBeGreaterThan(1);
+    expect(state.maxInFlight).toBeLessThanOrEqual(8);
+  });
+
+  it('a failing write fails the whole, after every write started has ended', async () => {
+    const real = await fs.open(path.join(dir, 'fail'), 'w');
+    const { handle, state } = stingyHandle(real, 1 << 30, 2 * 1024 * 1024);
+    await expect(writeChunks(handle, chunksOf(randomBytes(8 * 1024 * 1024), [65_536]))).rejects.toThrow(/ENOSPC/);
+    expect(state.inFlight).toBe(0);
+    await real.close();
+  });
+
+  it('a failing source fails the whole, after every write started has ended', async () => {
+    const real = await fs.open(path.join(dir, 'source'), 'w');
+    const { handle, state } = stingyHandle(real, 1 << 30);
+    async function* broken(): AsyncGenerator<Uint8Array> {
+      yield* chunksOf(randomBytes(3 * 1024 * 1024), [65_536]);
+      throw new Error('connection reset');
+    }
+    await expect(writeChunks(handle, broken())).rejects.toThrow('connection reset');
+    expect(state.calls).toBeGreaterThan(0);
+    expect(state.inFlight).toBe(0);
+    await real.close();
+  });
+});
