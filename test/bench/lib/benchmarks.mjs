@@ -1,0 +1,352 @@
+/**
+ * The six benchmarks of issue 8. Each returns `{ tables: string[], goals: Goal[] }`; a goal is a
+ * measured value against its target, evaluated from the same run.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { latestCheckpoint, findCheckpoints, dataFilename, indexFilename } from '@ckptkit/core';
+import { listEntries } from '@ckptkit/gfile';
+import { loadNow, measureRow, median, run, table } from './measure.mjs';
+import { peerEnv, rcloneS3 } from './peers.mjs';
+import { tfGlob, tfLatestCheckpoint, tfWalk } from './tf-reenact.mjs';
+import { checkpointDir, stateFile, writeBigCheckpoint, writeKeys, zoo } from './trees.mjs';
+
+const goal = (name, value, target, met, detail = '') => ({ name, value, target, met, detail });
+const sum = (r) => (r ? r.list + r.get + r.head + r.put + r.other : NaN);
+
+/** Runs `fn` with a fresh facade through `endpoint` and closes it. */
+async function withGFile(store, endpoint, options, fn) {
+  const gfile = store.gfile(endpoint, options);
+  try {
+    return await fn(gfile);
+  } finally {
+    await gfile.close();
+  }
+}
+
+/** A raw adapter (no layers: one call, one request) through `endpoint`. */
+async function withAdapter(store, endpoint, fn) {
+  const adapter = store.adapter(endpoint);
+  try {
+    return await fn(adapter);
+  } finally {
+    await adapter.close?.();
+  }
+}
+
+/** A row timed through the latency proxy and counted once through the recording proxy. */
+function row(ctx, store, label, fn, options = {}) {
+  return measureRow({
+    label,
+    runs: options.runs ?? ctx.runs,
+    warmup: options.warmup ?? 0,
+    timed: () => fn(store.timed),
+    counting: async () => {
+      const mark = store.mark();
+      await fn(store.counting);
+      return store.since(mark);
+    },
+    check: options.check,
+  });
+}
+
+/** The built `ckpt` as a process (start-up included). */
+function ckpt(ctx, store, endpoint, args) {
+  return run(process.execPath, [ctx.bin, ...args, ...store.cliArgs(endpoint)], { env: store.cliEnv(ctx.home) });
+}
+
+function expect(cond, message) {
+  if (!cond) throw new Error(`benchmark check failed: ${message}`);
+}
+
+/** Benchmarks 1 and 2: latest with and without a state file in a directory of N checkpoints. */
+export async function benchLatest(ctx) {
+  const n = ctx.size.checkpoints;
+  const objects = 3 * n;
+  const tables = [];
+  const goals = [];
+  for (const store of ctx.stores) {
+    const dir = 'latest';
+    ctx.log(`${store.name}: writing ${objects + 1} objects (${n} checkpoints)`);
+    await writeKeys(store.direct, store.root, checkpointDir(dir, n), () => 'x');
+    await store.direct.writeText(store.uri(`${dir}/checkpoint`), stateFile(n));
+    const uri = store.uri(dir);
+    const want = `${uri}/ckpt-${n}`;
+
+    // 1. With the state file.
+    let load = loadNow();
+    const rows1 = [
+      await row(ctx, store, 'ckptkit latestCheckpoint (library)', (ep) => withGFile(store, ep, {}, (g) => latestCheckpoint(uri, { gfile: g })), {
+        check: (r) => expect(r.checkpoint?.prefix === want && r.checkpoint.source === 'state', `latest ${JSON.stringify(r.checkpoint?.prefix)}`),
+      }),
+      await row(ctx, store, 'ckpt latest --json (process)', (ep) => ckpt(ctx, store, ep, ['latest', '--json', uri]), {
+        check: (r) => expect(JSON.parse(r.stdout).prefix === want, 'ckpt latest'),
+      }),
+      await row(ctx, store, 'ckpt latest --tf-compat --json (process)', (ep) => ckpt(ctx, store, ep, ['latest', '--tf-compat', '--json', uri]), {
+        check: (r) => expect(JSON.parse(r.stdout).prefix === want, 'ckpt latest --tf-compat'),
+      }),
+      await row(ctx, store, 'TensorFlow latest_checkpoint (re-enacted)', (ep) => withAdapter(store, ep, (a) => tfLatestCheckpoint(a, store.kind, dir)), {
+        check: (r) => expect(r === `${dir}/ckpt-${n}`, `tf latest ${r}`),
+      }),
+    ];
+    tables.push(
+      table(`Benchmark 1: latest with a state file, ${n.toLocaleString('en')} checkpoints (${objects.toLocaleString('en')} objects), ${store.name}`, rows1, {
+        ref: 'ckptkit latestCheckpoint (library)',
+        note: `load ${load} -> ${loadNow()}. Goal: at most 2 requests.`,
+      }),
+    );
+    for (const r of rows1.filter((x) => x.label.startsWith('ckpt'))) goals.push(goal(`1 ${store.kind}: ${r.label} requests`, sum(r.requests), '<= 2', sum(r.requests) <= 2));
+
+    // 2. Without it (the same directory, state file removed).
+    await store.direct.remove(store.uri(`${dir}/checkpoint`));
+    const pages = Math.ceil(objects / 1000);
+    load = loadNow();
+    const rows2 = [
+      await row(ctx, store, 'floor: one delimiter listing, pages one after another', (ep) => withAdapter(store, ep, async (a) => {
+        let k = 0;
+        for await (const e of listEntries(a, `${dir}/`, { delimiter: true })) k += e.kind === 'file' ? 1 : 0;
+        return k;
+      }), { check: (k) => expect(k === objects, `floor listed ${k}`) }),
+      await row(ctx, store, 'ckptkit latestCheckpoint (library)', (ep) => withGFile(store, ep, {}, (g) => latestCheckpoint(uri, { gfile: g })), {
+        check: (r) => expect(r.checkpoint?.prefix === want && r.checkpoint.source === 'scan', `scan ${JSON.stringify(r.checkpoint?.prefix)}`),
+      }),
+      await row(ctx, store, 'ckpt latest --json (process)', (ep) => ckpt(ctx, store, ep, ['latest', '--json', uri]), {
+        check: (r) => expect(JSON.parse(r.stdout).prefix === want, 'ckpt latest scan'),
+      }),
+      await row(ctx, store, "TensorFlow-style glob('ckpt-*.index'), highest step (re-enacted)", (ep) => withAdapter(store, ep, (a) => tfGlob(a, store.kind, `${dir}/ckpt-*.index`)), {
+        check: (m) => expect(m.length === n, `tf glob ${m.length}`),
+      }),
+    ];
+    if (store.kind === 's3') {
+      const env = peerEnv(store, ctx.home);
+      if (ctx.peers.aws) {
+        rows2.push(await row(ctx, store, 'aws s3 ls (the listing a script sorts)', (ep) => run(ctx.peers.aws, ['s3', 'ls', `s3://${store.bucket}/${dir}/`, '--endpoint-url', ep], { env }), {
+          check: (r) => expect(r.stdout.split('\n').filter(Boolean).length === objects, 'aws s3 ls'),
+        }));
+      }
+      if (ctx.peers.rclone) {
+        rows2.push(await row(ctx, store, 'rclone lsf (the listing a script sorts)', (ep) => run(ctx.peers.rclone, ['lsf', `:s3:${store.bucket}/${dir}`, ...rcloneS3(store, ep)], { env }), {
+          check: (r) => expect(r.stdout.split('\n').filter(Boolean).length === objects, 'rclone lsf'),
+        }));
+      }
+    }
+    await store.direct.writeText(store.uri(`${dir}/checkpoint`), stateFile(n));
+    tables.push(
+      table(`Benchmark 2: latest without a state file, the same directory, ${store.name}`, rows2, {
+        ref: 'floor: one delimiter listing, pages one after another',
+        note: `load ${load} -> ${loadNow()}. Goal: ceil(${objects}/1000) = ${pages} list requests (plus the one GET that finds no state file).`,
+      }),
+    );
+    for (const r of rows2.filter((x) => x.label.startsWith('ckpt'))) goals.push(goal(`2 ${store.kind}: ${r.label} list requests`, r.requests.list, `= ${pages}`, r.requests.list === pages, `${sum(r.requests)} requests in all`));
+  }
+  return { tables, goals };
+}
+
+/** Benchmark 3: find over a model-zoo mirror. */
+export async function benchFind(ctx) {
+  const m = ctx.size.zooModels;
+  const objects = 8 * m;
+  const tables = [];
+  const goals = [];
+  for (const store of ctx.stores) {
+    const dir = 'zoo';
+    ctx.log(`${store.name}: writing the zoo mirror (${m} folders, ${objects} objects)`);
+    await writeKeys(store.direct, store.root, zoo(dir, m), () => 'x');
+    const uri = store.uri(dir);
+    const load = loadNow();
+    const found = (r) => expect(r.length === m && r.every((c) => c.format === 'tf-od-zoo-v2' && c.complete), `find gave ${r.length}`);
+    const rows = [
+      await row(ctx, store, 'floor: one flat listing, pages one after another', (ep) => withAdapter(store, ep, async (a) => {
+        let k = 0;
+        for await (const e of listEntries(a, `${dir}/`)) k += e.kind === 'file' ? 1 : 0;
+        return k;
+      }), { check: (k) => expect(k === objects - m, `floor listed ${k} files`) }),
+      await row(ctx, store, 'ckptkit findCheckpoints (library)', (ep) => withGFile(store, ep, {}, (g) => findCheckpoints(uri, { gfile: g })), { check: found }),
+      await row(ctx, store, 'ckptkit findCheckpoints, planner off (library)', (ep) => withGFile(store, ep, { listingParallelism: 1 }, (g) => findCheckpoints(uri, { gfile: g })), { check: found }),
+      await row(ctx, store, 'ckptkit gfile.walk (library)', (ep) => withGFile(store, ep, {}, async (g) => {
+        let dirs = 0;
+        for await (const w of g.walk(uri)) dirs += w.dirs.length;
+        return dirs;
+      }), { check: (d) => expect(d === 5 * m, `walk saw ${d} directories`) }),
+      await row(ctx, store, 'ckpt find --json (process)', (ep) => ckpt(ctx, store, ep, ['find', '--json', uri]), {
+        check: (r) => expect(JSON.parse(r.stdout).length === m, 'ckpt find'),
+      }),
+      await row(ctx, store, "TensorFlow glob('*/checkpoint/ckpt-*.index') (re-enacted)", (ep) => withAdapter(store, ep, (a) => tfGlob(a, store.kind, `${dir}/*/checkpoint/ckpt-*.index`)), {
+        check: (r) => expect(r.length === m, `tf glob ${r.length}`),
+      }),
+    ];
+    if (store.kind === 's3') {
+      const env = peerEnv(store, ctx.home);
+      const files = (r) => JSON.parse(r.stdout).filter((e) => !e.IsDir).length;
+      if (ctx.peers.rclone) {
+        rows.push(await row(ctx, store, 'rclone lsjson -R', (ep) => run(ctx.peers.rclone, ['lsjson', '-R', `:s3:${store.bucket}/${dir}`, ...rcloneS3(store, ep)], { env }), {
+          check: (r) => expect(files(r) === objects - m, `rclone lsjson ${files(r)}`),
+        }));
+        rows.push(await row(ctx, store, 'rclone lsjson -R --fast-list', (ep) => run(ctx.peers.rclone, ['lsjson', '-R', '--fast-list', `:s3:${store.bucket}/${dir}`, ...rcloneS3(store, ep)], { env }), {
+          check: (r) => expect(files(r) === objects - m, `rclone lsjson --fast-list ${files(r)}`),
+        }));
+        // rclone at its quickest: one flat listing, and no HEAD per object for its own mtime metadata.
+        rows.push(await row(ctx, store, 'rclone lsjson -R --fast-list --no-modtime', (ep) => run(ctx.peers.rclone, ['lsjson', '-R', '--fast-list', '--no-modtime', `:s3:${store.bucket}/${dir}`, ...rcloneS3(store, ep)], { env }), {
+          check: (r) => expect(files(r) === objects - m, `rclone lsjson --no-modtime ${files(r)}`),
+        }));
+      }
+      if (ctx.peers.aws) {
+        rows.push(await row(ctx, store, 'aws s3 ls --recursive', (ep) => run(ctx.peers.aws, ['s3', 'ls', '--recursive', `s3://${store.bucket}/${dir}/`, '--endpoint-url', ep], { env }), {
+          check: (r) => expect(r.stdout.split('\n').filter(Boolean).length === objects, 'aws s3 ls --recursive'),
+        }));
+      }
+    }
+    rows.push(
+      await row(ctx, store, 'TensorFlow gfile.walk, N+1 (re-enacted)', (ep) => withAdapter(store, ep, (a) => tfWalk(a, dir)), {
+        runs: ctx.size.n1Runs,
+        check: (w) => expect(w.length === 1 + 5 * m, `tf walk ${w.length}`),
+      }),
+    );
+    tables.push(
+      table(`Benchmark 3: find over a model-zoo mirror, ${m.toLocaleString('en')} folders of 8 objects, ${store.name}`, rows, {
+        ref: 'floor: one flat listing, pages one after another',
+        note: `load ${load} -> ${loadNow()}. The N+1 walk is timed over ${ctx.size.n1Runs} run(s) (it takes minutes at full size). Goals: find within 1.5x the floor, at least 5x faster than the N+1 walk, faster than rclone and aws-cli.`,
+      }),
+    );
+    const by = (label) => rows.find((r) => r.label === label);
+    const floor = by('floor: one flat listing, pages one after another');
+    const find = by('ckptkit findCheckpoints (library)');
+    const cli = by('ckpt find --json (process)');
+    const n1 = by('TensorFlow gfile.walk, N+1 (re-enacted)');
+    goals.push(goal(`3 ${store.kind}: find / floor (wall)`, (find.median / floor.median).toFixed(2), '<= 1.5', find.median <= 1.5 * floor.median, `${find.median.toFixed(3)} s vs ${floor.median.toFixed(3)} s`));
+    goals.push(goal(`3 ${store.kind}: N+1 walk / find (wall)`, (n1.median / find.median).toFixed(1), '>= 5', n1.median >= 5 * find.median));
+    for (const peer of rows.filter((r) => /^(rclone|aws)/.test(r.label))) {
+      goals.push(goal(`3 ${store.kind}: ${peer.label} / ckpt find (processes, wall)`, (peer.median / cli.median).toFixed(2), '> 1', cli.median < peer.median, `${peer.median.toFixed(3)} s vs ${cli.median.toFixed(3)} s`));
+    }
+  }
+  return { tables, goals };
+}
+
+/** Benchmark 4: `ckpt latest ./dir` start-up against `node -e 0`. */
+export async function benchStartup(ctx) {
+  const cwd = await fs.mkdtemp(path.join(os.tmpdir(), 'ckpt-bench-startup-'));
+  try {
+    const n = 1000;
+    await fs.mkdir(path.join(cwd, 'dir'));
+    for (let i = 1; i <= n; i++) {
+      await fs.writeFile(path.join(cwd, 'dir', `ckpt-${i}.index`), 'x');
+      await fs.writeFile(path.join(cwd, 'dir', `ckpt-${i}.data-00000-of-00001`), 'x');
+    }
+    await fs.writeFile(path.join(cwd, 'dir', 'checkpoint'), `model_checkpoint_path: "ckpt-${n}"\n`);
+    const env = { PATH: process.env.PATH, HOME: ctx.home };
+    const cmds = [
+      ['node -e 0', ['-e', '0']],
+      ['ckpt latest ./dir', [ctx.bin, 'latest', './dir']],
+      ['ckpt latest ./dir --s3-region x (not the fast path: yargs, unbundled modules)', [ctx.bin, 'latest', './dir', '--s3-region', 'x']],
+    ];
+    const first = await run(process.execPath, [ctx.bin, 'latest', './dir'], { cwd, env });
+    expect(first.stdout.trim() === `./dir/ckpt-${n}` || first.stdout.trim() === `dir/ckpt-${n}`, `ckpt latest ./dir printed ${first.stdout}`);
+    const times = new Map(cmds.map(([label]) => [label, []]));
+    const load = loadNow();
+    // Interleaved, so that a change in machine load hits every command alike.
+    for (let i = 0; i < ctx.size.startupRuns; i++) {
+      for (const [label, args] of cmds) {
+        const t0 = performance.now();
+        await run(process.execPath, args, { cwd, env });
+        times.get(label).push((performance.now() - t0) / 1000);
+      }
+    }
+    const rows = cmds.map(([label]) => {
+      const t = times.get(label);
+      return { label, runs: t.length, median: median(t), min: Math.min(...t), max: Math.max(...t) };
+    });
+    const base = rows[0];
+    const fast = rows[1];
+    const tables = [
+      table(`Benchmark 4: start-up of \`ckpt latest ./dir\` (local, state file, ${n} checkpoints)`, rows, {
+        ref: 'node -e 0',
+        note: `load ${load} -> ${loadNow()}. Goal: at most 0.15 s and at most 2x \`node -e 0\`.`,
+      }),
+    ];
+    const goals = [
+      goal('4: ckpt latest ./dir (median s)', fast.median.toFixed(3), '<= 0.150', fast.median <= 0.15),
+      goal('4: ckpt latest ./dir / node -e 0', (fast.median / base.median).toFixed(2), '<= 2', fast.median <= 2 * base.median, `node -e 0: ${base.median.toFixed(3)} s`),
+    ];
+    return { tables, goals };
+  } finally {
+    await fs.rm(cwd, { recursive: true, force: true });
+  }
+}
+
+/** Benchmark 5: deep verify of a local checkpoint, by the bundle engineer's script. */
+export async function benchVerify(ctx) {
+  const load = loadNow();
+  const r = await run(process.execPath, [path.join(ctx.repo, 'test', 'bench', 'verify-deep.mjs'), '--gib', String(ctx.size.verifyGib), '--runs', String(ctx.size.verifyRuns)], { env: process.env });
+  const lines = r.stdout.trim().split('\n');
+  const rowOf = (re) => lines.find((l) => re.test(l));
+  const gbps = (l) => Number(l?.split('|')[5]?.trim());
+  const def = gbps(rowOf(/64 MiB windows, concurrency 8 /));
+  const cli = gbps(rowOf(/ckpt verify --deep/));
+  const tables = [`\n### Benchmark 5: deep verify of a ${ctx.size.verifyGib} GiB local checkpoint (test/bench/verify-deep.mjs)\n\n${r.stdout.trim()}\n\nload ${load} -> ${loadNow()}. The default configuration is 64 MiB windows, concurrency 8. Goal: at least 1 GB/s.`];
+  const goals = [goal('5: verifyBundle deep, default configuration (GB/s)', def.toFixed(2), '>= 1', def >= 1, `ckpt verify --deep, whole process: ${cli.toFixed(2)} GB/s`)];
+  return { tables, goals };
+}
+
+/** Benchmark 6: cp of a big checkpoint from S3 to local disk. */
+export async function benchCp(ctx) {
+  const store = ctx.stores.find((s) => s.kind === 's3');
+  if (!store) return { tables: ['\n### Benchmark 6: skipped (no S3 server)'], goals: [] };
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ckpt-bench-cp-'));
+  try {
+    const local = path.join(work, 'src', 'ckpt-1');
+    ctx.log(`writing and uploading a ${(ctx.size.bigBytes / 2 ** 20).toFixed(0)} MiB checkpoint`);
+    await writeBigCheckpoint(local, ctx.size.bigBytes);
+    const names = [path.basename(indexFilename(local)), path.basename(dataFilename(local, 0, 2)), path.basename(dataFilename(local, 1, 2))];
+    const sizes = new Map();
+    for (const name of names) {
+      sizes.set(name, (await fs.stat(path.join(work, 'src', name))).size);
+      await store.direct.copy(path.join(work, 'src', name), store.uri(`cp/${name}`), { overwrite: true });
+    }
+    const total = [...sizes.values()].reduce((a, b) => a + b, 0);
+    await fs.rm(path.join(work, 'src'), { recursive: true, force: true });
+    const dst = path.join(work, 'dst');
+    const fresh = async () => {
+      await fs.rm(dst, { recursive: true, force: true });
+      await fs.mkdir(dst, { recursive: true });
+    };
+    const copied = async () => {
+      for (const [name, size] of sizes) expect((await fs.stat(path.join(dst, name))).size === size, `${name} copied whole`);
+    };
+    const env = peerEnv(store, ctx.home);
+    const tools = [['ckpt cp', (ep) => ckpt(ctx, store, ep, ['cp', store.uri('cp/ckpt-1'), dst])]];
+    if (ctx.peers.rclone) tools.push(['rclone copy', (ep) => run(ctx.peers.rclone, ['copy', `:s3:${store.bucket}/cp`, dst, ...rcloneS3(store, ep)], { env })]);
+    if (ctx.peers.aws) tools.push(['aws s3 cp --recursive', (ep) => run(ctx.peers.aws, ['s3', 'cp', '--recursive', '--only-show-errors', `s3://${store.bucket}/cp/`, dst, '--endpoint-url', ep], { env })]);
+    const load = loadNow();
+    const rows = [];
+    for (const [label, fn] of tools) {
+      const times = [];
+      for (let i = 0; i < ctx.size.cpRuns; i++) {
+        await fresh();
+        const t0 = performance.now();
+        await fn(store.timed);
+        times.push((performance.now() - t0) / 1000);
+        await copied();
+      }
+      await fresh();
+      const mark = store.mark();
+      await fn(store.counting);
+      await copied();
+      const r = { label, runs: times.length, median: median(times), min: Math.min(...times), max: Math.max(...times), requests: store.since(mark) };
+      r.gbps = total / r.median / 1e9;
+      rows.push(r);
+    }
+    for (const r of rows) r.label = `${r.label} (${r.gbps.toFixed(2)} GB/s)`;
+    const tables = [
+      table(`Benchmark 6: cp of a ${(total / 2 ** 30).toFixed(2)} GiB checkpoint (3 files) from S3 to local disk, ${store.name}`, rows, {
+        ref: rows[0].label,
+        note: `load ${load} -> ${loadNow()}. GB/s = ${total} bytes / median wall time, process start-up included. Goal: ckpt cp at least as fast as rclone.`,
+      }),
+    ];
+    const rclone = rows.find((r) => r.label.startsWith('rclone'));
+    const goals = rclone ? [goal('6: ckpt cp / rclone copy (throughput)', (rows[0].gbps / rclone.gbps).toFixed(2), '>= 1', rows[0].gbps >= rclone.gbps, `${rows[0].gbps.toFixed(2)} vs ${rclone.gbps.toFixed(2)} GB/s`)] : [];
+    return { tables, goals };
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
