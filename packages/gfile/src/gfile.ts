@@ -232,7 +232,9 @@ export class GFile {
   /**
    * Files and directories matching a pattern (`*`, `?`, `[...]` within a segment; `**` across
    * segments), sorted by URI. The scheme and bucket are literal. See `glob.ts` for the plan: one
-   * delimiter listing per wildcard level, a flat listing from a `**` on.
+   * delimiter listing per wildcard level, a flat listing from a `**` on; when the first wildcard
+   * level matches many directories, one planned flat listing of the root instead (bounded: given
+   * up for the per-level plan once it has cost half a request per matched directory).
    */
   async glob(pattern: string, options: Signalled = {}): Promise<FileInfo[]> {
     const { adapter, parsed } = await this.locate(pattern, 'glob');
@@ -247,7 +249,7 @@ export class GFile {
       results.set(`${meta.kind}:${info.uri}`, info);
     };
     let candidates = [plan.root];
-    for (const step of plan.steps) {
+    for (const [i, step] of plan.steps.entries()) {
       if (candidates.length === 0) break;
       if (step.kind === 'descend') {
         candidates = candidates.map((c) => (c === '' ? step.segment : `${c}/${step.segment}`));
@@ -274,6 +276,18 @@ export class GFile {
           }),
         ),
       );
+      // Many directories matched the first wildcard level: one delimiter listing each would cost a
+      // request per directory (a thousand model folders: a thousand requests). One planned flat
+      // listing of the root narrowed by the level's literal prefix is usually a few pages: tried,
+      // and given up for the per-directory plan once it has cost half as many requests.
+      if (i === 0 && !step.last && next.length > 2 * (this.options.concurrency ?? DEFAULT_CONCURRENCY)) {
+        const rest = plan.root === '' ? parsed.key : parsed.key.slice(plan.root.length + 1);
+        const flat = await this.globFlatBounded(adapter, plan.root, dirPrefix(plan.root) + lit, rest, Math.ceil(next.length / 2), options.signal);
+        if (flat) {
+          for (const meta of flat) add(meta);
+          break;
+        }
+      }
       candidates = next;
     }
     return [...results.values()].sort((a, b) => compareKeys(a.uri, b.uri) || (a.kind < b.kind ? -1 : 1));
@@ -510,10 +524,24 @@ export class GFile {
   }
 
   private async globFlat(adapter: StorageAdapter, dir: string, restPattern: string, add: (m: ObjectMeta) => void, signal: AbortSignal | undefined): Promise<void> {
+    await this.globFlatBounded(adapter, dir, dirPrefix(dir), restPattern, Infinity, signal, add);
+  }
+
+  /**
+   * Matches `restPattern` against every key below `dir` that starts with `listPrefix`, from one
+   * planned flat listing; directories implied by deeper keys are matched too. Returns the matches,
+   * or undefined when the listing went past `maxPages` pages (it is then stopped).
+   */
+  private async globFlatBounded(adapter: StorageAdapter, dir: string, listPrefix: string, restPattern: string, maxPages: number, signal: AbortSignal | undefined, add?: (m: ObjectMeta) => void): Promise<ObjectMeta[] | undefined> {
     const prefix = dirPrefix(dir);
     const matches = keyMatcher(restPattern);
     const dirsSeen = new Set<string>();
-    for await (const meta of this.listFlat(adapter, prefix, signal)) {
+    const found: ObjectMeta[] = [];
+    const emit = add ?? ((m: ObjectMeta) => void found.push(m));
+    const maxEntries = maxPages * Math.min(this.options.pageSize ?? adapter.capabilities.maxPageSize, adapter.capabilities.maxPageSize);
+    let listed = 0;
+    for await (const meta of this.listFlat(adapter, listPrefix, signal)) {
+      if (++listed > maxEntries) return undefined;
       const rel = meta.key.slice(prefix.length);
       // Directories implied by deeper keys are matched too, so object stores agree with local disks.
       const parts = stripSlash(rel).split('/');
@@ -521,10 +549,11 @@ export class GFile {
         const d = parts.slice(0, i).join('/');
         if (d === '' || dirsSeen.has(d)) continue;
         dirsSeen.add(d);
-        if (matches(d)) add({ key: `${prefix}${d}/`, kind: 'directory', size: 0 });
+        if (matches(d)) emit({ key: `${prefix}${d}/`, kind: 'directory', size: 0 });
       }
-      if (meta.kind === 'file' && rel !== '' && matches(rel)) add(meta);
+      if (meta.kind === 'file' && rel !== '' && matches(rel)) emit(meta);
     }
+    return found;
   }
 
   /** Every entry under a directory prefix, in key order, as the listing planner lists it. */

@@ -142,7 +142,8 @@ async function discover(ctx: PlanContext, after: string, upTo: string | undefine
       headWeight = ctx.unknownWeight;
       break;
     }
-    dirs.push(dirAt(after, d) ?? '');
+    // The top level of a listing of a prefix that is not a directory (`zoo/m`) is that prefix.
+    dirs.push(d === dirDepth(top) && top !== '' && !top.endsWith('/') ? top : (dirAt(after, d) ?? ''));
     const below = ctx.stats.keysPerDir(d + 1);
     if (d < deepest && below !== undefined && below < ctx.pageSize / 2) {
       // The rest of the directory holding `after` one level down is small: not worth a request.
@@ -167,8 +168,9 @@ function longer(a: string, b: string): string {
 function frontierItems(ctx: PlanContext, entries: readonly ObjectMeta[], after: string, upTo: string | undefined): { items: FrontierItem[]; beyond: boolean } {
   const items: FrontierItem[] = [];
   for (const e of entries) {
-    // An ancestor of `after` is the path itself, not something to its right.
-    if (compareKeys(e.key, after) <= 0 || after.startsWith(e.key)) continue;
+    // An ancestor of `after` is the path itself, not something to its right; and a listing of a
+    // prefix that is not a directory (`zoo/m`) ignores its directory's other entries.
+    if (compareKeys(e.key, after) <= 0 || after.startsWith(e.key) || !e.key.startsWith(ctx.prefix)) continue;
     if (upTo !== undefined && compareKeys(e.key, upTo) >= 0) return { items, beyond: true };
     if (e.kind === 'file') items.push({ key: e.key, kind: 'file', weight: 1 });
     else {
