@@ -169,6 +169,9 @@ export async function benchFind(ctx) {
         for await (const w of g.walk(uri)) dirs += w.dirs.length;
         return dirs;
       }), { check: (d) => expect(d === 5 * m, `walk saw ${d} directories`) }),
+      await row(ctx, store, "ckptkit gfile.glob('*/checkpoint/ckpt-*.index') (library)", (ep) => withGFile(store, ep, {}, (g) => g.glob(`${uri}/*/checkpoint/ckpt-*.index`)), {
+        check: (r) => expect(r.length === m, `glob ${r.length}`),
+      }),
       await row(ctx, store, 'ckpt find --json (process)', (ep) => ckpt(ctx, store, ep, ['find', '--json', uri]), {
         check: (r) => expect(JSON.parse(r.stdout).length === m, 'ckpt find'),
       }),
