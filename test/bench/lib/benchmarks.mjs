@@ -317,18 +317,27 @@ export async function benchCp(ctx) {
       for (const [name, size] of sizes) expect((await fs.stat(path.join(dst, name))).size === size, `${name} copied whole`);
     };
     const env = peerEnv(store, ctx.home);
-    const tools = [['ckpt cp', (ep) => ckpt(ctx, store, ep, ['cp', store.uri('cp/ckpt-1'), dst])]];
-    if (ctx.peers.rclone) tools.push(['rclone copy', (ep) => run(ctx.peers.rclone, ['copy', `:s3:${store.bucket}/cp`, dst, ...rcloneS3(store, ep)], { env })]);
-    if (ctx.peers.aws) tools.push(['aws s3 cp --recursive', (ep) => run(ctx.peers.aws, ['s3', 'cp', '--recursive', '--only-show-errors', `s3://${store.bucket}/cp/`, dst, '--endpoint-url', ep], { env })]);
+    const cpuFile = path.join(work, 'cpu');
+    const timing = (await fs.access('/usr/bin/time').then(() => true, () => false)) ? { cpuFile } : {};
+    const tools = [['ckpt cp', (ep) => run(process.execPath, [ctx.bin, 'cp', store.uri('cp/ckpt-1'), dst, ...store.cliArgs(ep)], { env: store.cliEnv(ctx.home), ...timing })]];
+    if (ctx.peers.rclone) tools.push(['rclone copy', (ep) => run(ctx.peers.rclone, ['copy', `:s3:${store.bucket}/cp`, dst, ...rcloneS3(store, ep)], { env, ...timing })]);
+    if (ctx.peers.aws) tools.push(['aws s3 cp --recursive', (ep) => run(ctx.peers.aws, ['s3', 'cp', '--recursive', '--only-show-errors', `s3://${store.bucket}/cp/`, dst, '--endpoint-url', ep], { env, ...timing })]);
+    const cpuOfLastRun = async () => {
+      if (!timing.cpuFile) return NaN;
+      const [user, sys] = (await fs.readFile(cpuFile, 'utf8')).trim().split(/\s+/).slice(-2).map(Number);
+      return user + sys;
+    };
     const load = loadNow();
     const rows = [];
     for (const [label, fn] of tools) {
       const times = [];
+      const cpus = [];
       for (let i = 0; i < ctx.size.cpRuns; i++) {
         await fresh();
         const t0 = performance.now();
         await fn(store.timed);
         times.push((performance.now() - t0) / 1000);
+        cpus.push(await cpuOfLastRun());
         await copied();
       }
       await fresh();
@@ -337,9 +346,11 @@ export async function benchCp(ctx) {
       await copied();
       const r = { label, runs: times.length, median: median(times), min: Math.min(...times), max: Math.max(...times), requests: store.since(mark) };
       r.gbps = total / r.median / 1e9;
+      r.cpuPerGiB = median(cpus) / (total / 2 ** 30);
       rows.push(r);
     }
-    for (const r of rows) r.label = `${r.label} (${r.gbps.toFixed(2)} GB/s)`;
+    // The client's own CPU: on two cores shared with the server and the proxy, it is what decides.
+    for (const r of rows) r.label = `${r.label} (${r.gbps.toFixed(2)} GB/s, ${Number.isNaN(r.cpuPerGiB) ? '-' : r.cpuPerGiB.toFixed(1)} CPU s/GiB)`;
     const tables = [
       table(`Benchmark 6: cp of a ${(total / 2 ** 30).toFixed(2)} GiB checkpoint (3 files) from S3 to local disk, ${store.name}`, rows, {
         ref: rows[0].label,

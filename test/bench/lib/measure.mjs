@@ -47,9 +47,11 @@ export function loadNow() {
  * Runs a command and resolves with its exit code, stdout and stderr; rejects on a non-zero exit
  * unless `allowFail`. `env` replaces the environment (default: this process's).
  */
-export function run(cmd, args, { env, cwd, allowFail = false, timeoutMs = 30 * 60_000 } = {}) {
+export function run(cmd, args, { env, cwd, allowFail = false, timeoutMs = 30 * 60_000, cpuFile } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    // With `cpuFile`, GNU time writes the child's user and system CPU seconds there.
+    const [c, a] = cpuFile ? ['/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, cmd, ...args]] : [cmd, args];
+    const child = spawn(c, a, { env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
