@@ -55,3 +55,10 @@ describe('matchers', () => {
     expect(literalPrefix('plain')).toBe('plain');
   });
 });
+
+describe('hostile patterns (found by the fuzz properties)', () => {
+  it('an empty pattern matches the empty key only, instead of a TypeError from picomatch', () => {
+    expect(keyMatcher('')('')).toBe(true);
+    expect(keyMatcher('')('a')).toBe(false);
+  });
+});

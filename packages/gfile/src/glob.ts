@@ -8,11 +8,9 @@
  *   per-level walk.
  * `*`, `?` and `[...]` never match `/`; `**` matches any number of whole segments, including none.
  */
-import picomatch from 'picomatch';
+import { compileKeyPattern, compileSegment } from './wildcard.js';
 
 const WILDCARD = /[*?[]/;
-
-const MATCH_OPTIONS = { dot: true, noextglob: true, nobrace: true, nonegate: true, posix: true } as const;
 
 /** True when a pattern contains `*`, `?` or `[`. */
 export function hasWildcard(pattern: string): boolean {
@@ -25,17 +23,18 @@ export function literalPrefix(segment: string): string {
   return i < 0 ? segment : segment.slice(0, i);
 }
 
-/** A matcher for one path segment (no `/` inside names). */
+/**
+ * A matcher for one path segment (no `/` inside names). Linear-bounded time whatever the pattern
+ * (see `wildcard.ts`: picomatch's regular expressions backtracked for minutes on `*a*a*...*ab`).
+ */
 export function segmentMatcher(segment: string): (name: string) => boolean {
   if (!hasWildcard(segment) && !segment.includes('\\')) return (name) => name === segment;
-  const re = picomatch.makeRe(segment, { ...MATCH_OPTIONS, noglobstar: true });
-  return (name) => re.test(name);
+  return compileSegment(segment);
 }
 
 /** A matcher for a whole `/`-separated key pattern, with `**` spanning segments. */
 export function keyMatcher(pattern: string): (key: string) => boolean {
-  const re = picomatch.makeRe(pattern, MATCH_OPTIONS);
-  return (key) => re.test(key);
+  return compileKeyPattern(pattern);
 }
 
 /** One step of a glob plan. */

@@ -1,0 +1,191 @@
+/**
+ * Glob matching in linear-bounded time. The regular expressions picomatch compiles backtrack
+ * exponentially on patterns such as `*a*a*a*a*a*a*a*a*a*ab` against a long name (the fuzz
+ * properties found one that ran for minutes on a 200-character name), and a pattern may come from
+ * a script or a state file. This matcher never backtracks more than one step per character: a
+ * pattern of m tokens against a name of n characters costs at most O(n·m) comparisons.
+ *
+ * Syntax (what ckptkit documents for globs): `*` any run of characters but `/`; `?` one character
+ * but `/`; `[...]` one character from a set (`!` or `^` negates, `a-z` ranges, `[:alpha:]` POSIX
+ * classes, `\` escapes, a `]` first is literal, an unclosed `[` is literal); `\x` the character x;
+ * in key patterns a `**` segment matches any number of whole segments, none included. Everything
+ * else is literal: no braces, no extglobs, no negation, no regex groups (`model(1).ckpt` is a name).
+ * Leading dots are ordinary characters.
+ */
+
+type Token = { kind: 'star' } | { kind: 'one' } | { kind: 'char'; c: string } | { kind: 'set'; test: (c: string) => boolean };
+
+const POSIX: Record<string, (c: string) => boolean> = {
+  alnum: (c) => /^[A-Za-z0-9]$/.test(c),
+  alpha: (c) => /^[A-Za-z]$/.test(c),
+  blank: (c) => c === ' ' || c === '\t',
+  digit: (c) => /^[0-9]$/.test(c),
+  lower: (c) => /^[a-z]$/.test(c),
+  punct: (c) => /^[!-/:-@[-`{-~]$/.test(c),
+  space: (c) => /^[ \t\n\r\f\v]$/.test(c),
+  upper: (c) => /^[A-Z]$/.test(c),
+  word: (c) => /^[A-Za-z0-9_]$/.test(c),
+  xdigit: (c) => /^[0-9A-Fa-f]$/.test(c),
+};
+
+/** Parses `[...]` at `p[i] === '['`: the set and the index after `]`, or undefined when unclosed. */
+function parseSet(p: readonly string[], i: number): { test: (c: string) => boolean; end: number } | undefined {
+  let j = i + 1;
+  let negate = false;
+  if (p[j] === '!' || p[j] === '^') {
+    negate = true;
+    j++;
+  }
+  const tests: Array<(c: string) => boolean> = [];
+  let first = true;
+  while (j < p.length) {
+    let c = p[j]!;
+    if (c === ']' && !first) {
+      return { test: (x) => x !== '/' && tests.some((t) => t(x)) !== negate, end: j + 1 };
+    }
+    first = false;
+    if (c === '[' && p[j + 1] === ':') {
+      const close = p.indexOf(':', j + 2);
+      const cls = close > 0 && p[close + 1] === ']' ? POSIX[p.slice(j + 2, close).join('')] : undefined;
+      if (cls) {
+        tests.push(cls);
+        j = close + 2;
+        continue;
+      }
+    }
+    if (c === '\\' && j + 1 < p.length) c = p[++j]!;
+    j++;
+    if (p[j] === '-' && j + 1 < p.length && p[j + 1] !== ']') {
+      let hi = p[j + 1]!;
+      j += 2;
+      if (hi === '\\' && j < p.length) hi = p[j++]!;
+      const lo = c.codePointAt(0)!;
+      const top = hi.codePointAt(0)!;
+      tests.push((x) => {
+        const v = x.codePointAt(0)!;
+        return v >= lo && v <= top;
+      });
+      continue;
+    }
+    const literal = c;
+    tests.push((x) => x === literal);
+  }
+  return undefined;
+}
+
+/** The tokens of one segment pattern (no `/` inside). Consecutive stars are one. */
+function tokenize(segment: string): Token[] {
+  const p = Array.from(segment);
+  const out: Token[] = [];
+  for (let i = 0; i < p.length; ) {
+    const c = p[i]!;
+    if (c === '*') {
+      if (out[out.length - 1]?.kind !== 'star') out.push({ kind: 'star' });
+      i++;
+    } else if (c === '?') {
+      out.push({ kind: 'one' });
+      i++;
+    } else if (c === '[') {
+      const set = parseSet(p, i);
+      if (set) {
+        out.push({ kind: 'set', test: set.test });
+        i = set.end;
+      } else {
+        out.push({ kind: 'char', c: '[' });
+        i++;
+      }
+    } else if (c === '\\' && i + 1 < p.length) {
+      out.push({ kind: 'char', c: p[i + 1]! });
+      i += 2;
+    } else {
+      out.push({ kind: 'char', c });
+      i++;
+    }
+  }
+  return out;
+}
+
+function matchesOne(t: Token, c: string): boolean {
+  switch (t.kind) {
+    case 'one':
+      return c !== '/';
+    case 'char':
+      return c === t.c;
+    case 'set':
+      return t.test(c);
+    case 'star':
+      return false;
+  }
+}
+
+/**
+ * Wildcard matching with one backtrack point (the last star): when a later token fails, the star
+ * absorbs one more character and matching resumes after it. Equivalent to full backtracking for
+ * patterns whose tokens each consume exactly one character, in O(n·m) at worst.
+ */
+function matchTokens(tokens: readonly Token[], s: readonly string[]): boolean {
+  let p = 0;
+  let i = 0;
+  let starP = -1;
+  let starI = 0;
+  while (i < s.length) {
+    const t = tokens[p];
+    if (t !== undefined && t.kind !== 'star' && matchesOne(t, s[i]!)) {
+      p++;
+      i++;
+    } else if (t?.kind === 'star') {
+      starP = p++;
+      starI = i;
+    } else if (starP >= 0 && s[starI] !== '/') {
+      // The star takes one more character (never a `/`) and the rest is tried again after it.
+      p = starP + 1;
+      i = ++starI;
+    } else {
+      return false;
+    }
+  }
+  while (tokens[p]?.kind === 'star') p++;
+  return p === tokens.length;
+}
+
+/** A matcher for one path segment. */
+export function compileSegment(segment: string): (name: string) => boolean {
+  const tokens = tokenize(segment);
+  const hasStar = tokens.some((t) => t.kind === 'star');
+  return (name) => {
+    // A lone `*` names something: any name but the empty one (`a/*` is not `a/`). And no `*`
+    // pattern matches the special names `.` and `..` (keys may hold them on object stores).
+    if (hasStar && (name === '' || name === '.' || name === '..') && (tokens.length === 1 || name !== '')) return false;
+    return matchTokens(tokens, Array.from(name));
+  };
+}
+
+/** A matcher for a whole `/`-separated key pattern; a `**` segment spans any number of segments. */
+export function compileKeyPattern(pattern: string): (key: string) => boolean {
+  const segments = pattern.split('/').map((s) => (s === '**' ? undefined : compileSegment(s)));
+  return (key) => {
+    const parts = key.split('/');
+    // The same one-backtrack-point walk, over segments, with `**` as the star.
+    let p = 0;
+    let i = 0;
+    let starP = -1;
+    let starI = 0;
+    while (i < parts.length) {
+      const m = segments[p];
+      if (p < segments.length && m !== undefined && m(parts[i]!)) {
+        p++;
+        i++;
+      } else if (p < segments.length && m === undefined) {
+        starP = p++;
+        starI = i;
+      } else if (starP >= 0) {
+        p = starP + 1;
+        i = ++starI;
+      } else {
+        return false;
+      }
+    }
+    while (p < segments.length && segments[p] === undefined) p++;
+    return p === segments.length;
+  };
+}
