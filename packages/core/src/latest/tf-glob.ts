@@ -78,42 +78,74 @@ function bracket(p: string[], i: number): { test: (c: string) => boolean; end: n
   return undefined;
 }
 
+type FnToken = { kind: 'star' } | { kind: 'test'; test: (c: string) => boolean };
+
+/** The pattern as tokens that each match one character, and stars. */
+function fnTokens(p: string[]): FnToken[] {
+  const out: FnToken[] = [];
+  for (let pi = 0; pi < p.length; ) {
+    const c = p[pi]!;
+    if (c === '*') {
+      if (out[out.length - 1]?.kind !== 'star') out.push({ kind: 'star' });
+      pi++;
+    } else if (c === '?') {
+      out.push({ kind: 'test', test: (x) => x !== '/' });
+      pi++;
+    } else if (c === '[') {
+      const b = bracket(p, pi);
+      if (b) {
+        out.push({ kind: 'test', test: b.test });
+        pi = b.end;
+      } else {
+        out.push({ kind: 'test', test: (x) => x === '[' });
+        pi++;
+      }
+    } else if (c === '\\') {
+      // A trailing backslash matches nothing (glibc).
+      const next = p[pi + 1];
+      out.push({ kind: 'test', test: next === undefined ? () => false : (x) => x === next });
+      pi += 2;
+    } else {
+      out.push({ kind: 'test', test: (x) => x === c });
+      pi++;
+    }
+  }
+  return out;
+}
+
 /**
  * POSIX `fnmatch(pattern, name, FNM_PATHNAME)` as glibc implements it: `*` and `?` never match `/`,
  * `[...]` classes (with `!`/`^`, ranges, `[:alpha:]`...), `\` escapes the next character and a
  * trailing `\` matches nothing. Leading dots are ordinary characters (no FNM_PERIOD).
+ *
+ * The pattern comes from a state file, which is data: the matcher keeps one backtrack point (the
+ * last star), so it costs O(n·m) steps at worst, with no recursion and no memo table (a memoized
+ * recursion overflowed the stack on a 20,000-character pattern and took a second on `*a` x 500).
  */
 export function fnmatch(pattern: string, name: string): boolean {
-  const p = Array.from(pattern);
+  const tokens = fnTokens(Array.from(pattern));
   const s = Array.from(name);
-  const memo = new Map<number, boolean>();
-  const go = (pi: number, si: number): boolean => {
-    const key = pi * (s.length + 1) + si;
-    const cached = memo.get(key);
-    if (cached !== undefined) return cached;
-    let result: boolean;
-    if (pi === p.length) result = si === s.length;
-    else {
-      const c = p[pi]!;
-      if (c === '*') {
-        result = go(pi + 1, si) || (si < s.length && s[si] !== '/' && go(pi, si + 1));
-      } else if (c === '?') {
-        result = si < s.length && s[si] !== '/' && go(pi + 1, si + 1);
-      } else if (c === '[') {
-        const b = bracket(p, pi);
-        if (b) result = si < s.length && b.test(s[si]!) && go(b.end, si + 1);
-        else result = si < s.length && s[si] === '[' && go(pi + 1, si + 1);
-      } else if (c === '\\') {
-        if (pi + 1 >= p.length) result = false;
-        else result = si < s.length && s[si] === p[pi + 1] && go(pi + 2, si + 1);
-      } else {
-        result = si < s.length && s[si] === c && go(pi + 1, si + 1);
-      }
+  let p = 0;
+  let i = 0;
+  let starP = -1;
+  let starI = 0;
+  while (i < s.length) {
+    const t = tokens[p];
+    if (t?.kind === 'test' && t.test(s[i]!)) {
+      p++;
+      i++;
+    } else if (t?.kind === 'star') {
+      starP = p++;
+      starI = i;
+    } else if (starP >= 0 && s[starI] !== '/') {
+      p = starP + 1;
+      i = ++starI;
+    } else {
+      return false;
     }
-    memo.set(key, result);
-    return result;
-  };
-  return go(0, 0);
+  }
+  while (tokens[p]?.kind === 'star') p++;
+  return p === tokens.length;
 }
 
 /**
