@@ -115,3 +115,38 @@ describe('local adapter', () => {
     expect(isCkptError(error, 'NOT_FOUND')).toBe(true);
   });
 });
+
+describe('names at the length limit', () => {
+  it('a file whose name has 255 bytes is written and copied (the temporary name stays within NAME_MAX)', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ckpt-local-long-'));
+    try {
+      const g = createGFile({ registry: createRegistry().register('file', () => localFactory()) });
+      const name = `${'é'.repeat(100)}${'n'.repeat(51)}.txt`; // 200 + 51 + 4 = 255 bytes
+      expect(Buffer.byteLength(name)).toBe(255);
+      await g.writeText(path.join(dir, name), 'long');
+      await g.copy(path.join(dir, name), path.join(dir, `${name.slice(0, -4)}.cpy`));
+      expect(await g.readText(path.join(dir, `${name.slice(0, -4)}.cpy`))).toBe('long');
+      expect((await fs.readdir(dir)).filter((n) => n.includes(TEMP_MARKER))).toEqual([]);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('files that are not regular files', () => {
+  it('a FIFO is refused at once (opening it would wait for a writer forever), and so is a device', async () => {
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mkfifo', [path.join(dir, 'checkpoint')]);
+    await fs.symlink('/dev/zero', path.join(dir, 'zero.bin'));
+    const t0 = performance.now();
+    for (const name of ['checkpoint', 'zero.bin']) {
+      await expect(g.readFile(path.join(dir, name))).rejects.toMatchObject({ code: 'INVALID_PATH' });
+      await expect(g.readFile(path.join(dir, name), { offset: 0, length: 10 })).rejects.toMatchObject({ code: 'INVALID_PATH' });
+      const stream = g.readStream(path.join(dir, name));
+      await expect(stream.next()).rejects.toMatchObject({ code: 'INVALID_PATH' });
+      await expect(g.copy(path.join(dir, name), path.join(dir, `${name}.copy`))).rejects.toMatchObject({ code: 'INVALID_PATH' });
+    }
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect((await fs.readdir(dir)).sort()).toEqual(['checkpoint', 'zero.bin']);
+  });
+});

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, type Dirent, type Stats } from 'node:fs';
+import { constants as fsConstants, type Dirent, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -25,6 +25,45 @@ export interface LocalAdapterOptions {
   maxPageSize?: number;
   /** fsync files before renaming them into place (default true: a crash never leaves a torn file). */
   fsync?: boolean;
+}
+
+function notRegular(uri: string): CkptError {
+  return new CkptError('INVALID_PATH', { operation: 'read', uri, message: 'not a regular file (a FIFO, socket or device): refusing to read it' });
+}
+
+/**
+ * Opens a regular file for reading. O_NONBLOCK makes opening a FIFO return at once instead of
+ * waiting for a writer forever (`checkpoint` as a FIFO hung `ckpt latest`); it changes nothing for
+ * regular files. Directories, FIFOs, sockets and devices (a symlink to /dev/zero would stream
+ * without end) are refused with INVALID_PATH.
+ */
+async function openRegular(file: string, uri: string): Promise<fs.FileHandle> {
+  const handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const st = await handle.stat();
+    if (st.isDirectory()) throw new CkptError('INVALID_PATH', { operation: 'read', uri, message: 'is a directory' });
+    if (!st.isFile()) throw notRegular(uri);
+    return handle;
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * The temporary name a write uses next to `target`: `.NAME.ckpt-tmp-RANDOM`, with NAME cut to 100
+ * bytes. The whole name must stay within NAME_MAX (255 bytes): with the full name, a file whose
+ * own name had 233 to 255 bytes could not be written at all (ENAMETOOLONG).
+ */
+function tempName(target: string): string {
+  let base = '';
+  let bytes = 0;
+  for (const ch of path.basename(target)) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > 100) break;
+    base += ch;
+  }
+  return path.join(path.dirname(target), `.${base}${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
 }
 
 /** Prefix of the temporary files a write creates next to its target. */
@@ -64,7 +103,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     const target = pathOf(key);
     const dir = path.dirname(target);
     await fs.mkdir(dir, { recursive: true });
-    const temp = path.join(dir, `.${path.basename(target)}${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
+    const temp = tempName(target);
     let handle: fs.FileHandle | undefined;
     try {
       handle = await fs.open(temp, 'wx', 0o644);
@@ -187,9 +226,8 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       throwIfAborted(o?.signal, 'read', uriOf(key));
       let handle: fs.FileHandle | undefined;
       try {
-        handle = await fs.open(pathOf(key), 'r');
+        handle = await openRegular(pathOf(key), uriOf(key));
         const st = await handle.stat();
-        if (st.isDirectory()) throw new CkptError('INVALID_PATH', { operation: 'read', uri: uriOf(key), message: 'is a directory' });
         const start = Math.min(o?.range?.offset ?? 0, st.size);
         const end = o?.range?.length === undefined ? st.size : Math.min(st.size, start + o.range.length);
         // Sized by the file's real length, never by the caller's request alone.
@@ -213,18 +251,28 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       const start = o?.range?.offset ?? 0;
       const length = o?.range?.length;
       if (length === 0) return;
-      const stream = createReadStream(pathOf(key), {
+      throwIfAborted(o?.signal, 'read', uriOf(key));
+      let handle: fs.FileHandle;
+      try {
+        handle = await openRegular(pathOf(key), uriOf(key));
+      } catch (error) {
+        throw fail(error, 'read', key);
+      }
+      const stream = handle.createReadStream({
         start,
         ...(length === undefined ? {} : { end: start + length - 1 }),
         highWaterMark: 1 << 20,
-        ...(o?.signal ? { signal: o.signal } : {}),
       });
+      const onAbort = () => stream.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+      o?.signal?.addEventListener('abort', onAbort, { once: true });
       try {
         for await (const chunk of stream) yield new Uint8Array((chunk as Buffer).buffer, (chunk as Buffer).byteOffset, (chunk as Buffer).byteLength);
       } catch (error) {
         throw fail(error, 'read', key);
       } finally {
+        o?.signal?.removeEventListener('abort', onAbort);
         stream.destroy();
+        await handle.close().catch(() => undefined);
       }
     },
 
@@ -291,10 +339,12 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     async copy(src: string, dst: string, o?: OperationOptions) {
       throwIfAborted(o?.signal, 'copy', uriOf(src));
       const target = pathOf(dst);
-      const temp = path.join(path.dirname(target), `.${path.basename(target)}${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
+      const temp = tempName(target);
       try {
         const st = await fs.stat(pathOf(src));
         if (st.isDirectory()) throw new CkptError('INVALID_PATH', { operation: 'copy', uri: uriOf(src), message: 'is a directory' });
+        // copyFile would block forever opening a FIFO, or copy a device without end.
+        if (!st.isFile()) throw notRegular(uriOf(src));
         await fs.mkdir(path.dirname(target), { recursive: true });
         await fs.copyFile(pathOf(src), temp);
         await fs.rename(temp, target);
