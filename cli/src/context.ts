@@ -2,6 +2,7 @@ import { CkptError, type GFile, createGFile, isCkptError, redact } from '@ckptki
 import { cliRegistry } from './adapters/registry.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { GlobalArgs } from './global-args.js';
+import { terminalSafeJson, terminalSafeLine, terminalSafeText } from './terminal-safe.js';
 
 /** What a command handler gets: the facade and the output channels of the contract. */
 export interface CommandContext {
@@ -37,20 +38,21 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
       concurrency: argv.concurrency,
       retry: {
         onRetry: ({ operation, uri, attempt, delayMs, error }) => {
-          if (verbose) process.stderr.write(`retry ${operation} ${uri} (attempt ${attempt}, in ${delayMs} ms): ${redact(String((error as Error)?.message ?? error))}\n`);
+          if (verbose) process.stderr.write(`${terminalSafeText(`retry ${operation} ${uri} (attempt ${attempt}, in ${delayMs} ms): ${redact(String((error as Error)?.message ?? error))}`)}\n`);
         },
       },
     });
     const ctx: CommandContext = {
       argv,
       gfile,
-      print: (line) => process.stdout.write(`${line}\n`),
-      printJson: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+      // Names from listings reach the terminal here: control characters are escaped (terminal-safe.ts).
+      print: (line) => process.stdout.write(`${terminalSafeLine(line)}\n`),
+      printJson: (value) => process.stdout.write(`${terminalSafeJson(JSON.stringify(value, null, 2))}\n`),
       info: (line) => {
-        if (!argv.quiet) process.stderr.write(`${line}\n`);
+        if (!argv.quiet) process.stderr.write(`${terminalSafeText(line)}\n`);
       },
       debug: (line) => {
-        if (verbose) process.stderr.write(`${line}\n`);
+        if (verbose) process.stderr.write(`${terminalSafeText(line)}\n`);
       },
       stderrIsTTY: process.stderr.isTTY === true,
     };
@@ -76,9 +78,9 @@ export function reportError(error: unknown, argv: Pick<GlobalArgs, 'json' | 'ver
   const message = redact(known ? error.message : error instanceof Error ? error.message : String(error));
   if (argv.json) {
     const body = known ? error.toJSON() : { code: 'UNAVAILABLE', message };
-    process.stderr.write(`${JSON.stringify({ error: body })}\n`);
+    process.stderr.write(`${terminalSafeJson(JSON.stringify({ error: body }))}\n`);
   } else {
-    process.stderr.write(`ckpt: ${known ? `${error.code}: ` : ''}${message}\n`);
-    if (argv.verbose && error instanceof Error && error.stack && !known) process.stderr.write(`${redact(error.stack)}\n`);
+    process.stderr.write(`ckpt: ${known ? `${error.code}: ` : ''}${terminalSafeText(message)}\n`);
+    if (argv.verbose && error instanceof Error && error.stack && !known) process.stderr.write(`${redact(error.stack).split('\n').map(terminalSafeLine).join('\n')}\n`);
   }
 }
