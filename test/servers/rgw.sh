@@ -191,8 +191,8 @@ mon data = $STATE/mon
 osd data = $STATE/osd
 osd objectstore = memstore
 memstore device bytes = $MEMSTORE_BYTES
-osd max object name len = 460
-osd max object namespace len = 64
+osd max object name len = 2048
+osd max object namespace len = 256
 
 [$RGW_NAME]
 rgw frontends = beast endpoint=127.0.0.1:$rgw_port tcp_nodelay=1
