@@ -56,7 +56,8 @@ describe('hostile trees on a local disk', () => {
 
   afterAll(async () => {
     await g?.close();
-    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+    // GNU rm walks with openat, so it removes the past-PATH_MAX tree that fs.rm cannot (ENAMETOOLONG).
+    if (tmp) execFileSync('rm', ['-rf', tmp]);
   });
 
   it('find terminates over symlink loops and reports each checkpoint once', async () => {
