@@ -59,6 +59,13 @@ export interface ReadOptions extends OperationOptions {
 export interface WriteOptions extends OperationOptions {
   /** Fail with ALREADY_EXISTS instead of replacing an existing object (needs `conditionalWrite`). */
   ifNotExists?: boolean | undefined;
+  /**
+   * Replace the object only if it is still this version: its `etag` (S3, memory) or `generation`
+   * (GCS) from `stat` or a listing. PRECONDITION_FAILED when it changed or is gone. A
+   * compare-and-swap for read-modify-write updates (the state file); object stores only: local
+   * disks replace atomically by rename but cannot compare (NOT_SUPPORTED).
+   */
+  ifMatch?: string | undefined;
   /** Total size in bytes; required for streamed bodies on stores that need a length up front. */
   size?: number | undefined;
   contentType?: string | undefined;
@@ -122,6 +129,14 @@ export interface StorageAdapter {
   readStream?(key: string, options?: ReadOptions): AsyncIterable<Uint8Array>;
   /** Releases sockets and handles. */
   close?(): Promise<void>;
+}
+
+/**
+ * The version token `WriteOptions.ifMatch` takes for an object's metadata: its generation where
+ * the store has one (GCS, memory), else its etag (S3). Undefined when the store reports neither.
+ */
+export function versionOf(meta: { generation?: string | undefined; etag?: string | undefined }): string | undefined {
+  return meta.generation ?? meta.etag;
 }
 
 /** The request kinds the metrics layer counts, named as the CLI's `--stats` prints them. */

@@ -51,6 +51,8 @@ export interface WriteFileOptions extends Signalled {
   ifNotExists?: boolean | undefined;
   /** Size of a streamed body, for stores that need it up front. */
   size?: number | undefined;
+  /** Replace only if the file is still this version (`etag` or `generation` from stat); see the adapter contract. */
+  ifMatch?: string | undefined;
 }
 
 export interface OverwriteOptions extends Signalled {
@@ -400,7 +402,7 @@ export class GFile {
       throw new CkptError('NOT_SUPPORTED', { operation: 'write', uri, message: 'this store cannot create a file only if it does not exist' });
     }
     const body: WriteBody = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    await adapter.write(key, body, { ifNotExists: options.ifNotExists, size: options.size, signal: options.signal });
+    await adapter.write(key, body, { ifNotExists: options.ifNotExists, ifMatch: options.ifMatch, size: options.size, signal: options.signal });
   }
 
   /** Writes UTF-8 text. */

@@ -82,6 +82,13 @@ export function createMemoryAdapter(name: string, options: MemoryAdapterOptions 
       throwIfAborted(o?.signal, 'write', uriOf(key));
       const data = body instanceof Uint8Array ? body.slice() : (await collectBytes(body, { signal: o?.signal, operation: 'write', uri: uriOf(key) })).slice();
       if (o?.ifNotExists && store.has(key)) throw new CkptError('ALREADY_EXISTS', { operation: 'write', uri: uriOf(key) });
+      if (o?.ifMatch !== undefined) {
+        const current = store.get(key);
+        const meta = current && metaOf(key, current);
+        if (!meta || (meta.generation !== o.ifMatch && meta.etag !== o.ifMatch)) {
+          throw new CkptError('PRECONDITION_FAILED', { operation: 'write', uri: uriOf(key), message: current ? 'the object changed since it was read' : 'the object is gone' });
+        }
+      }
       const obj = { data, mtime: new Date(), generation: ++generationCounter };
       if (!store.has(key)) shared.sorted = undefined;
       store.set(key, obj);

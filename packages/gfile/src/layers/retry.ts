@@ -54,7 +54,9 @@ export function withRetry(inner: StorageAdapter, options: RetryOptions = {}): St
     stat: (key, o?: OperationOptions): Promise<ObjectMeta> => run('stat', key, o?.signal, true, () => inner.stat(key, o)),
     read: (key, o?: ReadOptions) => run('read', key, o?.signal, true, () => inner.read(key, o)),
     write: (key, body: WriteBody, o?: WriteOptions) =>
-      run('write', key, o?.signal, (body instanceof Uint8Array || isReplayable(body)) && !o?.ifNotExists, () => inner.write(key, body, o)),
+      // Conditional writes are not retried here: a lost answer to one that succeeded would come
+      // back as a false conflict. Their callers re-read and try again (see updateCheckpointState).
+      run('write', key, o?.signal, (body instanceof Uint8Array || isReplayable(body)) && !o?.ifNotExists && o?.ifMatch === undefined, () => inner.write(key, body, o)),
     list: (prefix, o?: ListOptions): Promise<ListPage> => run('list', prefix, o?.signal, true, () => inner.list(prefix, o)),
     delete: (key, o?: OperationOptions) =>
       run('delete', key, o?.signal, true, async (attempt) => {
