@@ -380,6 +380,19 @@ describe('preconditions (412): conditional create with ifGenerationMatch=0', () 
     // Not retried: a conditional write is not idempotent (one request, asserted by afterEach).
   });
 
+  it('ifMatch (compare-and-swap) is ifGenerationMatch=<generation>; a 412 is PRECONDITION_FAILED, not retried', async () => {
+    nock(EP)
+      .post(`/upload/storage/v1/b/${BKT}/o`)
+      .query((q) => q.uploadType === 'multipart' && q.name === 'run/checkpoint' && q.ifGenerationMatch === '1700000000000001')
+      .reply(200, object('run/checkpoint', 5, hashes('state')))
+      .post(`/upload/storage/v1/b/${BKT}/o`)
+      .query((q) => q.ifGenerationMatch === '1700000000000001')
+      .reply(412, { error: { code: 412, message: 'At least one of the pre-conditions you specified did not hold.', errors: [{ reason: 'conditionNotMet' }] } });
+    const g = createGFile({ registry: createRegistry().register('gs', () => gcsFactory({ apiEndpoint: EP, env: {} })), retry: { baseDelayMs: 0 } });
+    await g.writeText('gs://bkt/run/checkpoint', 'state', { ifMatch: '1700000000000001' });
+    expect(await code(g.writeText('gs://bkt/run/checkpoint', 'stale', { ifMatch: '1700000000000001' }))).toBe('PRECONDITION_FAILED');
+  });
+
   it('any other 412 is PRECONDITION_FAILED', () => {
     expect(mapGcsError({ code: 412, message: 'conditionNotMet' }, 'copy', 'gs://bkt/k').code).toBe('PRECONDITION_FAILED');
   });

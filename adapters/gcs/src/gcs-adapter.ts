@@ -349,6 +349,11 @@ class GcsAdapter implements StorageAdapter {
     if (o?.contentType) wsOptions.contentType = o.contentType;
     // Conditional create: GCS refuses with 412 when any live generation exists.
     if (o?.ifNotExists) wsOptions.preconditionOpts = { ifGenerationMatch: 0 };
+    // Compare-and-swap: replace only the generation that was read (412 otherwise).
+    else if (o?.ifMatch !== undefined) {
+      if (!/^\d+$/.test(o.ifMatch)) throw new CkptError('INVALID_CONFIG', { operation: 'write', uri, message: `ifMatch must be a GCS generation (digits), got ${JSON.stringify(o.ifMatch)}` });
+      wsOptions.preconditionOpts = { ifGenerationMatch: Number(o.ifMatch) };
+    }
     // A watchdog over the whole upload: the SDK's resumable upload waits forever for an answer
     // whose body was cut short (measured: a PUT answered 200 and closed after 3 bytes hung for good).
     // Every chunk the upload takes re-arms it; after the last one it bounds the wait for the answer.

@@ -150,3 +150,11 @@ describe('files that are not regular files', () => {
     expect((await fs.readdir(dir)).sort()).toEqual(['checkpoint', 'zero.bin']);
   });
 });
+
+describe('compare-and-swap', () => {
+  it('ifMatch is NOT_SUPPORTED on a local disk (rename replaces atomically but cannot compare)', async () => {
+    await g.writeText(path.join(dir, 'checkpoint'), 'a');
+    await expect(g.writeText(path.join(dir, 'checkpoint'), 'b', { ifMatch: 'x' })).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
+    expect(await g.readText(path.join(dir, 'checkpoint'))).toBe('a');
+  });
+});

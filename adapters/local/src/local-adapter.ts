@@ -278,6 +278,10 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
 
     async write(key: string, body: WriteBody, o?: WriteOptions) {
       throwIfAborted(o?.signal, 'write', uriOf(key));
+      if (o?.ifMatch !== undefined) {
+        // rename() replaces atomically but cannot compare first: no honest compare-and-swap here.
+        throw new CkptError('NOT_SUPPORTED', { operation: 'write', uri: uriOf(key), message: 'a local disk cannot replace a file only if it is unchanged (ifMatch)' });
+      }
       try {
         if (key.endsWith('/')) {
           await fs.mkdir(pathOf(key), { recursive: true });

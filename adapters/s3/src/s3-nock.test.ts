@@ -377,6 +377,41 @@ describe('s3 adapter against nock: what healthy servers will not do', () => {
       expect(isCkptError(await rejection(off.write('lock', new Uint8Array([1]), { ifNotExists: true })), 'NOT_SUPPORTED')).toBe(true);
     });
 
+    it('ifMatch (compare-and-swap) sends If-Match with the etag; a 412 on a changed object is PRECONDITION_FAILED', async () => {
+      const adapter = createS3Adapter('bkt', base);
+      nock(EP)
+        .put('/bkt/run/checkpoint')
+        .query(true)
+        .matchHeader('if-match', '"abc"')
+        .reply(200, '', { ETag: '"def"' })
+        .put('/bkt/run/checkpoint')
+        .query(true)
+        .matchHeader('if-match', '"abc"')
+        .reply(412, xmlError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'))
+        .head('/bkt/run/checkpoint')
+        .query(true)
+        .reply(200, '', { ETag: '"def"', 'Content-Length': '5' });
+      await adapter.write('run/checkpoint', new Uint8Array([1]), { ifMatch: '"abc"' });
+      expect(isCkptError(await rejection(adapter.write('run/checkpoint', new Uint8Array([2]), { ifMatch: '"abc"' })), 'PRECONDITION_FAILED')).toBe(true);
+    });
+
+    it('ifMatch on a server that compares unquoted etags (Ceph RGW 16): the unchanged object is replaced', async () => {
+      const adapter = createS3Adapter('bkt', base);
+      nock(EP)
+        .put('/bkt/run/checkpoint')
+        .query(true)
+        .matchHeader('if-match', '"abc"')
+        .reply(412, xmlError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'))
+        .head('/bkt/run/checkpoint')
+        .query(true)
+        .reply(200, '', { ETag: '"abc"', 'Content-Length': '5' })
+        .put('/bkt/run/checkpoint')
+        .query(true)
+        .matchHeader('if-match', 'abc')
+        .reply(200, '', { ETag: '"def"' });
+      await adapter.write('run/checkpoint', new Uint8Array([1]), { ifMatch: '"abc"' });
+    });
+
     it('copies objects over the single-request limit with UploadPartCopy ranges of one version', async () => {
       const adapter = createS3Adapter('bkt', base);
       const size = 6 * 1024 ** 3 + 5;
