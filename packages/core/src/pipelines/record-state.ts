@@ -6,7 +6,7 @@
 import type { GFile } from '@ckptkit/gfile';
 import type { CheckpointState } from '../state/checkpoint-state.js';
 import { basenamePosix } from '../state/posix-path.js';
-import { checkpointStateFor, readStateFile, writeCheckpointState } from '../state/state-file.js';
+import { checkpointStateFor, updateCheckpointState } from '../state/state-file.js';
 import { stepFromTfPrefix } from '../formats/tf-files.js';
 
 /** Options of {@link recordCheckpointInState}. */
@@ -38,42 +38,46 @@ export interface RecordedState {
  * state file (TensorFlow would ignore or refuse it) is replaced.
  */
 export async function recordCheckpointInState(gfile: GFile, dirUri: string, relPrefix: string, options: RecordStateOptions = {}): Promise<RecordedState> {
-  const read = await readStateFile(gfile, dirUri, { latestFilename: options.latestFilename, signal: options.signal });
   const now = (options.now ?? (() => Date.now() / 1000))();
-  const old = read.kind === 'ok' ? read.state : undefined;
-  const timed = old !== undefined && old.allModelCheckpointTimestamps.length === old.allModelCheckpointPaths.length && old.allModelCheckpointPaths.length > 0;
-  const entries = (old?.allModelCheckpointPaths ?? []).map((p, i) => ({ path: p, ts: timed ? old!.allModelCheckpointTimestamps[i]! : undefined })).filter((e) => e.path !== relPrefix);
-  const stepOf = (p: string) => stepFromTfPrefix(basenamePosix(p));
-  const newStep = stepOf(relPrefix);
-  const current = old && old.modelCheckpointPath !== relPrefix ? old.modelCheckpointPath : undefined;
-  const currentStep = current === undefined ? null : stepOf(current);
-  const latest = current === undefined || newStep === null || currentStep === null || newStep >= currentStep;
-  let model: string;
-  if (latest) {
-    entries.push({ path: relPrefix, ts: timed ? now : undefined });
-    model = relPrefix;
-  } else {
-    // Before the first entry with a larger step; the recorded latest stays last.
-    let at = entries.findIndex((e) => {
-      const s = stepOf(e.path);
-      return s !== null && s > newStep!;
-    });
-    if (at < 0) at = entries.length;
-    const next = entries[at]?.ts;
-    entries.splice(at, 0, { path: relPrefix, ts: timed ? Math.min(now, next ?? now) : undefined });
-    model = current!;
-    // TensorFlow keeps the latest last in the list; a hand-edited file may not.
-    if (entries[entries.length - 1]?.path !== model) {
-      const i = entries.findIndex((e) => e.path === model);
-      const [moved] = i >= 0 ? entries.splice(i, 1) : [{ path: model, ts: timed ? now : undefined }];
-      entries.push(moved!);
+  let latest = false;
+  // A compare-and-swap on object stores: a checkpoint the training job records meanwhile is kept
+  // (the update is recomputed from the file it finds). See updateCheckpointState.
+  const done = await updateCheckpointState(gfile, dirUri, (read) => {
+    const old = read.kind === 'ok' ? read.state : undefined;
+    const timed = old !== undefined && old.allModelCheckpointTimestamps.length === old.allModelCheckpointPaths.length && old.allModelCheckpointPaths.length > 0;
+    const entries = (old?.allModelCheckpointPaths ?? []).map((p, i) => ({ path: p, ts: timed ? old!.allModelCheckpointTimestamps[i]! : undefined })).filter((e) => e.path !== relPrefix);
+    const stepOf = (p: string) => stepFromTfPrefix(basenamePosix(p));
+    const newStep = stepOf(relPrefix);
+    const current = old && old.modelCheckpointPath !== relPrefix ? old.modelCheckpointPath : undefined;
+    const currentStep = current === undefined ? null : stepOf(current);
+    latest = current === undefined || newStep === null || currentStep === null || newStep >= currentStep;
+    let model: string;
+    if (latest) {
+      entries.push({ path: relPrefix, ts: timed ? now : undefined });
+      model = relPrefix;
+    } else {
+      // Before the first entry with a larger step; the recorded latest stays last.
+      let at = entries.findIndex((e) => {
+        const s = stepOf(e.path);
+        return s !== null && s > newStep!;
+      });
+      if (at < 0) at = entries.length;
+      const next = entries[at]?.ts;
+      entries.splice(at, 0, { path: relPrefix, ts: timed ? Math.min(now, next ?? now) : undefined });
+      model = current!;
+      // TensorFlow keeps the latest last in the list; a hand-edited file may not.
+      if (entries[entries.length - 1]?.path !== model) {
+        const i = entries.findIndex((e) => e.path === model);
+        const [moved] = i >= 0 ? entries.splice(i, 1) : [{ path: model, ts: timed ? now : undefined }];
+        entries.push(moved!);
+      }
     }
-  }
-  const state = checkpointStateFor(model, {
-    allModelCheckpointPaths: entries.map((e) => e.path),
-    ...(timed ? { allModelCheckpointTimestamps: entries.map((e) => e.ts!) } : {}),
-    ...(old && old.lastPreservedTimestamp !== 0 ? { lastPreservedTimestamp: old.lastPreservedTimestamp } : {}),
-  });
-  const uri = await writeCheckpointState(gfile, dirUri, state, { latestFilename: options.latestFilename, signal: options.signal });
-  return { uri, state, latest, previous: read.kind };
+    return checkpointStateFor(model, {
+      allModelCheckpointPaths: entries.map((e) => e.path),
+      ...(timed ? { allModelCheckpointTimestamps: entries.map((e) => e.ts!) } : {}),
+      ...(old && old.lastPreservedTimestamp !== 0 ? { lastPreservedTimestamp: old.lastPreservedTimestamp } : {}),
+    });
+  }, { latestFilename: options.latestFilename, signal: options.signal });
+  // The update always returns a state, so something was written.
+  return { uri: done!.uri, state: done!.state, latest, previous: done!.previous.kind };
 }

@@ -2,7 +2,7 @@
  * Reading and writing the `checkpoint` state file through the storage facade, and TensorFlow's
  * `get_checkpoint_state` on top of it (tf-checkpoint-format.md §1.2).
  */
-import { CkptError, type GFile, isCkptError } from '@ckptkit/gfile';
+import { CkptError, type GFile, isCkptError, versionOf } from '@ckptkit/gfile';
 import { STATE_FILENAME, type CheckpointState, TextFormatError, formatCheckpointState, parseCheckpointState } from './checkpoint-state.js';
 import { isAbsPosix, posixJoin } from './posix-path.js';
 
@@ -142,7 +142,7 @@ export function checkpointStateFor(
  * @throws CkptError INVALID_CONFIG when the state has no `modelCheckpointPath` (TensorFlow would
  *   refuse to read such a file back), or when the state file would be the checkpoint prefix itself.
  */
-export async function writeCheckpointState(gfile: Pick<GFile, 'writeFile'>, dirUri: string, state: CheckpointState, options: StateFileOptions = {}): Promise<string> {
+export async function writeCheckpointState(gfile: Pick<GFile, 'writeFile'>, dirUri: string, state: CheckpointState, options: WriteStateOptions = {}): Promise<string> {
   if (state.modelCheckpointPath === '') {
     throw new CkptError('INVALID_CONFIG', { operation: 'state', uri: dirUri, message: 'refusing to write a state file without model_checkpoint_path (TensorFlow raises on reading it)' });
   }
@@ -155,6 +155,79 @@ export async function writeCheckpointState(gfile: Pick<GFile, 'writeFile'>, dirU
       message: `Save path '${state.modelCheckpointPath}' conflicts with path used for checkpoint state. Please use a different save path.`,
     });
   }
-  await gfile.writeFile(uri, formatCheckpointState(state), { signal: options.signal });
+  await gfile.writeFile(uri, formatCheckpointState(state), { signal: options.signal, ifMatch: options.ifMatch, ifNotExists: options.ifNotExists });
   return uri;
+}
+
+/** Options of {@link writeCheckpointState}: the conditions of a compare-and-swap. */
+export interface WriteStateOptions extends StateFileOptions {
+  /** Replace only this version of the file (see `versionOf`); object stores only. */
+  ifMatch?: string | undefined;
+  /** Create the file only if there is none. */
+  ifNotExists?: boolean | undefined;
+}
+
+/** What {@link updateCheckpointState} wrote. */
+export interface StateUpdate {
+  uri: string;
+  state: CheckpointState;
+  /** The file the update was computed from. */
+  previous: StateFileRead;
+  /** Reads and writes it took (more than 1 when another writer got in between). */
+  attempts: number;
+  /** True when the write was conditional on the version read (object stores). */
+  conditional: boolean;
+}
+
+const UPDATE_ATTEMPTS = 6;
+
+/**
+ * A read-modify-write of a directory's state file that never loses another writer's update (a
+ * training job saving while `ckpt cp --update-state` records a copy). On object stores that
+ * honour conditional writes, the new file replaces exactly the version that was read (S3 If-Match
+ * on its etag, GCS ifGenerationMatch; an absent file is created only if still absent); when
+ * another writer got in between, or the write failed transiently, the file is read again and
+ * `update` applied again (it must be safe to apply twice), up to 6 times. Local disks replace the
+ * file atomically (temporary file, then rename) but cannot compare first: there the last writer wins.
+ *
+ * `update` gets what the file held and returns the state to write, or undefined to leave it alone.
+ *
+ * @throws CkptError PRECONDITION_FAILED when the file kept changing; storage errors as they are.
+ */
+export async function updateCheckpointState(
+  gfile: Pick<GFile, 'readFile' | 'writeFile' | 'stat' | 'locate'>,
+  dirUri: string,
+  update: (previous: StateFileRead) => CheckpointState | undefined,
+  options: StateFileOptions = {},
+): Promise<StateUpdate | undefined> {
+  const uri = stateFileUri(dirUri, options.latestFilename);
+  const { adapter } = await gfile.locate(uri, 'state');
+  const cas = adapter.capabilities.conditionalWrite && adapter.capabilities.directories === 'virtual';
+  for (let attempt = 1; ; attempt++) {
+    let condition: { ifMatch?: string; ifNotExists?: boolean } = {};
+    if (cas) {
+      try {
+        const version = versionOf(await gfile.stat(uri, { signal: options.signal }));
+        if (version !== undefined) condition = { ifMatch: version };
+      } catch (error) {
+        if (!isCkptError(error, 'NOT_FOUND')) throw error;
+        condition = { ifNotExists: true };
+      }
+    }
+    const previous = await readStateFile(gfile, dirUri, options);
+    const state = update(previous);
+    if (state === undefined) return undefined;
+    try {
+      await writeCheckpointState(gfile, dirUri, state, { ...options, ...condition });
+      return { uri, state, previous, attempts: attempt, conditional: condition.ifMatch !== undefined || condition.ifNotExists === true };
+    } catch (error) {
+      // A conflict, or a transient failure whose write may have landed: read again and redo.
+      const again = cas && (isCkptError(error, 'PRECONDITION_FAILED', 'ALREADY_EXISTS') || (isCkptError(error) && error.retryable));
+      if (!again || attempt >= UPDATE_ATTEMPTS) {
+        if (again) throw new CkptError('PRECONDITION_FAILED', { operation: 'state', uri, message: `gave up after ${UPDATE_ATTEMPTS} attempts: the state file kept changing (or failing) between reading and writing it; no other writer's update was overwritten`, cause: error });
+        throw error;
+      }
+      await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** attempt));
+    }
+  }
 }
