@@ -19,6 +19,7 @@ const total = Number(values.cases);
 const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
 const chosen = PROPERTIES.filter((p) => values.only === undefined || p.name.includes(values.only));
 const weights = chosen.reduce((n, p) => n + p.weight, 0);
+const shares = apportion(total, chosen.map((p) => p.weight));
 
 const ctx = await createFuzzContext();
 const started = performance.now();
@@ -32,8 +33,8 @@ watchdog.unref();
 process.stdout.write(`ckptkit fuzz: ${total.toLocaleString('en-US')} cases over ${chosen.length} properties, seed ${seed}, node ${process.version}, fast-check ${fc.__version}\n`);
 let failed = 0;
 let ran = 0;
-for (const p of chosen) {
-  const numRuns = Math.max(1, Math.round((total * p.weight) / weights));
+for (const [i, p] of chosen.entries()) {
+  const numRuns = Math.max(1, shares[i]!);
   current = p.name;
   currentStart = performance.now();
   const details = await fc.check(p.make(ctx), { numRuns, seed, endOnFailure: true });
@@ -50,3 +51,15 @@ const seconds = (performance.now() - started) / 1000;
 process.stdout.write(`total: ${ran.toLocaleString('en-US')} cases in ${seconds.toFixed(1)} s, ${failed === 0 ? 'no failure' : `${failed} propert${failed === 1 ? 'y' : 'ies'} failed`}\n`);
 clearInterval(watchdog);
 process.exit(failed === 0 ? 0 : 1);
+
+/**
+ * Splits `total` cases by weight so that the shares add up to exactly `total` (largest remainder:
+ * rounding each share alone made 1,000,000 come out as 999,999).
+ */
+function apportion(total: number, weightsOf: number[]): number[] {
+  const exact = weightsOf.map((w) => (total * w) / weights);
+  const shares = exact.map(Math.floor);
+  const order = exact.map((x, i) => ({ i, rest: x - Math.floor(x) })).sort((a, b) => b.rest - a.rest || a.i - b.i);
+  for (let k = 0, left = total - shares.reduce((a, b) => a + b, 0); k < left; k++) shares[order[k % order.length]!.i]!++;
+  return shares;
+}
