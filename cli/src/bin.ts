@@ -1,14 +1,13 @@
 #!/usr/bin/env node
-import type { runFastLatest as RunFastLatest } from './fast-latest.js';
 import { parseFastLatest } from './fast-path.js';
 
+// The ES module entry (the installed `ckpt` is bin/ckpt.cjs, which runs the same fast path from a
+// one-file bundle and comes here for everything else). `ckpt latest <local dir>` with plain flags
+// skips yargs (see fast-path.ts); everything else is parsed by yargs.
 const args = process.argv.slice(2);
-// `ckpt latest DIR` with plain flags skips yargs and runs from a one-file bundle (see fast-path.ts
-// and fast-bundle.ts); everything else is parsed by yargs.
 const fast = parseFastLatest(args);
 if (fast) {
-  const { fastPathModule } = await import('./fast-bundle.js');
-  const { runFastLatest } = (await import(fastPathModule())) as { runFastLatest: typeof RunFastLatest };
+  const { runFastLatest } = await import('./fast-latest.js');
   await runFastLatest(fast);
 } else {
   const { main } = await import('./main.js');

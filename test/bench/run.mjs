@@ -67,7 +67,7 @@ let failed = false;
 try {
   const peers = needsServers ? findPeers(log, { install: !values['no-install'] }) : {};
   stores = needsServers ? await openStores(servers.env, { latencyMs: Number(values.latency), bucket: `ckpt-bench-${process.pid}` }) : [];
-  const ctx = { repo, size, stores, peers, home, log, runs: size.runs, bin: path.join(repo, 'cli', 'dist', 'bin.js') };
+  const ctx = { repo, size, stores, peers, home, log, runs: size.runs, bin: path.join(repo, 'cli', 'bin', 'ckpt.cjs') };
   const out = [
     `## Benchmark run (${values.size}, ${values.latency} ms each way) ${new Date().toISOString()}`,
     '',

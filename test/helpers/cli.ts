@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CKPT_BIN = path.join(REPO, 'cli', 'dist', 'bin.js');
+export const CKPT_BIN = path.join(REPO, 'cli', 'bin', 'ckpt.cjs');
 
 export interface CliResult {
   code: number;
