@@ -138,7 +138,10 @@ export async function benchLatest(ctx) {
         note: `load ${load} -> ${loadNow()}. Goal: ceil(${objects}/1000) = ${pages} list requests (plus the one GET that finds no state file).`,
       }),
     );
-    for (const r of rows2.filter((x) => x.label.startsWith('ckpt'))) goals.push(goal(`2 ${store.kind}: ${r.label} list requests`, r.requests.list, `= ${pages}`, r.requests.list === pages, `${sum(r.requests)} requests in all`));
+    // The store decides how many keys a page holds: the floor row (the same listing and nothing
+    // else) shows the pages it needed, so a store answering short pages is told apart from us.
+    const floorPages = rows2[0].requests.list;
+    for (const r of rows2.filter((x) => x.label.startsWith('ckpt'))) goals.push(goal(`2 ${store.kind}: ${r.label} list requests`, r.requests.list, `= ${pages}`, r.requests.list === pages, `${sum(r.requests)} requests in all; the floor row's listing alone took ${floorPages} pages`));
   }
   return { tables, goals };
 }
@@ -186,12 +189,10 @@ export async function benchFind(ctx) {
         rows.push(await row(ctx, store, 'rclone lsjson -R', (ep) => run(ctx.peers.rclone, ['lsjson', '-R', `:s3:${store.bucket}/${dir}`, ...rcloneS3(store, ep)], { env }), {
           check: (r) => expect(files(r) === objects - m, `rclone lsjson ${files(r)}`),
         }));
-        rows.push(await row(ctx, store, 'rclone lsjson -R --fast-list', (ep) => run(ctx.peers.rclone, ['lsjson', '-R', '--fast-list', `:s3:${store.bucket}/${dir}`, ...rcloneS3(store, ep)], { env }), {
-          check: (r) => expect(files(r) === objects - m, `rclone lsjson --fast-list ${files(r)}`),
-        }));
-        // rclone at its quickest: one flat listing, and no HEAD per object for its own mtime metadata.
-        rows.push(await row(ctx, store, 'rclone lsjson -R --fast-list --no-modtime', (ep) => run(ctx.peers.rclone, ['lsjson', '-R', '--fast-list', '--no-modtime', `:s3:${store.bucket}/${dir}`, ...rcloneS3(store, ep)], { env }), {
-          check: (r) => expect(files(r) === objects - m, `rclone lsjson --no-modtime ${files(r)}`),
+        // rclone at its quickest: one flat listing (--fast-list), and no HEAD per object for the
+        // modification time or the MIME type it would otherwise read from each object's metadata.
+        rows.push(await row(ctx, store, 'rclone lsjson -R --fast-list --no-modtime --no-mimetype', (ep) => run(ctx.peers.rclone, ['lsjson', '-R', '--fast-list', '--no-modtime', '--no-mimetype', `:s3:${store.bucket}/${dir}`, ...rcloneS3(store, ep)], { env }), {
+          check: (r) => expect(files(r) === objects - m, `rclone lsjson --fast-list --no-modtime --no-mimetype ${files(r)}`),
         }));
       }
       if (ctx.peers.aws) {
