@@ -39,4 +39,5 @@ export { failedInSource, isReplayable, replayable } from './replayable.js';
 export type { ReplayableStream } from './replayable.js';
 export type { AdapterFactory, AdapterLoader } from './registry.js';
 export { joinUri, parseUri, schemeOf, uriForKey } from './uri.js';
+export { compileFnmatch } from './wildcard.js';
 export type { ParsedUri } from './uri.js';

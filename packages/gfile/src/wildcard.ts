@@ -13,14 +13,18 @@
  * Leading dots are ordinary characters.
  */
 
-type Token = { kind: 'star' } | { kind: 'one' } | { kind: 'char'; c: string } | { kind: 'set'; test: (c: string) => boolean };
+type Token = { kind: 'star' } | { kind: 'test'; test: (c: string) => boolean };
 
-const POSIX: Record<string, (c: string) => boolean> = {
+/** POSIX bracket classes (`[[:alpha:]]`), ASCII as in the C locale, plus `word`. */
+const CLASSES: Record<string, (c: string) => boolean> = {
   alnum: (c) => /^[A-Za-z0-9]$/.test(c),
   alpha: (c) => /^[A-Za-z]$/.test(c),
   blank: (c) => c === ' ' || c === '\t',
+  cntrl: (c) => c.length === 1 && (c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127),
   digit: (c) => /^[0-9]$/.test(c),
+  graph: (c) => c.length === 1 && c.charCodeAt(0) > 32 && c.charCodeAt(0) < 127,
   lower: (c) => /^[a-z]$/.test(c),
+  print: (c) => c.length === 1 && c.charCodeAt(0) >= 32 && c.charCodeAt(0) < 127,
   punct: (c) => /^[!-/:-@[-`{-~]$/.test(c),
   space: (c) => /^[ \t\n\r\f\v]$/.test(c),
   upper: (c) => /^[A-Z]$/.test(c),
@@ -28,8 +32,29 @@ const POSIX: Record<string, (c: string) => boolean> = {
   xdigit: (c) => /^[0-9A-Fa-f]$/.test(c),
 };
 
+function pick(names: string[]): Record<string, (c: string) => boolean> {
+  return Object.fromEntries(names.map((n) => [n, CLASSES[n]!]));
+}
+
+/**
+ * The two spellings ckptkit matches: its own globs, and glibc's `fnmatch` for patterns TensorFlow
+ * wrote into state files. They differ only in the classes they know (an unknown class is read as
+ * literal characters) and in a trailing lone backslash.
+ */
+interface Dialect {
+  classes: Record<string, (c: string) => boolean>;
+  /** A pattern ending in a lone `\`: the character `\` (globs) or nothing at all (glibc). */
+  trailingBackslash: 'literal' | 'matches-nothing';
+}
+
+const GLOB: Dialect = { classes: pick(['alnum', 'alpha', 'blank', 'digit', 'lower', 'punct', 'space', 'upper', 'word', 'xdigit']), trailingBackslash: 'literal' };
+const FNMATCH: Dialect = {
+  classes: pick(['alnum', 'alpha', 'blank', 'cntrl', 'digit', 'graph', 'lower', 'print', 'punct', 'space', 'upper', 'xdigit']),
+  trailingBackslash: 'matches-nothing',
+};
+
 /** Parses `[...]` at `p[i] === '['`: the set and the index after `]`, or undefined when unclosed. */
-function parseSet(p: readonly string[], i: number): { test: (c: string) => boolean; end: number } | undefined {
+function parseSet(p: readonly string[], i: number, classes: Dialect['classes']): { test: (c: string) => boolean; end: number } | undefined {
   let j = i + 1;
   let negate = false;
   if (p[j] === '!' || p[j] === '^') {
@@ -46,7 +71,7 @@ function parseSet(p: readonly string[], i: number): { test: (c: string) => boole
     first = false;
     if (c === '[' && p[j + 1] === ':') {
       const close = p.indexOf(':', j + 2);
-      const cls = close > 0 && p[close + 1] === ']' ? POSIX[p.slice(j + 2, close).join('')] : undefined;
+      const cls = close > 0 && p[close + 1] === ']' ? classes[p.slice(j + 2, close).join('')] : undefined;
       if (cls) {
         tests.push(cls);
         j = close + 2;
@@ -73,8 +98,10 @@ function parseSet(p: readonly string[], i: number): { test: (c: string) => boole
   return undefined;
 }
 
-/** The tokens of one segment pattern (no `/` inside). Consecutive stars are one. */
-function tokenize(segment: string): Token[] {
+const literal = (c: string) => (x: string) => x === c;
+
+/** The tokens of one segment pattern (no `/` inside): stars, and tests of one character each. Consecutive stars are one. */
+function tokenize(segment: string, dialect: Dialect): Token[] {
   const p = Array.from(segment);
   const out: Token[] = [];
   for (let i = 0; i < p.length; ) {
@@ -83,39 +110,24 @@ function tokenize(segment: string): Token[] {
       if (out[out.length - 1]?.kind !== 'star') out.push({ kind: 'star' });
       i++;
     } else if (c === '?') {
-      out.push({ kind: 'one' });
+      out.push({ kind: 'test', test: (x) => x !== '/' });
       i++;
     } else if (c === '[') {
-      const set = parseSet(p, i);
-      if (set) {
-        out.push({ kind: 'set', test: set.test });
-        i = set.end;
-      } else {
-        out.push({ kind: 'char', c: '[' });
-        i++;
-      }
+      const set = parseSet(p, i, dialect.classes);
+      out.push({ kind: 'test', test: set ? set.test : literal('[') });
+      i = set ? set.end : i + 1;
     } else if (c === '\\' && i + 1 < p.length) {
-      out.push({ kind: 'char', c: p[i + 1]! });
+      out.push({ kind: 'test', test: literal(p[i + 1]!) });
       i += 2;
+    } else if (c === '\\' && dialect.trailingBackslash === 'matches-nothing') {
+      out.push({ kind: 'test', test: () => false });
+      i++;
     } else {
-      out.push({ kind: 'char', c });
+      out.push({ kind: 'test', test: literal(c) });
       i++;
     }
   }
   return out;
-}
-
-function matchesOne(t: Token, c: string): boolean {
-  switch (t.kind) {
-    case 'one':
-      return c !== '/';
-    case 'char':
-      return c === t.c;
-    case 'set':
-      return t.test(c);
-    case 'star':
-      return false;
-  }
 }
 
 /**
@@ -130,7 +142,7 @@ function matchTokens(tokens: readonly Token[], s: readonly string[]): boolean {
   let starI = 0;
   while (i < s.length) {
     const t = tokens[p];
-    if (t !== undefined && t.kind !== 'star' && matchesOne(t, s[i]!)) {
+    if (t?.kind === 'test' && t.test(s[i]!)) {
       p++;
       i++;
     } else if (t?.kind === 'star') {
@@ -150,7 +162,7 @@ function matchTokens(tokens: readonly Token[], s: readonly string[]): boolean {
 
 /** A matcher for one path segment. */
 export function compileSegment(segment: string): (name: string) => boolean {
-  const tokens = tokenize(segment);
+  const tokens = tokenize(segment, GLOB);
   const hasStar = tokens.some((t) => t.kind === 'star');
   return (name) => {
     // A lone `*` names something: any name but the empty one (`a/*` is not `a/`). And no `*`
@@ -158,6 +170,17 @@ export function compileSegment(segment: string): (name: string) => boolean {
     if (hasStar && (name === '' || name === '.' || name === '..') && (tokens.length === 1 || name !== '')) return false;
     return matchTokens(tokens, Array.from(name));
   };
+}
+
+/**
+ * POSIX `fnmatch(pattern, name, FNM_PATHNAME)` as glibc implements it, compiled once for many
+ * names: `*` and `?` never match `/`, `[...]` sets (`!`/`^`, ranges, the twelve POSIX classes),
+ * `\` escapes the next character and a trailing `\` matches nothing. Leading dots are ordinary
+ * characters (no FNM_PERIOD). The same O(n·m) matcher as globs: patterns from state files are data.
+ */
+export function compileFnmatch(pattern: string): (name: string) => boolean {
+  const tokens = tokenize(pattern, FNMATCH);
+  return (name) => matchTokens(tokens, Array.from(name));
 }
 
 /** A matcher for a whole `/`-separated key pattern; a `**` segment spans any number of segments. */

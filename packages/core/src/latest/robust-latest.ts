@@ -12,7 +12,7 @@
  *
  * Every decision is explained in `notes`, including why each newer candidate was passed over.
  */
-import { type GFile, compareKeys, isCkptError, parseUri } from '@ckptkit/gfile';
+import { type GFile, compareKeys, compileFnmatch, isCkptError, parseUri } from '@ckptkit/gfile';
 import type { VerifyReport } from '../bundle/verify.js';
 import { createDetectContext } from '../discovery/detect.js';
 import { childUri, fileEntryOf, listChildren, loadSubtree, makeNode, normaliseDirUri } from '../discovery/tree.js';
@@ -23,7 +23,7 @@ import { classifyTfBundle } from '../formats/tf-classify.js';
 import { bundleCompleteness, groupFiles, groupTfFiles, isBundle, stepFromTfPrefix } from '../formats/tf-files.js';
 import { basenamePosix, isAbsPosix, posixJoin } from '../state/posix-path.js';
 import { readStateFile } from '../state/state-file.js';
-import { fnmatch, hasTfGlobChar } from './tf-glob.js';
+import { hasTfGlobChar } from './tf-glob.js';
 
 /** Where a robust answer came from. */
 export type LatestSource = 'state' | 'basename' | 'scan';
@@ -142,9 +142,10 @@ async function checkV1Pattern(gfile: GFile, patternUri: string, signal?: AbortSi
   const { dir, name } = parentOf(patternUri);
   const literal = name.slice(0, name.search(/[*?[\\]/));
   const total = Number(/-of-(\d+)$/.exec(name)?.[1] ?? NaN);
+  const matches = compileFnmatch(name);
   const files = [];
   for await (const info of gfile.listPrefix(childUri(dir, literal), { delimiter: true, signal })) {
-    if (info.kind === 'file' && fnmatch(name, info.name)) files.push({ name: info.name, uri: info.uri, size: info.size, mtime: info.mtime });
+    if (info.kind === 'file' && matches(info.name)) files.push({ name: info.name, uri: info.uri, size: info.size, mtime: info.mtime });
   }
   const problems: string[] = [];
   if (files.length === 0) problems.push('no files match this pattern');

@@ -4,113 +4,11 @@
  * `* ? [ \` is one existence check (files and directories count); with one, the children of each
  * level are listed and matched with POSIX `fnmatch(FNM_PATHNAME)`.
  */
-import { type GFile, isCkptError } from '@ckptkit/gfile';
+import { type GFile, compileFnmatch, isCkptError } from '@ckptkit/gfile';
 
 /** The characters that make TensorFlow treat a path as a glob (a backslash included). */
 export function hasTfGlobChar(path: string): boolean {
   return /[*?[\\]/.test(path);
-}
-
-const CLASSES: Record<string, (c: string) => boolean> = {
-  alnum: (c) => /^[A-Za-z0-9]$/.test(c),
-  alpha: (c) => /^[A-Za-z]$/.test(c),
-  blank: (c) => c === ' ' || c === '\t',
-  cntrl: (c) => c.length === 1 && (c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127),
-  digit: (c) => /^[0-9]$/.test(c),
-  graph: (c) => c.length === 1 && c.charCodeAt(0) > 32 && c.charCodeAt(0) < 127,
-  lower: (c) => /^[a-z]$/.test(c),
-  print: (c) => c.length === 1 && c.charCodeAt(0) >= 32 && c.charCodeAt(0) < 127,
-  punct: (c) => /^[!-/:-@[-`{-~]$/.test(c),
-  space: (c) => /^[ \t\n\r\f\v]$/.test(c),
-  upper: (c) => /^[A-Z]$/.test(c),
-  xdigit: (c) => /^[0-9A-Fa-f]$/.test(c),
-};
-
-/**
- * Parses a bracket expression starting at `p[i] === '['`. Returns the matcher and the index after
- * `]`, or undefined when the bracket is not closed (then `[` is an ordinary character).
- */
-function bracket(p: string[], i: number): { test: (c: string) => boolean; end: number } | undefined {
-  let j = i + 1;
-  let negate = false;
-  if (p[j] === '!' || p[j] === '^') {
-    negate = true;
-    j++;
-  }
-  const tests: Array<(c: string) => boolean> = [];
-  let first = true;
-  while (j < p.length) {
-    let c = p[j]!;
-    if (c === ']' && !first) {
-      const t = (x: string) => tests.some((f) => f(x));
-      return { test: (x) => x !== '/' && t(x) !== negate, end: j + 1 };
-    }
-    first = false;
-    if (c === '[' && p[j + 1] === ':') {
-      const close = p.indexOf(':', j + 2);
-      if (close > 0 && p[close + 1] === ']') {
-        const name = p.slice(j + 2, close).join('');
-        const cls = CLASSES[name];
-        if (cls) {
-          tests.push(cls);
-          j = close + 2;
-          continue;
-        }
-      }
-    }
-    if (c === '\\' && j + 1 < p.length) c = p[++j]!;
-    const lo = c;
-    j++;
-    if (p[j] === '-' && j + 1 < p.length && p[j + 1] !== ']') {
-      let hi = p[j + 1]!;
-      j += 2;
-      if (hi === '\\' && j < p.length) hi = p[j++]!;
-      const a = lo.codePointAt(0)!;
-      const b = hi.codePointAt(0)!;
-      tests.push((x) => {
-        const v = x.codePointAt(0)!;
-        return v >= a && v <= b;
-      });
-      continue;
-    }
-    tests.push((x) => x === lo);
-  }
-  return undefined;
-}
-
-type FnToken = { kind: 'star' } | { kind: 'test'; test: (c: string) => boolean };
-
-/** The pattern as tokens that each match one character, and stars. */
-function fnTokens(p: string[]): FnToken[] {
-  const out: FnToken[] = [];
-  for (let pi = 0; pi < p.length; ) {
-    const c = p[pi]!;
-    if (c === '*') {
-      if (out[out.length - 1]?.kind !== 'star') out.push({ kind: 'star' });
-      pi++;
-    } else if (c === '?') {
-      out.push({ kind: 'test', test: (x) => x !== '/' });
-      pi++;
-    } else if (c === '[') {
-      const b = bracket(p, pi);
-      if (b) {
-        out.push({ kind: 'test', test: b.test });
-        pi = b.end;
-      } else {
-        out.push({ kind: 'test', test: (x) => x === '[' });
-        pi++;
-      }
-    } else if (c === '\\') {
-      // A trailing backslash matches nothing (glibc).
-      const next = p[pi + 1];
-      out.push({ kind: 'test', test: next === undefined ? () => false : (x) => x === next });
-      pi += 2;
-    } else {
-      out.push({ kind: 'test', test: (x) => x === c });
-      pi++;
-    }
-  }
-  return out;
 }
 
 /**
@@ -123,29 +21,7 @@ function fnTokens(p: string[]): FnToken[] {
  * recursion overflowed the stack on a 20,000-character pattern and took a second on `*a` x 500).
  */
 export function fnmatch(pattern: string, name: string): boolean {
-  const tokens = fnTokens(Array.from(pattern));
-  const s = Array.from(name);
-  let p = 0;
-  let i = 0;
-  let starP = -1;
-  let starI = 0;
-  while (i < s.length) {
-    const t = tokens[p];
-    if (t?.kind === 'test' && t.test(s[i]!)) {
-      p++;
-      i++;
-    } else if (t?.kind === 'star') {
-      starP = p++;
-      starI = i;
-    } else if (starP >= 0 && s[starI] !== '/') {
-      p = starP + 1;
-      i = ++starI;
-    } else {
-      return false;
-    }
-  }
-  while (tokens[p]?.kind === 'star') p++;
-  return p === tokens.length;
+  return compileFnmatch(pattern)(name);
 }
 
 /**
@@ -167,6 +43,7 @@ export async function getMatchingPaths(gfile: Pick<GFile, 'exists' | 'listDir'>,
   const results: string[] = [];
   for (let level = 0; level < components.length; level++) {
     const component = components[level]!;
+    const matches = compileFnmatch(component);
     const last = level === components.length - 1;
     const next: string[] = [];
     for (const parent of candidates) {
@@ -185,7 +62,7 @@ export async function getMatchingPaths(gfile: Pick<GFile, 'exists' | 'listDir'>,
         throw error;
       }
       for (const child of children) {
-        if (!fnmatch(component, child.name)) continue;
+        if (!matches(child.name)) continue;
         if (last) results.push(childUri(child.name));
         else if (child.kind === 'directory') next.push(childUri(child.name));
       }

@@ -3,9 +3,9 @@
  * its repair after a run was moved (absolute paths from another machine or bucket rewritten to
  * paths relative to the directory, the edit TensorFlow users otherwise make by hand).
  */
-import { CkptError, type GFile } from '@ckptkit/gfile';
+import { CkptError, type GFile, compileFnmatch } from '@ckptkit/gfile';
 import { listChildren, normaliseDirUri } from '../discovery/tree.js';
-import { fnmatch, hasTfGlobChar } from '../latest/tf-glob.js';
+import { hasTfGlobChar } from '../latest/tf-glob.js';
 import { locateRecorded } from '../latest/robust-latest.js';
 import type { CheckpointState } from '../state/checkpoint-state.js';
 import { basenamePosix, isAbsPosix, posixJoin } from '../state/posix-path.js';
@@ -190,6 +190,9 @@ async function listedNames(gfile: GFile, dir: string, signal: AbortSignal | unde
 /** True when the directory holds a checkpoint called `name` (bundle, V1 file or pattern, directory). */
 function hasCheckpointNamed(names: Set<string>, name: string): boolean {
   if (names.has(`${name}.index`) || names.has(name)) return true;
-  if (hasTfGlobChar(name)) return [...names].some((n) => fnmatch(name, n));
+  if (hasTfGlobChar(name)) {
+    const matches = compileFnmatch(name);
+    return [...names].some(matches);
+  }
   return false;
 }
