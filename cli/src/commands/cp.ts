@@ -33,7 +33,8 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
       .option('parallel', { type: 'number', default: 4, describe: 'Files in flight at once' }),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, printJson, info, debug, stderrIsTTY }) => {
-      const { copyCheckpoint } = await import('@ckptkit/core');
+      // The copy pipeline's own entry point: not the bundle reader, writer and verifier (snappy).
+      const { copyCheckpoint } = await import('@ckptkit/core/copy');
       if (!Number.isInteger(argv.parallel) || argv.parallel < 1) {
         const { CkptError } = await import('@ckptkit/gfile');
         throw new CkptError('INVALID_CONFIG', { operation: 'cp', message: `--parallel must be a positive integer, got ${argv.parallel}` });

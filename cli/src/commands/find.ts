@@ -29,7 +29,8 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
       .option('content-checks', { type: 'boolean', default: true, describe: 'Small reads (state files, trainer_state.json, zip/HDF5 trailers) where names are not enough; --no-content-checks: listings only' }),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, printJson, info, stderrIsTTY }) => {
-      const { findCheckpoints } = await import('@ckptkit/core');
+      // Discovery's own entry point: a find loads neither the bundle reader nor its native modules.
+      const { findCheckpoints } = await import('@ckptkit/core/discovery');
       const maxDepth = argv['max-depth'];
       if (maxDepth !== undefined && (!Number.isInteger(maxDepth) || maxDepth < 0)) {
         const { CkptError } = await import('@ckptkit/gfile');
