@@ -1,41 +1,48 @@
 #!/usr/bin/env node
 // `ckpt`, as installed. CommonJS on purpose: a CommonJS entry spares Node its ES module loader,
-// and the start-up fast path (`ckpt latest <local dir>` with plain flags, see src/fast-path.ts)
-// runs from a one-file bundle compiled with a V8 code cache kept next to it. Everything else, or
-// when the bundle is missing or stale, goes to the ES module entry dist/bin.js (yargs).
+// and the start-up fast paths (plain `ckpt latest <local dir>`, and plain `ckpt latest|find|cp`
+// naming an s3:// or gs:// URI; see src/fast-path.ts) run from one-file bundles compiled with a V8
+// code cache kept next to them. Everything else, or when a bundle is missing or stale, goes to the
+// ES module entry dist/bin.js (yargs).
 'use strict';
 /* eslint-disable @typescript-eslint/no-require-imports -- CommonJS on purpose (see above) */
 const fs = require('node:fs');
 const path = require('node:path');
 const dist = path.join(__dirname, '..', 'dist');
-const bundleFile = path.join(dist, 'fast-latest.bundle.cjs');
 
 /**
- * True when the bundle exists and is current. In the repository (where dist/.tsbuildinfo exists)
- * that means the build state of every package it was made from is the one scripts/bundle-fast-path.mjs
- * recorded: after a `tsc -b` without the bundler, the modules tsc wrote are used instead of stale
- * code. An installed package has no build state: its bundle is used as shipped.
+ * The manifest of the bundle `name` when the bundle exists and is current, else undefined. In the
+ * repository (where dist/.tsbuildinfo exists) current means that the build state of every package
+ * it was made from (and, for bundles holding third-party code, the lockfile) is the one
+ * scripts/bundle-fast-path.mjs recorded: after a `tsc -b` without the bundler, the modules tsc
+ * wrote are used instead of stale code. An installed package has no build state: its bundle is
+ * used as shipped.
  */
-function bundleIsCurrent() {
+function currentBundle(name) {
+  const bundleFile = path.join(dist, `${name}.bundle.cjs`);
   let manifest;
   try {
-    manifest = JSON.parse(fs.readFileSync(path.join(dist, 'fast-latest.bundle.json'), 'utf8'));
+    manifest = JSON.parse(fs.readFileSync(path.join(dist, `${name}.bundle.json`), 'utf8'));
   } catch {
-    return false;
+    return undefined;
   }
-  if (!fs.existsSync(path.join(dist, '.tsbuildinfo'))) return fs.existsSync(bundleFile);
+  if (!fs.existsSync(path.join(dist, '.tsbuildinfo'))) return fs.existsSync(bundleFile) ? manifest : undefined;
   for (const input of manifest.inputs) {
     try {
-      if (fs.statSync(path.join(dist, input.path)).mtimeMs !== input.mtimeMs) return false;
+      if (fs.statSync(path.join(dist, input.path)).mtimeMs !== input.mtimeMs) return undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
-  return fs.existsSync(bundleFile);
+  return fs.existsSync(bundleFile) ? manifest : undefined;
 }
 
-/** Loads the bundle through a V8 code cache (made on first use, refreshed when V8 rejects it). */
-function loadBundle() {
+/**
+ * Loads the bundle `name` through a V8 code cache (made on first use, refreshed when V8 rejects it).
+ * A bundle its manifest declares pure ASCII is read as latin1: the same text without UTF-8 decoding.
+ */
+function loadBundle(name, manifest) {
+  const bundleFile = path.join(dist, `${name}.bundle.cjs`);
   const vm = require('node:vm');
   const Module = require('node:module');
   const cacheFile = `${bundleFile}.v8-cache`;
@@ -45,7 +52,7 @@ function loadBundle() {
   } catch {
     cachedData = undefined;
   }
-  const script = new vm.Script(Module.wrap(fs.readFileSync(bundleFile, 'utf8')), {
+  const script = new vm.Script(Module.wrap(fs.readFileSync(bundleFile, manifest.ascii === true ? 'latin1' : 'utf8')), {
     filename: bundleFile,
     cachedData,
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
@@ -67,18 +74,49 @@ function loadBundle() {
   return { exports: mod.exports, writeCache };
 }
 
+/** The fast path's commands; anything else goes to yargs without loading a bundle. */
+const FAST = new Set(['latest', 'find', 'cp']);
+/** Arguments naming a cloud URI: the command needs the cloud bundle (the SDKs). */
+const CLOUD = /^(s3|gs):\/\//;
+
 async function main() {
   const args = process.argv.slice(2);
-  if (args[0] === 'latest' && bundleIsCurrent()) {
-    const bundle = loadBundle();
-    const fast = bundle.exports.parseFastLatest(args);
-    if (fast) {
-      await bundle.exports.runFastLatest(fast);
-      bundle.writeCache();
-      return;
+  if (FAST.has(args[0])) {
+    const cloud = args.some((a) => CLOUD.test(a));
+    // Without a cloud URI only `latest` has a bundle of its own (a local find or cp runs as modules).
+    const name = cloud ? 'fast-cloud' : args[0] === 'latest' ? 'fast-latest' : undefined;
+    const manifest = name === undefined ? undefined : currentBundle(name);
+    if (manifest !== undefined) {
+      const bundle = loadBundle(name, manifest);
+      if (cloud) {
+        const fast = bundle.exports.parseFast(args);
+        if (fast) {
+          await bundle.exports.runFast(fast);
+          bundle.writeCache();
+          await exitWhenFlushed();
+          return;
+        }
+      } else {
+        const fast = bundle.exports.parseFastLatest(args);
+        if (fast) {
+          await bundle.exports.runFastLatest(fast);
+          bundle.writeCache();
+          return;
+        }
+      }
     }
   }
   await import(require('node:url').pathToFileURL(path.join(dist, 'bin.js')).href);
+}
+
+/**
+ * As dist/bin.js ends a command: once stdout and stderr are flushed, exit with the code already set
+ * even if an SDK still holds a socket it forgot (the GCS SDK may leave an upload's request open);
+ * a process with nothing left exits sooner on its own.
+ */
+async function exitWhenFlushed() {
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', () => resolve()))));
+  setTimeout(() => process.exit(), 500).unref();
 }
 
 main().catch((error) => {

@@ -1,20 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import yargs from 'yargs';
+import { cpCommand } from './commands/cp.js';
+import { findCommand } from './commands/find.js';
 import { latestCommand } from './commands/latest.js';
-import { parseFastLatest } from './fast-path.js';
+import { parseFast, parseFastLatest } from './fast-path.js';
 import { withGlobalOptions } from './global-args.js';
 
-/** What the `latest` handler receives from yargs, configured as main() configures it. */
+/** What the handler of the command receives from yargs, configured as main() configures it. */
 async function viaYargs(args: string[]): Promise<Record<string, unknown>> {
   let got: Record<string, unknown> | undefined;
-  await withGlobalOptions(yargs(args))
+  let y = withGlobalOptions(yargs(args))
     .scriptName('ckpt')
     .strict()
     .fail((msg, err) => {
       throw err ?? new Error(msg);
-    })
-    .command({ ...latestCommand, handler: (argv) => void (got = argv as unknown as Record<string, unknown>) })
-    .parseAsync();
+    });
+  for (const command of [latestCommand, findCommand, cpCommand]) {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    y = y.command({ ...(command as any), handler: (argv: unknown) => void (got = argv as Record<string, unknown>) });
+  }
+  await y.parseAsync();
   return got!;
 }
 
@@ -50,7 +55,6 @@ describe('parseFastLatest', () => {
     ['latest', 's3://bucket/run'],
     ['latest', 'gs://bucket/run'],
     ['latest', 'memory://x/run'],
-    ['latest', '--s3-endpoint', 'http://x', './run'],
     ['latest', '--no-json', './run'],
     ['latest', '--json=false', './run'],
     ['latest', '--json', '--json', './run'],
@@ -68,4 +72,87 @@ describe('parseFastLatest', () => {
       expect(parseFastLatest(args)).toBeUndefined();
     });
   }
+});
+
+describe('parseFast', () => {
+  const accepted = [
+    ['latest', 's3://bucket/run'],
+    ['latest', 'gs://bucket/run', '--json', '--gcs-endpoint', 'http://127.0.0.1:9023'],
+    ['latest', '--tf-compat', 's3://b/run', '--s3-endpoint', 'http://h:7480', '--s3-path-style', '--s3-region', 'eu-west-1'],
+    ['latest', 's3://b/run', '--state-file=checkpoint_tmp', '--anonymous', '-q'],
+    ['latest', './run', '--json'],
+    ['latest', '--s3-endpoint', 'http://x', './run'],
+    ['find', 's3://bucket/zoo'],
+    ['find', '--json', 's3://bucket/zoo', '--s3-endpoint', 'http://127.0.0.1:7480', '--s3-path-style'],
+    ['find', 's3://bucket/zoo', '--json', '--s3-endpoint=http://h:1/x?a=b', '--concurrency', '64', '--stats'],
+    ['find', 'gs://bucket/zoo', '--jsonl', '--max-depth', '0', '--format', 'tf2-checkpoint,orbax'],
+    ['find', 'gs://bucket/zoo', '--max-depth=3', '--format=hf-trainer', '--no-content-checks', '-v'],
+    ['find', 's3://bucket/zoo', '--content-checks', '--verbose', '--quiet'],
+    ['find', 's3://bucket/123', '--anonymous', '--s3-region', 'us-east-1'],
+    ['find', './local/dir'],
+    ['find', '0x10'],
+    ['cp', 's3://b/run/ckpt-5', './out'],
+    ['cp', 's3://b/run/ckpt-5', 'gs://c/run', '--json', '--update-state', '--allow-incomplete', '--parallel', '8'],
+    ['cp', '--parallel=2', '--state-file', 'ckpt_state', 'gs://b/run/ckpt-5.index', 's3://c/x', '--gcs-endpoint=http://e:1'],
+    ['cp', './run/ckpt-5', 's3://b/run', '--s3-endpoint', 'http://h:7480', '--concurrency=1', '-q', '-v'],
+    ['cp', 's3://b/run/ckpt-5', '5'],
+  ];
+  for (const args of accepted) {
+    it(`reads ${JSON.stringify(args)} exactly as yargs does (every key)`, async () => {
+      const fast = parseFast(args);
+      expect(fast).toBeDefined();
+      expect(fast!.command).toBe(args[0]);
+      expect(fast!.argv).toEqual(await viaYargs(args));
+    });
+  }
+
+  const refused = [
+    [],
+    ['find'],
+    ['cp', 's3://b/x'],
+    ['cp', 's3://b/x', './a', './b'],
+    ['find', 's3://a', 's3://b'],
+    ['ls', 's3://b'],
+    ['stat', 's3://b/x'],
+    ['find', '--help'],
+    ['find', 's3://b', '-h'],
+    ['find', 's3://b', '--version'],
+    ['latest', 's3://b', '--verify'],
+    ['find', 's3://b', '--format', 'a', '--format', 'b'],
+    ['find', 's3://b', '--no-content-checks', '--content-checks'],
+    ['find', 's3://b', '--no-json'],
+    ['find', 's3://b', '--no-s3-path-style'],
+    ['find', 's3://b', '--s3-path-style=false'],
+    ['find', 's3://b', '--s3PathStyle'],
+    ['find', 's3://b', '--max-depth', '-1'],
+    ['find', 's3://b', '--max-depth', '1.5'],
+    ['find', 's3://b', '--max-depth', '01'],
+    ['find', 's3://b', '--max-depth'],
+    ['find', 's3://b', '--s3-endpoint'],
+    ['find', 's3://b', '--s3-endpoint', ''],
+    ['find', 's3://b', '--s3-endpoint', '--json'],
+    ['find', 's3://b', '--tf-compat'],
+    ['find', 's3://b', '--parallel', '2'],
+    ['latest', 's3://b', '--jsonl'],
+    ['cp', 's3://b/x', './y', '--parallel', '0'],
+    ['cp', 's3://b/x', './y', '--no-content-checks'],
+    ['cp', 's3://b/x', './y', '--max-depth', '1'],
+    ['find', 's3://b', '--concurrency', '1e3'],
+    ['find', 's3://b', '-qv'],
+    ['find', 's3://b', '-q=true'],
+    ['find', '--', 's3://b'],
+    ['find', 's3://b', '--unknown'],
+    ['find', ''],
+  ];
+  for (const args of refused) {
+    it(`leaves ${JSON.stringify(args)} to yargs`, () => {
+      expect(parseFast(args)).toBeUndefined();
+    });
+  }
+
+  it('leaves cloud URIs out of the local latest fast path', () => {
+    expect(parseFastLatest(['latest', 's3://b/run'])).toBeUndefined();
+    expect(parseFastLatest(['find', './run'])).toBeUndefined();
+    expect(parseFastLatest(['latest', 'file:///abs/run'])).toBeDefined();
+  });
 });

@@ -1,10 +1,13 @@
 /**
- * The start-up fast path. Scripts call `ckpt latest DIR` in loops, where loading yargs (about a
- * third of the start-up) costs more than the answer. A command line made only of `latest`, one
- * local directory (a path or `file://`) and the plain flags below is read here and run by the same
- * handler; everything else (help, `--verify`, cloud URIs and their flags, unknown or repeated
- * flags, `--no-x`, `-x=y`, values that look like flags, `--`) returns undefined and goes to yargs,
- * which stays the parser of the general case. This module imports nothing, so deciding costs nothing.
+ * The start-up fast path. Scripts call `ckpt latest DIR` in loops, and `ckpt find`/`cp`/`latest` on
+ * a bucket are single round trips' worth of work, where loading yargs (and everything a general
+ * parser pulls in) costs more than the answer. A command line made only of `latest`, `find` or
+ * `cp`, its positional URIs and the plain flags below is read here and run by the same handler;
+ * everything else (help, version, `--verify`, unknown or repeated flags, `--no-x` except
+ * `--no-content-checks`, `-x=y`, `--flag=value` on booleans, grouped short flags, values that look
+ * like flags, numbers in any form but plain decimal integers, `--`) returns undefined and goes to
+ * yargs, which stays the parser of the general case. This module imports nothing, so deciding costs
+ * nothing.
  */
 import type { GlobalArgs } from './global-args.js';
 
@@ -20,74 +23,145 @@ export interface FastLatestArgs extends GlobalArgs {
   stateFile?: string | undefined;
 }
 
-const BOOLEAN: Record<string, string> = {
-  '--json': 'json',
-  '--stats': 'stats',
-  '--quiet': 'quiet',
-  '-q': 'quiet',
-  '--verbose': 'verbose',
-  '-v': 'verbose',
-  '--tf-compat': 'tf-compat',
+/** A command line the fast path accepts: the command and the argv yargs would give its handler. */
+export interface FastCommand {
+  command: 'latest' | 'find' | 'cp';
+  /** Exactly what yargs would pass to the handler (defaults, aliases and camel-case keys included). */
+  argv: Record<string, unknown> & GlobalArgs & { _: string[]; $0: string };
+  /** The positional URIs of the command line (decides which bundle can run it). */
+  uris: string[];
+}
+
+type Kind = 'boolean' | 'string' | 'positive' | 'natural';
+
+interface CommandSpec {
+  positionals: string[];
+  /** Flag spelling -> [option key, kind]. */
+  flags: Record<string, [string, Kind]>;
+  /** yargs' defaults of the command's own options (the global ones are in GLOBAL_DEFAULTS). */
+  defaults: Record<string, unknown>;
+}
+
+const GLOBAL_FLAGS: Record<string, [string, Kind]> = {
+  '--json': ['json', 'boolean'],
+  '--stats': ['stats', 'boolean'],
+  '--quiet': ['quiet', 'boolean'],
+  '-q': ['quiet', 'boolean'],
+  '--verbose': ['verbose', 'boolean'],
+  '-v': ['verbose', 'boolean'],
+  '--anonymous': ['anonymous', 'boolean'],
+  '--s3-path-style': ['s3-path-style', 'boolean'],
+  '--concurrency': ['concurrency', 'positive'],
+  '--s3-endpoint': ['s3-endpoint', 'string'],
+  '--s3-region': ['s3-region', 'string'],
+  '--gcs-endpoint': ['gcs-endpoint', 'string'],
 };
-const STRING: Record<string, string> = {
-  '--state-file': 'state-file',
-  '--concurrency': 'concurrency',
+const GLOBAL_DEFAULTS: Record<string, unknown> = { json: false, stats: false, concurrency: 16, anonymous: false, quiet: false, verbose: false };
+
+const COMMANDS: Record<FastCommand['command'], CommandSpec> = {
+  latest: {
+    positionals: ['uri'],
+    flags: { '--tf-compat': ['tf-compat', 'boolean'], '--state-file': ['state-file', 'string'] },
+    // --verify loads the bundle reader and its native modules: left to yargs.
+    defaults: { 'tf-compat': false, verify: false },
+  },
+  find: {
+    positionals: ['uri'],
+    flags: {
+      '--jsonl': ['jsonl', 'boolean'],
+      '--content-checks': ['content-checks', 'boolean'],
+      '--format': ['format', 'string'],
+      '--max-depth': ['max-depth', 'natural'],
+    },
+    defaults: { jsonl: false, 'content-checks': true },
+  },
+  cp: {
+    positionals: ['src', 'dst'],
+    flags: {
+      '--update-state': ['update-state', 'boolean'],
+      '--allow-incomplete': ['allow-incomplete', 'boolean'],
+      '--state-file': ['state-file', 'string'],
+      '--parallel': ['parallel', 'positive'],
+    },
+    defaults: { 'update-state': false, 'allow-incomplete': false, parallel: 4 },
+  },
 };
 
-/** A URI with a scheme other than `file://` (s3, gs, memory, or one yargs' path will reject). */
-const REMOTE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
+// yargs reads numbers its own way (hex, exponents, NaN, leading zeros); only plain decimal integers
+// are taken here, which it reads as the same number.
+const NUMBER: Record<'positive' | 'natural', RegExp> = { positive: /^[1-9][0-9]{0,5}$/, natural: /^(0|[1-9][0-9]{0,5})$/ };
+
+/** yargs' camel-case expansion of a dashed option name (`s3-path-style` -> `s3PathStyle`). */
+const camel = (key: string) => key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /**
- * The arguments of a simple `ckpt latest` command line, exactly as yargs would give them to the
- * handler (defaults included), or undefined when the line needs yargs.
+ * The command and arguments of a plain `ckpt latest|find|cp` command line, exactly as yargs would
+ * give them to the handler (defaults included), or undefined when the line needs yargs.
  */
-export function parseFastLatest(args: readonly string[]): FastLatestArgs | undefined {
-  if (args[0] !== 'latest') return undefined;
-  const seen = new Map<string, string | boolean>();
-  let uri: string | undefined;
+export function parseFast(args: readonly string[]): FastCommand | undefined {
+  const command = args[0];
+  if (command !== 'latest' && command !== 'find' && command !== 'cp') return undefined;
+  const spec = COMMANDS[command];
+  const seen = new Map<string, string | number | boolean>();
+  const uris: string[] = [];
   for (let i = 1; i < args.length; i++) {
     const a = args[i]!;
     if (!a.startsWith('-')) {
-      if (uri !== undefined || a === '') return undefined;
-      uri = a;
+      if (uris.length === spec.positionals.length || a === '') return undefined;
+      uris.push(a);
+      continue;
+    }
+    if (command === 'find' && a === '--no-content-checks') {
+      if (seen.has('content-checks')) return undefined;
+      seen.set('content-checks', false);
       continue;
     }
     const eq = a.indexOf('=');
     const flag = eq < 0 ? a : a.slice(0, eq);
-    const bool = BOOLEAN[flag];
-    const str = STRING[flag];
-    if (bool !== undefined && eq < 0) {
-      if (seen.has(bool)) return undefined;
-      seen.set(bool, true);
+    const known = GLOBAL_FLAGS[flag] ?? spec.flags[flag];
+    if (known === undefined) return undefined;
+    const [key, kind] = known;
+    if (seen.has(key)) return undefined;
+    if (kind === 'boolean') {
+      if (eq >= 0) return undefined;
+      seen.set(key, true);
       continue;
     }
-    if (str === undefined || flag.length === 2) return undefined;
+    if (flag.length === 2) return undefined;
     const value = eq < 0 ? args[++i] : a.slice(eq + 1);
-    if (value === undefined || value === '' || value.startsWith('-') || seen.has(str)) return undefined;
-    seen.set(str, value);
+    if (value === undefined || value === '' || value.startsWith('-')) return undefined;
+    if (kind === 'string') seen.set(key, value);
+    else if (NUMBER[kind].test(value)) seen.set(key, Number(value));
+    else return undefined;
   }
-  if (uri === undefined || (REMOTE.test(uri) && !uri.startsWith('file://'))) return undefined;
-  const concurrency = seen.get('concurrency');
-  // yargs reads numbers its own way (hex, exponents, NaN); only plain positive integers are taken here.
-  if (concurrency !== undefined && !/^[1-9][0-9]{0,5}$/.test(String(concurrency))) return undefined;
-  const out: FastLatestArgs = {
-    _: ['latest'],
-    $0: 'ckpt',
-    uri,
-    json: seen.get('json') === true,
-    stats: seen.get('stats') === true,
-    concurrency: concurrency === undefined ? 16 : Number(concurrency),
-    anonymous: false,
-    quiet: seen.get('quiet') === true,
-    verbose: seen.get('verbose') === true,
-    'tf-compat': seen.get('tf-compat') === true,
-    tfCompat: seen.get('tf-compat') === true,
-    verify: false,
-  };
-  const stateFile = seen.get('state-file');
-  if (typeof stateFile === 'string') {
-    out['state-file'] = stateFile;
-    out.stateFile = stateFile;
+  if (uris.length !== spec.positionals.length) return undefined;
+  const argv: Record<string, unknown> = { _: [command], $0: 'ckpt' };
+  for (const [key, value] of [...Object.entries(GLOBAL_DEFAULTS), ...Object.entries(spec.defaults), ...seen]) {
+    argv[key] = value;
+    argv[camel(key)] = value;
   }
-  return out;
+  // yargs sets the aliases of -q and -v too.
+  argv.q = argv.quiet;
+  argv.v = argv.verbose;
+  spec.positionals.forEach((name, i) => (argv[name] = uris[i]));
+  return { command, argv: argv as FastCommand['argv'], uris };
+}
+
+/** A URI with a scheme other than `file://` (s3, gs, memory, or one yargs' path will reject). */
+const REMOTE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
+
+/** True for a local path or a `file://` URI. */
+export function isLocalUri(uri: string): boolean {
+  return !REMOTE.test(uri) || uri.startsWith('file://');
+}
+
+/**
+ * The arguments of a simple `ckpt latest` command line on a local directory, exactly as yargs
+ * would give them to the handler (defaults included), or undefined when the line needs yargs or a
+ * cloud adapter (the local fast path, which loads no SDK).
+ */
+export function parseFastLatest(args: readonly string[]): FastLatestArgs | undefined {
+  const fast = parseFast(args);
+  if (fast?.command !== 'latest' || !fast.uris.every(isLocalUri)) return undefined;
+  return fast.argv as unknown as FastLatestArgs;
 }
