@@ -31,12 +31,12 @@ async function writeAllAt(handle: FileHandle, buffers: Uint8Array[], position: n
 }
 
 /**
- * Writes `body` to `handle` from offset 0, returning the bytes written. `beforeChunk` runs before
- * each chunk is taken (an abort check). On failure, writes already started are waited for before
- * the error is thrown, so that the caller may close the handle.
+ * Writes `body` to `handle` from offset `start` (default 0), returning the bytes written.
+ * `beforeChunk` runs before each chunk is taken (an abort check). On failure, writes already
+ * started are waited for before the error is thrown, so that the caller may close the handle.
  */
-export async function writeChunks(handle: FileHandle, body: AsyncIterable<Uint8Array>, beforeChunk?: () => void): Promise<number> {
-  let position = 0;
+export async function writeChunks(handle: FileHandle, body: AsyncIterable<Uint8Array>, beforeChunk?: () => void, start = 0): Promise<number> {
+  let position = start;
   let batch: Uint8Array[] = [];
   let batchBytes = 0;
   const inFlight = new Set<Promise<void>>();
@@ -67,7 +67,7 @@ export async function writeChunks(handle: FileHandle, body: AsyncIterable<Uint8A
     flush();
     await Promise.all(inFlight);
     if (failure) throw failure.error;
-    return position;
+    return position - start;
   } catch (error) {
     await Promise.allSettled(inFlight);
     throw error;

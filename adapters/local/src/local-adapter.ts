@@ -14,9 +14,11 @@ import {
   type WriteBody,
   type WriteOptions,
   compareKeys,
+  isRangedBody,
   throwIfAborted,
 } from '@ckptkit/gfile';
 import { writeChunks } from './chunk-writer.js';
+import { writeRanges } from './ranged-writer.js';
 import { mapFsError } from './map-error.js';
 
 /** Options of the local adapter. */
@@ -74,7 +76,8 @@ const STAT_BATCH = 64;
 /**
  * The local filesystem as a store. Keys are absolute paths without the leading `/`; directories are
  * real (`capabilities.directories === 'real'`). Writes go to a temporary file in the same directory
- * and are renamed into place, so readers never see a partial file. Listings are in key order,
+ * and are renamed into place, so readers never see a partial file; the ranges of a ranged body are
+ * written into that file side by side, each at its offset. Listings are in key order,
  * follow symbolic links, and never descend into a link that leads back to a directory already on
  * the path (symlink loops terminate).
  */
@@ -89,6 +92,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     startAfter: true,
     maxPageSize,
     maxDeleteBatch: 1,
+    rangedWrites: true,
   };
   const pathOf = (key: string) => `/${key.endsWith('/') ? key.slice(0, -1) : key}`;
   const uriOf = (key: string) => `file:///${key}`;
@@ -109,6 +113,8 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       handle = await fs.open(temp, 'wx', 0o644);
       if (body instanceof Uint8Array) {
         await handle.writeFile(body);
+      } else if (isRangedBody(body)) {
+        await writeRanges(handle, body, uriOf(key), o?.signal);
       } else {
         await writeChunks(handle, body, () => throwIfAborted(o?.signal, 'write', uriOf(key)));
       }

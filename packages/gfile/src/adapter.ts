@@ -71,7 +71,10 @@ export interface WriteOptions extends OperationOptions {
   contentType?: string | undefined;
 }
 
-/** A body to write: bytes, or a stream of chunks (not replayable, so never retried). */
+/**
+ * A body to write: bytes, or a stream of chunks (not replayable, so never retried, unless made by
+ * `replayable` or `rangedBody`).
+ */
 export type WriteBody = Uint8Array | AsyncIterable<Uint8Array>;
 
 /** What a store can do; the facade and the conformance suite read these, never the adapter's name. */
@@ -90,6 +93,11 @@ export interface Capabilities {
   maxPageSize: number;
   /** Largest number of keys one `deleteMany` request removes. */
   maxDeleteBatch: number;
+  /**
+   * `write` takes the ranges of a body made by `rangedBody` concurrently, each written at its
+   * offset (local files). Absent or false: a ranged body is written as one stream, ranges in order.
+   */
+  rangedWrites?: boolean | undefined;
 }
 
 /**

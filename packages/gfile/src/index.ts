@@ -36,6 +36,8 @@ export { clearMemoryStore, createMemoryAdapter } from './memory-adapter.js';
 export type { MemoryAdapterOptions } from './memory-adapter.js';
 export { AdapterRegistry, createRegistry } from './registry.js';
 export { failedInSource, isReplayable, replayable } from './replayable.js';
+export { isRangedBody, openRange, rangedBody } from './ranged-body.js';
+export type { BodyRange, RangedBody } from './ranged-body.js';
 export type { ReplayableStream } from './replayable.js';
 export type { AdapterFactory, AdapterLoader } from './registry.js';
 export { joinUri, parseUri, schemeOf, uriForKey } from './uri.js';

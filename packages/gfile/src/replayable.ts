@@ -29,7 +29,7 @@ export function replayable(open: () => AsyncIterable<Uint8Array>): ReplayableStr
             return await it.next();
           } catch (error) {
             // The source itself failed (its own reads were already retried): see failedInSource.
-            if (typeof error === 'object' && error !== null) sourceErrors.add(error);
+            markSourceError(error);
             throw error;
           }
         },
@@ -42,6 +42,11 @@ export function replayable(open: () => AsyncIterable<Uint8Array>): ReplayableStr
 }
 
 const sourceErrors = new WeakSet<object>();
+
+/** Marks `error` as thrown by the source of a replayable body (see {@link failedInSource}). */
+export function markSourceError(error: unknown): void {
+  if (typeof error === 'object' && error !== null) sourceErrors.add(error);
+}
 
 /**
  * True when `error` was thrown by the source of a {@link replayable} body rather than by the

@@ -1,4 +1,5 @@
 import type { RequestKind, StorageAdapter } from '../adapter.js';
+import { isRangedBody, rangedBody } from '../ranged-body.js';
 
 /** Counters of what the storage layer actually sent. Shared by every adapter of one facade. */
 export class RequestMetrics {
@@ -62,8 +63,11 @@ export function withMetrics(inner: StorageAdapter, metrics: RequestMetrics): Sto
         return bytes;
       }),
     write: (key, body, o) => {
+      const add = (n: number) => (metrics.bytesWritten += n);
       if (body instanceof Uint8Array) metrics.bytesWritten += body.byteLength;
-      else body = countChunks(body, (n) => (metrics.bytesWritten += n));
+      // A ranged body stays one (its ranges counted), so that the store can still take them side by side.
+      else if (isRangedBody(body)) body = rangedBody(body.ranges.map((r) => ({ ...r, open: (signal) => countChunks(r.open(signal), add) })), { concurrency: body.concurrency });
+      else body = countChunks(body, add);
       return timed('put', () => inner.write(key, body, o));
     },
     list: (prefix, o) => timed('list', () => inner.list(prefix, o)),
