@@ -82,8 +82,9 @@ const COMMANDS: Record<FastCommand['command'], CommandSpec> = {
       '--allow-incomplete': ['allow-incomplete', 'boolean'],
       '--state-file': ['state-file', 'string'],
       '--parallel': ['parallel', 'positive'],
+      '--streams': ['streams', 'positive'],
     },
-    defaults: { 'update-state': false, 'allow-incomplete': false, parallel: 4 },
+    defaults: { 'update-state': false, 'allow-incomplete': false, parallel: 4, streams: 4 },
   },
 };
 

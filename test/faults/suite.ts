@@ -382,6 +382,39 @@ export function defineFaultSuite(make: () => Promise<FaultTarget>): void {
       expect(await onlyWholeFiles(dst)).toEqual(names);
     });
 
+    kase('a shard fetched in 4 ranges side by side: one range cut, another refused once; each resumed on its own, every file byte for byte', async () => {
+      const dst = await fs.mkdtemp(path.join(tmp, 'cp-'));
+      const shardUri = `${src()}.data-00000-of-00002`;
+      const shard0 = t.keyOf(shardUri);
+      const size = (await t.direct.stat(shardUri)).size;
+      const step = Math.ceil(size / 4);
+      t.proxy.schedule.set([
+        { match: t.getObject(shard0), nth: 2, action: { kind: 'cut', afterBytes: Math.floor(step / 3) } },
+        { match: t.getObject(shard0), nth: 3, action: { kind: 'status', status: 503 } },
+      ]);
+      const before = t.proxy.stats.requests.length;
+      const r = await copyCheckpoint(src(), dst, { gfile: t.through(), rangeStreams: 4, rangeMinBytes: Math.floor(size / 4) });
+      expect(r.filesCopied).toBe(3);
+      expect(await onlyWholeFiles(dst)).toEqual(names);
+      const ranges = t.proxy.stats.requests.slice(before).filter((q) => q.method === 'GET' && q.url.includes('data-00000-of-00002')).map((q) => q.range);
+      // The four ranges, each asked for once from its start; the cut one resumed past its start.
+      for (let i = 0; i < 4; i++) expect(ranges).toContain(`bytes=${i * step}-${Math.min(size, (i + 1) * step) - 1}`);
+      expect(ranges.filter((h) => h !== undefined && !/^bytes=(\d+)-/.test(h))).toEqual([]);
+      expect(ranges.length).toBe(6);
+    });
+
+    kase('a shard fetched in ranges, refused on every attempt: the copy fails typed and nothing partial is left', async () => {
+      const dst = await fs.mkdtemp(path.join(tmp, 'cp-'));
+      const shardUri = `${src()}.data-00000-of-00002`;
+      const size = (await t.direct.stat(shardUri)).size;
+      t.proxy.schedule.set([{ match: t.getObject(t.keyOf(shardUri)), times: Infinity, action: { kind: 'status', status: 503 } }]);
+      const error = await failure(() => copyCheckpoint(src(), dst, { gfile: t.through(), rangeStreams: 4, rangeMinBytes: Math.floor(size / 4) }));
+      expect(isStorageFailure(error), String(error)).toBe(true);
+      const present = await onlyWholeFiles(dst);
+      expect(present).not.toContain('ckpt-7.data-00000-of-00002');
+      expect(present).not.toContain('ckpt-7.index');
+    });
+
     kase('a copy whose index never comes fails typed and leaves no partial file, and never an index without its data', async () => {
       const dst = await fs.mkdtemp(path.join(tmp, 'cp-'));
       t.proxy.schedule.set([{ match: t.getObject(t.keyOf(`${src()}.index`)), times: ATTEMPTS, action: { kind: 'cut', afterBytes: 0, how: 'reset' } }]);

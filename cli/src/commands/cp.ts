@@ -11,6 +11,7 @@ interface CpArgs extends GlobalArgs {
   'state-file'?: string | undefined;
   'allow-incomplete': boolean;
   parallel: number;
+  streams: number;
 }
 
 /**
@@ -30,14 +31,17 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
       .option('update-state', { type: 'boolean', default: false, describe: "Record the copy in the destination's checkpoint state file" })
       .option('state-file', { type: 'string', describe: 'Name of the state file (default checkpoint)' })
       .option('allow-incomplete', { type: 'boolean', default: false, describe: 'Copy what there is of an incomplete checkpoint instead of refusing' })
-      .option('parallel', { type: 'number', default: 4, describe: 'Files in flight at once' }),
+      .option('parallel', { type: 'number', default: 4, describe: 'Files in flight at once' })
+      .option('streams', { type: 'number', default: 4, describe: 'Byte ranges of a large file fetched side by side into a local disk (1: one stream per file)' }),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, printJson, info, debug, stderrIsTTY }) => {
       // The copy pipeline's own entry point: not the bundle reader, writer and verifier (snappy).
       const { copyCheckpoint } = await import('@ckptkit/core/copy');
-      if (!Number.isInteger(argv.parallel) || argv.parallel < 1) {
-        const { CkptError } = await import('@ckptkit/gfile');
-        throw new CkptError('INVALID_CONFIG', { operation: 'cp', message: `--parallel must be a positive integer, got ${argv.parallel}` });
+      for (const flag of ['parallel', 'streams'] as const) {
+        if (!Number.isInteger(argv[flag]) || argv[flag] < 1) {
+          const { CkptError } = await import('@ckptkit/gfile');
+          throw new CkptError('INVALID_CONFIG', { operation: 'cp', message: `--${flag} must be a positive integer, got ${argv[flag]}` });
+        }
       }
       const bar = stderrIsTTY && !argv.quiet ? await createBar() : undefined;
       const t0 = performance.now();
@@ -46,6 +50,7 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
         result = await copyCheckpoint(argv.src, argv.dst, {
           gfile,
           concurrency: argv.parallel,
+          rangeStreams: argv.streams,
           updateState: argv['update-state'],
           latestFilename: argv['state-file'],
           allowIncomplete: argv['allow-incomplete'],

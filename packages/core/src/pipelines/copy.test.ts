@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { clearMemoryStore, createGFile, createMemoryAdapter, createRegistry, isCkptError, type GFile, type StorageAdapter } from '@ckptkit/gfile';
+import { clearMemoryStore, createGFile, createMemoryAdapter, createRegistry, isCkptError, isRangedBody, type GFile, type StorageAdapter } from '@ckptkit/gfile';
 import { writeBundle } from '../bundle/storage.js';
 import { verifyBundle } from '../bundle/storage.js';
 import { readStateFile } from '../state/state-file.js';
@@ -57,6 +57,74 @@ async function sourceBundle(g: GFile, prefix: string, step: number, shards = 3):
   await writeBundle(g, prefix, tensors(step, shards), { numShards: shards });
   await g.writeText(`${prefix}.meta`, 'graph');
 }
+
+/**
+ * Memory stores where DST writes ranged bodies the way a local disk does: the ranges side by side
+ * (each recorded with the most open at once), assembled at their offsets.
+ */
+function rangedDestination(): { gfile: GFile; ranged: { key: string; ranges: [number, number][]; mostOpen: number }[] } {
+  const ranged: { key: string; ranges: [number, number][]; mostOpen: number }[] = [];
+  const wrap = (inner: StorageAdapter): StorageAdapter => ({
+    ...inner,
+    capabilities: { ...inner.capabilities, rangedWrites: true },
+    async write(key, body, o) {
+      if (!isRangedBody(body)) return inner.write(key, body, o);
+      const record = { key, ranges: body.ranges.map((r): [number, number] => [r.offset, r.length]), mostOpen: 0 };
+      ranged.push(record);
+      const out = new Uint8Array(body.size);
+      let open = 0;
+      await Promise.all(
+        body.ranges.map(async (r) => {
+          open++;
+          record.mostOpen = Math.max(record.mostOpen, open);
+          let at = r.offset;
+          for await (const chunk of r.open(undefined)) {
+            out.set(chunk, at);
+            at += chunk.byteLength;
+          }
+          open--;
+        }),
+      );
+      return inner.write(key, out, o);
+    },
+  });
+  const registry = createRegistry().register('memory', () => (store: string) => (store === DST ? wrap(createMemoryAdapter(store)) : createMemoryAdapter(store)));
+  return { gfile: createGFile({ registry }), ranged };
+}
+
+describe('copyCheckpoint into a store that writes ranges side by side', () => {
+  it('fetches each large file as rangeStreams ranged reads, side by side, and the copy is byte-identical', async () => {
+    const { gfile, ranged } = rangedDestination();
+    await sourceBundle(gfile, `memory://${SRC}/run/ckpt-7`, 7);
+    const shard = Math.min(...(await gfile.glob(`memory://${SRC}/run/ckpt-7.data-*`)).map((f) => f.size));
+    gfile.metrics.reset();
+    const progress: number[] = [];
+    const r = await copyCheckpoint(`memory://${SRC}/run/ckpt-7`, `memory://${DST}/mirror`, {
+      gfile,
+      rangeStreams: 4,
+      rangeMinBytes: Math.floor(shard / 4),
+      onProgress: (p) => progress.push(p.bytesDone),
+    });
+    // The three shards went in 4 ranges each; the index and the graph (smaller) as one stream.
+    expect(ranged.map((w) => w.key).sort()).toEqual(['mirror/ckpt-7.data-00000-of-00003', 'mirror/ckpt-7.data-00001-of-00003', 'mirror/ckpt-7.data-00002-of-00003']);
+    for (const w of ranged) {
+      expect(w.ranges).toHaveLength(4);
+      expect(w.mostOpen).toBe(4);
+    }
+    expect(gfile.metrics.snapshot().requests.get).toBe(3 * 4 + 2);
+    expect(progress.at(-1)).toBe(r.bytesCopied);
+    for (const f of r.files) expect(Buffer.from(await gfile.readFile(f.dst)).equals(Buffer.from(await gfile.readFile(f.src)))).toBe(true);
+    expect((await verifyBundle(gfile, r.prefix, { deep: true })).ok).toBe(true);
+  });
+
+  it('rangeStreams 1, or files under twice rangeMinBytes: one stream per file', async () => {
+    const { gfile, ranged } = rangedDestination();
+    await sourceBundle(gfile, `memory://${SRC}/run/ckpt-7`, 7);
+    await copyCheckpoint(`memory://${SRC}/run/ckpt-7`, `memory://${DST}/a`, { gfile, rangeStreams: 1, rangeMinBytes: 16 });
+    await copyCheckpoint(`memory://${SRC}/run/ckpt-7`, `memory://${DST}/b`, { gfile });
+    expect(ranged).toEqual([]);
+  });
+});
 
 describe('copyCheckpoint (memory stores)', () => {
   it('copies every file of a prefix, data before the index, and the copy verifies', async () => {

@@ -2,7 +2,7 @@
  * `copyCheckpoint`: every file of one checkpoint from one store to another (local, S3, GCS, memory,
  * in any direction), resumable, with the files that make a checkpoint visible written last.
  */
-import { CkptError, replayable, type GFile } from '@ckptkit/gfile';
+import { CkptError, rangedBody, replayable, type GFile } from '@ckptkit/gfile';
 import { runPool } from '../bundle/pool.js';
 import { normaliseDirUri } from '../discovery/tree.js';
 import { basenamePosix } from '../state/posix-path.js';
@@ -56,6 +56,14 @@ export interface CopyCheckpointOptions {
    * a download instead of sending the file again.
    */
   readSourceToCompare?: boolean | undefined;
+  /**
+   * Byte ranges fetched side by side per large file, where the destination writes ranges at their
+   * offsets (`capabilities.rangedWrites`: local disks) and the source reads ranges (default 4;
+   * 1: one stream per file). Each range is one ranged read of at least `rangeMinBytes`.
+   */
+  rangeStreams?: number | undefined;
+  /** Smallest range (default 16 MiB): a file below twice this size is fetched as one stream. */
+  rangeMinBytes?: number | undefined;
   /** Content checks while resolving the source (default true). */
   contentChecks?: boolean | undefined;
   signal?: AbortSignal | undefined;
@@ -118,6 +126,8 @@ const TF_PREFIX_FORMATS = new Set(['tf1-saver', 'tf1-saver-v1', 'tf2-checkpoint'
  *   GCS rewrite; a local file copy); between stores a streamed read (one GET whose body is consumed
  *   as it arrives, resumed at the delivered offset if cut) into a streamed write (S3 multipart
  *   uploads above the adapter's threshold, GCS resumable uploads), `concurrency` files at a time.
+ *   Into a local disk a large file is fetched as `rangeStreams` byte ranges side by side, written
+ *   at their offsets into the temporary file (one ranged read each, each resumed if cut).
  * - **Safety**: every destination path is checked before the first write; a name from the source
  *   listing with `..`, an empty segment, a leading `/`, a backslash or a drive letter fails the
  *   whole copy with INVALID_PATH and nothing is written.
@@ -192,10 +202,11 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
   const progress: CopyProgress = { filesTotal: resolved.files.length, filesDone: 0, filesSkipped: 0, bytesTotal: resolved.files.reduce((n, f) => n + f.size, 0), bytesDone: 0 };
   const report = () => options.onProgress?.({ ...progress });
   report();
+  const ranging = { streams: Math.max(1, Math.floor(options.rangeStreams ?? 4)), minBytes: Math.max(1, Math.floor(options.rangeMinBytes ?? 16 * 2 ** 20)) };
   const jobFor = (file: CheckpointFile, i: number) => async () => {
     const result = results[i]!;
     if (result.action === 'copied') {
-      result.how = await transfer(gfile, file, result.dst, signal, (n) => {
+      result.how = await transfer(gfile, file, result.dst, ranging, signal, (n) => {
         progress.bytesDone += n;
         report();
       });
@@ -250,8 +261,14 @@ function extraneousOf(existing: Map<string, FileFacts>, copied: Set<string>, res
   return [...existing.keys()].filter((uri) => uri.startsWith(own) && !copied.has(uri)).sort();
 }
 
+/** How large files are split into ranges read side by side (see `rangeStreams`). */
+interface Ranging {
+  streams: number;
+  minBytes: number;
+}
+
 /** Copies one file; returns how. Streams count their bytes through `onBytes` as they pass. */
-async function transfer(gfile: GFile, file: CheckpointFile, dst: string, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<'server-side' | 'streamed'> {
+async function transfer(gfile: GFile, file: CheckpointFile, dst: string, ranging: Ranging, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<'server-side' | 'streamed'> {
   const [from, to] = await Promise.all([gfile.locate(file.uri, 'cp'), gfile.locate(dst, 'cp')]);
   if (from.store === to.store) {
     await gfile.copy(file.uri, dst, { overwrite: true, signal });
@@ -259,18 +276,32 @@ async function transfer(gfile: GFile, file: CheckpointFile, dst: string, signal:
     return 'server-side';
   }
   // Replayable: when an upload fails on a transient error, the retry layer sends the file again
-  // from its first byte (re-read from the source), instead of failing the whole copy.
-  let sent = 0;
-  const counted = async function* (): AsyncGenerator<Uint8Array> {
-    // A new attempt starts over: take back what the failed one counted.
-    if (sent > 0) onBytes(-sent);
-    sent = 0;
-    for await (const chunk of gfile.readStream(file.uri, { signal })) {
-      sent += chunk.byteLength;
-      onBytes(chunk.byteLength);
-      yield chunk;
-    }
+  // from its first byte (re-read from the source), instead of failing the whole copy. A new
+  // attempt at a range takes back what the failed one counted.
+  const counted = (offset: number | undefined, length: number | undefined) => {
+    let sent = 0;
+    return async function* (rangeSignal?: AbortSignal): AsyncGenerator<Uint8Array> {
+      if (sent > 0) onBytes(-sent);
+      sent = 0;
+      for await (const chunk of gfile.readStream(file.uri, { offset, length, signal: rangeSignal ?? signal })) {
+        sent += chunk.byteLength;
+        onBytes(chunk.byteLength);
+        yield chunk;
+      }
+    };
   };
-  await gfile.writeFile(dst, replayable(counted), { size: file.size, signal });
+  const streams = Math.min(ranging.streams, Math.floor(file.size / ranging.minBytes));
+  if (streams >= 2 && to.adapter.capabilities.rangedWrites && from.adapter.capabilities.rangeReads) {
+    const step = Math.ceil(file.size / streams);
+    const ranges = [];
+    for (let offset = 0; offset < file.size; offset += step) {
+      const length = Math.min(step, file.size - offset);
+      ranges.push({ offset, length, open: counted(offset, length) });
+    }
+    await gfile.writeFile(dst, rangedBody(ranges, { concurrency: streams }), { size: file.size, signal });
+    return 'streamed';
+  }
+  const whole = counted(undefined, undefined);
+  await gfile.writeFile(dst, replayable(() => whole()), { size: file.size, signal });
   return 'streamed';
 }
