@@ -320,7 +320,8 @@ export async function benchCp(ctx) {
     const env = peerEnv(store, ctx.home);
     const cpuFile = path.join(work, 'cpu');
     const timing = (await fs.access('/usr/bin/time').then(() => true, () => false)) ? { cpuFile } : {};
-    const tools = [['ckpt cp', (ep) => run(process.execPath, [ctx.bin, 'cp', store.uri('cp/ckpt-1'), dst, ...store.cliArgs(ep)], { env: store.cliEnv(ctx.home), ...timing })]];
+    const ckptCp = (extra) => (ep) => run(process.execPath, [ctx.bin, 'cp', store.uri('cp/ckpt-1'), dst, ...extra, ...store.cliArgs(ep)], { env: store.cliEnv(ctx.home), ...timing });
+    const tools = [['ckpt cp', ckptCp([])], ['ckpt cp --streams 1 (one GET stream per file)', ckptCp(['--streams', '1'])]];
     if (ctx.peers.rclone) tools.push(['rclone copy', (ep) => run(ctx.peers.rclone, ['copy', `:s3:${store.bucket}/cp`, dst, ...rcloneS3(store, ep)], { env, ...timing })]);
     if (ctx.peers.aws) tools.push(['aws s3 cp --recursive', (ep) => run(ctx.peers.aws, ['s3', 'cp', '--recursive', '--only-show-errors', `s3://${store.bucket}/cp/`, dst, '--endpoint-url', ep], { env, ...timing })]);
     const cpuOfLastRun = async () => {
