@@ -29,6 +29,7 @@ import {
   type WriteBody,
   type WriteOptions,
 } from '@ckptkit/gfile';
+import { useFastListParser, type FastListResult } from './list-xml.js';
 import { isCopySourceTooLarge, isPreconditionFailed, isRangeNotSatisfiable, mapDeleteObjectsFailures, mapS3Error } from './map-error.js';
 import { MAX_PARTS, MiB, createS3Client, resolveOptions, type S3AdapterOptions } from './options.js';
 
@@ -443,9 +444,9 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
 
     async list(prefix: string, o?: ListOptions): Promise<ListPage> {
       const maxKeys = Math.max(1, Math.min(o?.pageSize ?? resolved.maxPageSize, resolved.maxPageSize));
-      const out = await call('list', prefix, o?.signal, (so) =>
-        client.send(
-          new ListObjectsV2Command({
+      const fast: FastListResult = {};
+      const sdkOut = await call('list', prefix, o?.signal, (so) => {
+        const command = new ListObjectsV2Command({
             Bucket: bucket,
             Prefix: prefix === '' ? undefined : prefix,
             Delimiter: o?.delimiter ? '/' : undefined,
@@ -455,10 +456,11 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
             // Keys come back percent-encoded, so that any key (also with characters XML 1.0 cannot
             // carry) survives the XML response. Decoded below only when the server says it encoded.
             EncodingType: 'url',
-          }),
-          so,
-        ),
-      );
+        });
+        if (resolved.fastListParser) useFastListParser(command.middlewareStack, fast);
+        return client.send(command, so);
+      });
+      const out = fast.page ?? sdkOut;
       if (out.IsTruncated === undefined) {
         // Every ListBucketResult says whether it is the last page. Without it the body was not a
         // listing at all (an HTML page from a proxy parses as an empty result): taking it for the
