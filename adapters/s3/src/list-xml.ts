@@ -57,19 +57,17 @@ function children(xml: string, start: number, end: number): Element[] | undefine
   const out: Element[] = [];
   let i = start;
   while (i < end) {
-    const lt = xml.indexOf('<', i);
-    if (lt < 0 || lt >= end) {
-      if (xml.slice(i, end).trim() !== '') return undefined;
-      break;
-    }
-    if (xml.slice(i, lt).trim() !== '') return undefined;
+    let lt = xml.indexOf('<', i);
+    if (lt < 0 || lt > end) lt = end;
+    if (!blank(xml, i, lt)) return undefined;
+    if (lt === end) break;
     const gt = xml.indexOf('>', lt);
     if (gt < 0 || gt >= end) return undefined;
-    const head = xml.slice(lt + 1, gt);
-    if (head === '' || '/!?'.includes(head[0]!)) return undefined;
-    const selfClosing = head.endsWith('/');
-    const name = (selfClosing ? head.slice(0, -1) : head).split(/[\s]/, 1)[0]!;
-    if (name === '' || name.includes('/')) return undefined;
+    let nameEnd = lt + 1;
+    while (nameEnd < gt && !isSpace(xml.charCodeAt(nameEnd)) && xml.charCodeAt(nameEnd) !== 0x2f) nameEnd++;
+    const name = xml.slice(lt + 1, nameEnd);
+    const selfClosing = xml.charCodeAt(gt - 1) === 0x2f;
+    if (name === '' || '/!?'.includes(name[0]!) || (nameEnd < gt && !selfClosing && !isSpace(xml.charCodeAt(nameEnd)))) return undefined;
     if (selfClosing) {
       out.push({ name, body: '' });
       i = gt + 1;
@@ -82,6 +80,14 @@ function children(xml: string, start: number, end: number): Element[] | undefine
     i = closeAt + close.length;
   }
   return out;
+}
+
+const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+
+/** True when `xml` holds only whitespace from `a` to `b`. */
+function blank(xml: string, a: number, b: number): boolean {
+  for (let k = a; k < b; k++) if (!isSpace(xml.charCodeAt(k))) return false;
+  return true;
 }
 
 /** The text of a leaf element, or undefined when it has markup inside. */
