@@ -133,6 +133,8 @@ describe('parseFast', () => {
     ['find', 's3://b', '--s3-endpoint', '--json'],
     ['find', 's3://b', '--tf-compat'],
     ['find', 's3://b', '--parallel', '2'],
+    ['find', '--anonymous', 'gs://zoo-mirror'],
+    ['cp', 'gs://b/x', './y', '--anonymous'],
     ['latest', 's3://b', '--jsonl'],
     ['cp', 's3://b/x', './y', '--parallel', '0'],
     ['cp', 's3://b/x', './y', '--streams', '0'],

@@ -136,6 +136,9 @@ export function parseFast(args: readonly string[]): FastCommand | undefined {
     else return undefined;
   }
   if (uris.length !== spec.positionals.length) return undefined;
+  // Anonymous GCS loads google-auth-library's PassThroughClient through the SDK's own copy
+  // (createRequire from @google-cloud/storage), which a one-file bundle cannot resolve: yargs' path.
+  if (seen.get('anonymous') === true && uris.some((u) => u.startsWith('gs://'))) return undefined;
   const argv: Record<string, unknown> = { _: [command], $0: 'ckpt' };
   for (const [key, value] of [...Object.entries(GLOBAL_DEFAULTS), ...Object.entries(spec.defaults), ...seen]) {
     argv[key] = value;
