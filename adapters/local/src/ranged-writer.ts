@@ -37,13 +37,12 @@ const STOPPED = Symbol('stopped');
 export async function writeRanges(handle: FileHandle, body: RangedBody, uri: string, signal: AbortSignal | undefined): Promise<void> {
   // The ranges read with a signal of their own, fired by the caller's or by a failed range.
   const stop = new AbortController();
-  const rangeSignal = stop.signal;
   const forward = () => stop.abort(signal?.reason);
   if (signal?.aborted) forward();
   signal?.addEventListener('abort', forward, { once: true });
   // Every range in flight listens (its request, its body, a retry's backoff): more than Node's
   // default of 10 listeners is expected here, not a leak.
-  setMaxListeners(0, rangeSignal);
+  setMaxListeners(0, stop.signal);
   let failure: { error: unknown } | undefined;
   let next = 0;
   const beforeChunk = () => {
@@ -54,7 +53,7 @@ export async function writeRanges(handle: FileHandle, body: RangedBody, uri: str
     while (failure === undefined && next < body.ranges.length) {
       const range = body.ranges[next++]!;
       try {
-        await writeChunks(handle, exactly(range, openRange(range, rangeSignal), uri), beforeChunk, range.offset);
+        await writeChunks(handle, exactly(range, openRange(range, stop.signal), uri), beforeChunk, range.offset);
       } catch (error) {
         if (error === STOPPED || failure) return;
         failure = { error };

@@ -111,9 +111,8 @@ export function parseListBucketResult(xml: string): ListObjectsPage | undefined 
   }
   const root = children(xml, i, xml.length);
   if (!root || root.length !== 1 || root[0]!.name !== 'ListBucketResult') return undefined;
-  const rootOpen = xml.indexOf('>', xml.indexOf('<ListBucketResult', i)) + 1;
-  const rootClose = xml.lastIndexOf('</ListBucketResult>');
-  const fields = children(xml, rootOpen, rootClose);
+  const { body } = root[0]!;
+  const fields = children(body, 0, body.length);
   if (!fields) return undefined;
   const page: ListObjectsPage = { Contents: [], CommonPrefixes: [] };
   for (const f of fields) {
