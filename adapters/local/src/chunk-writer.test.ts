@@ -91,4 +91,49 @@ describe('writeChunks', () => {
     expect(state.inFlight).toBe(0);
     await real.close();
   });
+
+  it('flushes to disk every syncEveryBytes while writing, one flush at a time, all ended before it returns', async () => {
+    const file = path.join(dir, 'synced');
+    const real = await fs.open(file, 'w');
+    const state = { syncs: 0, inFlight: 0, maxInFlight: 0, pending: 0 };
+    const handle = {
+      writev: (b: Uint8Array[], p: number) => real.writev(b, p),
+      async datasync() {
+        state.syncs++;
+        state.inFlight++;
+        state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        state.inFlight--;
+      },
+    } as unknown as FileHandle;
+    const data = randomBytes(16 * 1024 * 1024);
+    // A source that delivers 1 MiB every 3 ms, as a download does: flushes of 5 ms overlap it.
+    async function* paced(): AsyncGenerator<Uint8Array> {
+      for (let off = 0; off < data.length; off += 1024 * 1024) {
+        await new Promise((r) => setTimeout(r, 3));
+        yield data.subarray(off, off + 1024 * 1024);
+      }
+    }
+    expect(await writeChunks(handle, paced(), undefined, 0, 2 * 1024 * 1024)).toBe(data.length);
+    expect(state.inFlight).toBe(0);
+    expect(state.syncs).toBeGreaterThanOrEqual(2);
+    expect(state.syncs).toBeLessThanOrEqual(8);
+    expect(state.maxInFlight).toBe(1);
+    // Without the option, no flush at all.
+    state.syncs = 0;
+    await writeChunks(handle, chunksOf(data, [65_536]));
+    expect(state.syncs).toBe(0);
+    await real.close();
+    expect((await fs.readFile(file)).equals(data)).toBe(true);
+  });
+
+  it('a failing flush fails the whole', async () => {
+    const real = await fs.open(path.join(dir, 'sync-fail'), 'w');
+    const handle = {
+      writev: (b: Uint8Array[], p: number) => real.writev(b, p),
+      datasync: async () => Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })),
+    } as unknown as FileHandle;
+    await expect(writeChunks(handle, chunksOf(randomBytes(8 * 1024 * 1024), [65_536]), undefined, 0, 1024 * 1024)).rejects.toThrow(/EIO/);
+    await real.close();
+  });
 });

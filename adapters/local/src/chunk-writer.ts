@@ -35,17 +35,32 @@ async function writeAllAt(handle: FileHandle, buffers: Uint8Array[], position: n
  * `beforeChunk` runs before each chunk is taken (an abort check). On failure, writes already
  * started are waited for before the error is thrown, so that the caller may close the handle.
  */
-export async function writeChunks(handle: FileHandle, body: AsyncIterable<Uint8Array>, beforeChunk?: () => void, start = 0): Promise<number> {
+export async function writeChunks(handle: FileHandle, body: AsyncIterable<Uint8Array>, beforeChunk?: () => void, start = 0, syncEveryBytes = 0): Promise<number> {
   let position = start;
+  let unsynced = 0;
+  let syncing: Promise<void> | undefined;
   let batch: Uint8Array[] = [];
   let batchBytes = 0;
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   const flush = () => {
     if (batchBytes === 0) return;
-    const p = writeAllAt(handle, batch, position).catch((error: unknown) => {
-      failure ??= { error };
-    });
+    const bytes = batchBytes;
+    const p = writeAllAt(handle, batch, position).then(
+      () => {
+        unsynced += bytes;
+        if (syncEveryBytes > 0 && unsynced >= syncEveryBytes && !syncing) {
+          unsynced = 0;
+          syncing = handle.datasync().then(
+            () => void (syncing = undefined),
+            (error: unknown) => void (failure ??= { error }),
+          );
+        }
+      },
+      (error: unknown) => {
+        failure ??= { error };
+      },
+    );
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
     position += batchBytes;
@@ -66,10 +81,12 @@ export async function writeChunks(handle: FileHandle, body: AsyncIterable<Uint8A
     }
     flush();
     await Promise.all(inFlight);
+    await syncing;
     if (failure) throw failure.error;
     return position - start;
   } catch (error) {
     await Promise.allSettled(inFlight);
+    await syncing;
     throw error;
   }
 }

@@ -72,6 +72,11 @@ function tempName(target: string): string {
 export const TEMP_MARKER = '.ckpt-tmp-';
 
 const STAT_BATCH = 64;
+/**
+ * With fsync on, a stream is flushed to disk every 32 MiB while it is still arriving, so that the
+ * fsync before the rename waits for the last 32 MiB instead of the whole file.
+ */
+const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
 
 /**
  * The local filesystem as a store. Keys are absolute paths without the leading `/`; directories are
@@ -116,7 +121,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       } else if (isRangedBody(body)) {
         await writeRanges(handle, body, uriOf(key), o?.signal);
       } else {
-        await writeChunks(handle, body, () => throwIfAborted(o?.signal, 'write', uriOf(key)));
+        await writeChunks(handle, body, () => throwIfAborted(o?.signal, 'write', uriOf(key)), 0, doFsync ? SYNC_EVERY_BYTES : 0);
       }
       throwIfAborted(o?.signal, 'write', uriOf(key));
       if (doFsync) await handle.sync();
