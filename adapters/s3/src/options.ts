@@ -1,5 +1,6 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { CkptError, registerSecret } from '@ckptkit/gfile';
+import { S3RequestHandler } from './request-handler.js';
 
 /** Static credentials (an access key pair, optionally with a session token). */
 export interface S3StaticCredentials {
@@ -78,6 +79,13 @@ export interface S3AdapterOptions {
    * fresh process. A body the adapter's parser is not sure of always goes to the SDK.
    */
   fastListParser?: boolean | undefined;
+  /**
+   * Receive GetObject bodies with the adapter's own HTTP/1.1 reader, which reads the socket straight
+   * into 1 MiB buffers (default true); false leaves them to node:http, which allocates a 64 KiB
+   * buffer per socket read. Tests that replay responses with nock, which patches node:http, set
+   * false. Every other request always goes through node:http.
+   */
+  directGets?: boolean | undefined;
   /** A client you configured yourself; the connection options above are then ignored. */
   client?: S3Client | undefined;
 }
@@ -139,6 +147,14 @@ export function createS3Client(options: S3AdapterOptions): S3Client {
   const checksum = resolved.checksums === 'when-required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
   const maxSockets = positive('maxSockets', options.maxSockets, 64);
   const region = options.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined);
+  const http = {
+    connectionTimeout: positive('connectTimeoutMs', options.connectTimeoutMs, 10_000),
+    requestTimeout: positive('requestTimeoutMs', options.requestTimeoutMs, 120_000),
+    throwOnRequestTimeout: true,
+    socketTimeout: positive('idleTimeoutMs', options.idleTimeoutMs, 60_000),
+    httpAgent: { keepAlive: true, maxSockets },
+    httpsAgent: { keepAlive: true, maxSockets },
+  };
   const config: S3ClientConfig = {
     maxAttempts: positive('sdkMaxAttempts', options.sdkMaxAttempts, 1),
     requestChecksumCalculation: checksum,
@@ -146,14 +162,7 @@ export function createS3Client(options: S3AdapterOptions): S3Client {
     forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
     // Without an explicit region (and on AWS) a bucket in another region still works.
     followRegionRedirects: options.endpoint === undefined,
-    requestHandler: {
-      connectionTimeout: positive('connectTimeoutMs', options.connectTimeoutMs, 10_000),
-      requestTimeout: positive('requestTimeoutMs', options.requestTimeoutMs, 120_000),
-      throwOnRequestTimeout: true,
-      socketTimeout: positive('idleTimeoutMs', options.idleTimeoutMs, 60_000),
-      httpAgent: { keepAlive: true, maxSockets },
-      httpsAgent: { keepAlive: true, maxSockets },
-    },
+    requestHandler: options.directGets === false ? http : new S3RequestHandler(http, { connectTimeoutMs: http.connectionTimeout, headersTimeoutMs: http.requestTimeout, idleTimeoutMs: http.socketTimeout, maxIdlePerOrigin: maxSockets }),
   };
   if (options.endpoint !== undefined) config.endpoint = options.endpoint;
   if (options.expectContinueHeader !== undefined) config.expectContinueHeader = options.expectContinueHeader;

@@ -13,7 +13,9 @@ import { createS3Adapter, s3Factory, type S3AdapterOptions } from './index.js';
 const EP = 'http://s3.nock.test:9000';
 const SECRET = 'nock-secret-key-must-never-be-printed';
 const creds = { accessKeyId: 'AKIANOCKTEST00000000', secretAccessKey: SECRET };
-const base: S3AdapterOptions = { endpoint: EP, region: 'us-east-1', credentials: creds };
+// nock patches node:http; GetObject bodies go through node:http only with directGets off (the
+// direct client has its own wire tests in direct-get.test.ts).
+const base: S3AdapterOptions = { endpoint: EP, region: 'us-east-1', credentials: creds, directGets: false };
 
 const xmlError = (code: string, message: string) => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message><RequestId>r1</RequestId></Error>`;
 
@@ -314,7 +316,7 @@ describe('s3 adapter against nock: what healthy servers will not do', () => {
 
   describe('wire details', () => {
     it('anonymous requests carry no signature; others are SigV4-signed', async () => {
-      const anon = createS3Adapter('bkt', { endpoint: EP, anonymous: true });
+      const anon = createS3Adapter('bkt', { endpoint: EP, anonymous: true, directGets: false });
       nock(EP, { badheaders: ['authorization', 'x-amz-security-token'] }).get('/bkt/pub').query(true).reply(200, 'pub', { 'Content-Length': '3' });
       expect(Buffer.from(await anon.read('pub')).toString()).toBe('pub');
       const signed = createS3Adapter('bkt', base);
