@@ -119,7 +119,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       if (body instanceof Uint8Array) {
         await handle.writeFile(body);
       } else if (isRangedBody(body)) {
-        await writeRanges(handle, body, uriOf(key), o?.signal);
+        await writeRanges(handle, body, uriOf(key), o?.signal, doFsync ? SYNC_EVERY_BYTES : 0);
       } else {
         await writeChunks(handle, body, () => throwIfAborted(o?.signal, 'write', uriOf(key)), 0, doFsync ? SYNC_EVERY_BYTES : 0);
       }

@@ -32,9 +32,10 @@ const STOPPED = Symbol('stopped');
 /**
  * Writes every range of `body` at its offset in `handle`, up to `body.concurrency` at once. On the
  * first failure the other ranges are stopped (their reads see an aborted signal) and, once all
- * have settled, that first error is thrown; `signal` aborts the whole write.
+ * have settled, that first error is thrown; `signal` aborts the whole write. `syncEveryBytes`: see
+ * writeChunks (each range flushes on its own).
  */
-export async function writeRanges(handle: FileHandle, body: RangedBody, uri: string, signal: AbortSignal | undefined): Promise<void> {
+export async function writeRanges(handle: FileHandle, body: RangedBody, uri: string, signal: AbortSignal | undefined, syncEveryBytes = 0): Promise<void> {
   // The ranges read with a signal of their own, fired by the caller's or by a failed range.
   const stop = new AbortController();
   const forward = () => stop.abort(signal?.reason);
@@ -53,7 +54,7 @@ export async function writeRanges(handle: FileHandle, body: RangedBody, uri: str
     while (failure === undefined && next < body.ranges.length) {
       const range = body.ranges[next++]!;
       try {
-        await writeChunks(handle, exactly(range, openRange(range, stop.signal), uri), beforeChunk, range.offset);
+        await writeChunks(handle, exactly(range, openRange(range, stop.signal), uri), beforeChunk, range.offset, syncEveryBytes);
       } catch (error) {
         if (error === STOPPED || failure) return;
         failure = { error };

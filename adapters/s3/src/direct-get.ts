@@ -137,7 +137,7 @@ class Exchange {
     this.body = body;
     this.settled = true;
     this.resolve({ statusCode, reason, headers, body });
-    if (leftover.byteLength > 0) this.bodyBytes(leftover, true);
+    if (leftover.byteLength > 0) this.bodyBytes(leftover);
     if (this.framing.kind === 'none' || (this.framing.kind === 'length' && this.framing.remaining === 0 && this.phase === 'body')) this.end();
   }
 
@@ -167,7 +167,7 @@ class Exchange {
   }
 
   /** Body bytes that were read somewhere else (after the head, or a chunked or until-close body): copied. */
-  bodyBytes(bytes: Buffer, afterHead = false): boolean {
+  bodyBytes(bytes: Buffer): boolean {
     const f = this.framing;
     if (f.kind === 'length') {
       const take = Math.min(bytes.byteLength, f.remaining);
@@ -186,7 +186,8 @@ class Exchange {
     }
     if (f.kind === 'close') return this.push(Buffer.from(bytes));
     if (f.kind === 'chunked') return this.chunked(f, bytes);
-    if (!afterHead || bytes.byteLength > 0) this.reusable = false;
+    // A body where none was announced (204, 304): the connection is not reused.
+    this.reusable = false;
     return true;
   }
 
