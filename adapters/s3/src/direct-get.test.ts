@@ -153,9 +153,15 @@ describe('DirectGetClient', () => {
     });
     const c = client();
     const res = await get(c, s.port);
-    const error = await failure(chunksOf(res.body));
+    // The 500 bytes that arrived sit in a part-filled buffer when the connection breaks: they are
+    // handed out before the error, so a caller resuming after what it saw makes progress.
+    const seen: Buffer[] = [];
+    const error = await failure((async () => {
+      for await (const chunk of res.body) seen.push(chunk as Buffer);
+    })());
     expect(error.code).toBe('ECONNRESET');
     expect(error.message).toMatch(/before the end of the response body/);
+    expect(Buffer.concat(seen).toString()).toBe('x'.repeat(500));
     expect(Buffer.concat(await chunksOf((await get(c, s.port)).body)).toString()).toBe('y');
     expect(s.connections).toBe(2);
   });
@@ -253,6 +259,26 @@ describe('DirectGetClient', () => {
     expect(chunks.length).toBe(96);
     // With the reader paused, the server could not hand the last bytes to the kernel right away.
     expect(flushedAt - t0).toBeGreaterThan(20);
+  });
+
+  it('hands out every byte that arrived before a break, in order, even with a slow reader', async () => {
+    const body = randomBytes(3 * 1024 * 1024 + 123_457);
+    const s = await scripted((socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.byteLength + 1000}\r\n\r\n`);
+      socket.write(body, () => setTimeout(() => socket.destroy(), 20));
+    });
+    const res = await get(client(), s.port);
+    const seen: Buffer[] = [];
+    const error = await failure((async () => {
+      for await (const chunk of res.body) {
+        seen.push(chunk as Buffer);
+        await new Promise((r) => setTimeout(r, 15));
+      }
+    })());
+    expect(error.code).toBe('ECONNRESET');
+    expect(Buffer.concat(seen).equals(body)).toBe(true);
+    // Whole 1 MiB buffers, then the part-filled one.
+    expect(seen.map((c) => c.byteLength)).toEqual([1 << 20, 1 << 20, 1 << 20, 123_457]);
   });
 
   it('closes the connection when the consumer stops early', async () => {

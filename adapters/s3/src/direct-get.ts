@@ -49,6 +49,8 @@ export interface DirectGetResponse {
 
 const HEADER_LIMIT = 64 * 1024;
 const CHUNK_LINE_LIMIT = 8 * 1024;
+/** Body buffers read ahead of the consumer before the socket pauses. */
+const QUEUE_LIMIT = 4;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function netError(message: string, code: string, name = 'Error'): Error {
@@ -77,6 +79,18 @@ class Exchange {
   buffer: Buffer | undefined;
   filled = 0;
   paused = false;
+  /**
+   * Body buffers read but not yet handed to the stream. The stream itself holds at most one, so
+   * that an error can wait behind the bytes that arrived before it: a body cut partway must still
+   * deliver everything it got, or a caller that resumes after the bytes it saw makes no progress.
+   */
+  private readonly queue: Buffer[] = [];
+  /** The stream asked for a buffer and got none yet. */
+  private wanting = false;
+  /** The body is complete; the end is handed out after the queue. */
+  private ended = false;
+  /** The body broke; the error is handed out after the queue. */
+  private pendingError: Error | undefined;
   private settled = false;
   private headersTimer: NodeJS.Timeout | undefined;
   private readonly onAbort: () => void;
@@ -88,7 +102,8 @@ class Exchange {
     private readonly resolve: (r: DirectGetResponse) => void,
     private readonly reject: (e: Error) => void,
   ) {
-    this.onAbort = () => this.fail(abortError(signal!));
+    // An abort is the caller letting go: it fails the body at once, whatever is still queued.
+    this.onAbort = () => this.fail(abortError(signal!), true);
     signal?.addEventListener('abort', this.onAbort, { once: true });
     if (headersTimeoutMs > 0) {
       this.headersTimer = setTimeout(() => this.fail(netError(`no response headers within ${headersTimeoutMs} ms`, 'ETIMEDOUT', 'TimeoutError')), headersTimeoutMs);
@@ -119,13 +134,8 @@ class Exchange {
     const body = new Readable({
       // One buffer per read(): a byte stream's read() joins what is buffered into a new copy.
       objectMode: true,
-      highWaterMark: 4,
-      read: () => {
-        if (this.paused) {
-          this.paused = false;
-          this.conn.socket.resume();
-        }
-      },
+      highWaterMark: 1,
+      read: () => this.pull(),
       destroy: (error, callback) => {
         // The consumer let go before the end: the rest of the body is still on the wire.
         if (this.phase !== 'done') this.finish(false);
@@ -233,11 +243,35 @@ class Exchange {
     return this.phase === 'done';
   }
 
+  /** Queues a body buffer; false when the queue is full (the socket pauses until the stream pulls). */
   private push(chunk: Buffer): boolean {
     if (chunk.byteLength === 0 || !this.body || this.body.destroyed) return true;
-    const more = this.body.push(chunk);
+    this.queue.push(chunk);
+    if (this.wanting) this.pull();
+    const more = this.queue.length < QUEUE_LIMIT;
     if (!more) this.paused = true;
     return more;
+  }
+
+  /** Hands queued buffers to the stream while it takes them; then the end or the error, once the queue is empty. */
+  private pull(): void {
+    const body = this.body!;
+    this.wanting = false;
+    let pushed = false;
+    while (this.queue.length > 0) {
+      pushed = true;
+      if (!body.push(this.queue.shift())) break;
+    }
+    if (this.queue.length === 0) {
+      if (this.pendingError && !pushed) return void body.destroy(this.pendingError);
+      if (this.ended) return void body.push(null);
+      // The stream calls read() again only after a push: the next buffer that arrives is pushed at once.
+      if (!pushed) this.wanting = true;
+    }
+    if (this.paused && this.queue.length < QUEUE_LIMIT && !this.conn.closed) {
+      this.paused = false;
+      this.conn.socket.resume();
+    }
   }
 
   /** The connection closed (cleanly or not) while this exchange was under way. */
@@ -255,16 +289,29 @@ class Exchange {
   end(): void {
     if (this.phase === 'done') return;
     this.finish(this.reusable);
-    this.body?.push(null);
+    this.ended = true;
+    if (this.wanting) this.pull();
   }
 
-  fail(error: Error): void {
+  /**
+   * The exchange broke. Before the headers, the request fails. In a body, the stream fails after
+   * every byte that arrived before the break (the part-filled buffer too), unless `now`.
+   */
+  fail(error: Error, now = false): void {
     if (this.phase === 'done') return;
     this.finish(false);
     if (!this.settled) {
       this.settled = true;
       this.reject(error);
-    } else this.body?.destroy(error);
+      return;
+    }
+    const body = this.body;
+    if (!body || body.destroyed) return;
+    if (now) return void body.destroy(error);
+    if (this.buffer && this.filled > 0) this.queue.push(this.buffer.subarray(0, this.filled));
+    this.buffer = undefined;
+    this.pendingError = error;
+    if (this.wanting) this.pull();
   }
 
   private finish(reusable: boolean): void {
