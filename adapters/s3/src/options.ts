@@ -81,9 +81,9 @@ export interface S3AdapterOptions {
   fastListParser?: boolean | undefined;
   /**
    * Receive GetObject bodies with the adapter's own HTTP/1.1 reader, which reads the socket straight
-   * into 1 MiB buffers (default false for now: a body cut mid-buffer loses the bytes of that
-   * buffer, so a resumed read cut every 256 KiB never progresses; see decision 0009). Every other
-   * request always goes through node:http.
+   * into 1 MiB buffers (default true; decision 0009). A body cut partway still hands out every byte
+   * that arrived before the error. false sends them through node:http, as every other request is
+   * (nock, for one, intercepts only node:http).
    */
   directGets?: boolean | undefined;
   /** A client you configured yourself; the connection options above are then ignored. */
@@ -162,7 +162,7 @@ export function createS3Client(options: S3AdapterOptions): S3Client {
     forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
     // Without an explicit region (and on AWS) a bucket in another region still works.
     followRegionRedirects: options.endpoint === undefined,
-    requestHandler: options.directGets !== true ? http : new S3RequestHandler(http, { connectTimeoutMs: http.connectionTimeout, headersTimeoutMs: http.requestTimeout, idleTimeoutMs: http.socketTimeout, maxIdlePerOrigin: maxSockets }),
+    requestHandler: options.directGets === false ? http : new S3RequestHandler(http, { connectTimeoutMs: http.connectionTimeout, headersTimeoutMs: http.requestTimeout, idleTimeoutMs: http.socketTimeout, maxIdlePerOrigin: maxSockets }),
   };
   if (options.endpoint !== undefined) config.endpoint = options.endpoint;
   if (options.expectContinueHeader !== undefined) config.expectContinueHeader = options.expectContinueHeader;
