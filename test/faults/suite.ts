@@ -457,7 +457,7 @@ export function defineFaultSuite(make: () => Promise<FaultTarget>): void {
       const t0 = performance.now();
       const r = await runCli(['cp', '--json', path.join(local, 'ckpt-7'), `${t.root}/cli-upload`, '--allow-incomplete', ...t.cliArgs()], { env: t.cliEnv });
       expect(r.code, r.stderr).toBe(4);
-      expect(JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('{"error"')) ?? '{}')).toMatchObject({ error: { code: expect.stringMatching(/^(UNAVAILABLE|RATE_LIMITED)$/) } });
+      expect(JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('{"error"')) ?? '{}'), r.stderr).toMatchObject({ error: { code: expect.stringMatching(/^(UNAVAILABLE|RATE_LIMITED)$/) } });
       expect(performance.now() - t0).toBeLessThan(20_000);
       expect(await t.direct.exists(`${t.root}/cli-upload/ckpt-7.index`)).toBe(false);
     }, 40_000);
