@@ -38,6 +38,9 @@ describe('mapS3Error', () => {
     ['ENOTFOUND', netError('ENOTFOUND'), 'UNAVAILABLE', true],
     ['ETIMEDOUT', netError('ETIMEDOUT'), 'TIMEOUT', true],
     ['SDK TimeoutError', Object.assign(new Error('socket timed out'), { name: 'TimeoutError' }), 'TIMEOUT', true],
+    // The SDK's NodeHttpHandler renames ECONNRESET and EPIPE errors "TimeoutError": the code tells what happened.
+    ['EPIPE renamed TimeoutError', Object.assign(netError('EPIPE', 'write EPIPE'), { name: 'TimeoutError' }), 'UNAVAILABLE', true],
+    ['ECONNRESET renamed TimeoutError', Object.assign(netError('ECONNRESET', 'read ECONNRESET'), { name: 'TimeoutError' }), 'UNAVAILABLE', true],
     ['CredentialsProviderError', Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'UNAUTHENTICATED', false],
     ['a plain unknown error', new Error('something odd'), 'UNAVAILABLE', false],
     ['a thrown string', 'weird', 'UNAVAILABLE', false],

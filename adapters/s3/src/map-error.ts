@@ -149,9 +149,11 @@ export function mapS3Error(error: unknown, operation: string, uri: string, signa
   const netCode = str(e.code);
   let rule: Rule | undefined;
   if (s3Code !== undefined) rule = BY_S3_CODE[s3Code];
-  if (!rule && name !== undefined && status === undefined) rule = BY_S3_CODE[name];
   if (!rule && status !== undefined) rule = byStatus(status);
-  if (!rule && netCode !== undefined) rule = NETWORK[netCode];
+  // A socket's code before the error's name: the SDK's NodeHttpHandler renames ECONNRESET and
+  // EPIPE errors "TimeoutError", and a peer closing the connection is no timeout.
+  if (!rule && status === undefined && netCode !== undefined) rule = NETWORK[netCode];
+  if (!rule && name !== undefined && status === undefined) rule = BY_S3_CODE[name];
   if (!rule && typeof e.message === 'string' && /socket hang up|aborted|premature close/i.test(e.message)) {
     rule = ['UNAVAILABLE', 'the connection closed early', true];
   }
