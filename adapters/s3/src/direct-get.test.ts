@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DirectGetClient, type DirectGetOptions } from './direct-get.js';
+import { releaseChunk } from '@ckptkit/gfile';
+import { BufferPool, DirectGetClient, type DirectGetOptions } from './direct-get.js';
 
 type Script = (socket: net.Socket, head: string, index: number) => void;
 
@@ -279,6 +280,50 @@ describe('DirectGetClient', () => {
     expect(Buffer.concat(seen).equals(body)).toBe(true);
     // Whole 1 MiB buffers, then the part-filled one.
     expect(seen.map((c) => c.byteLength)).toEqual([1 << 20, 1 << 20, 1 << 20, 123_457]);
+  });
+
+  it('reads into whole buffers again once their consumer hands them back, and never into a small last one', async () => {
+    const size = 64 * 1024;
+    const bodies = [randomBytes(3 * size + 100), randomBytes(3 * size + 100)];
+    const s = await scripted((socket, _head, i) => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${bodies[i % 2]!.byteLength}\r\n\r\n`);
+      socket.write(bodies[i % 2]!);
+    });
+    const c = client({ bufferBytes: size });
+    const memory = new Set<ArrayBufferLike>();
+    const first: Buffer[] = [];
+    for await (const chunk of (await get(c, s.port)).body) {
+      first.push(Buffer.from(chunk as Buffer));
+      memory.add((chunk as Buffer).buffer);
+      releaseChunk(chunk as Buffer);
+    }
+    expect(Buffer.concat(first).equals(bodies[0]!)).toBe(true);
+    // Three whole buffers went back to the pool (released as they arrived, so fewer were needed); the 100-byte tail is not pooled.
+    expect(c.buffers!.idleCount).toBeGreaterThan(0);
+    expect(c.buffers!.idleCount).toBeLessThanOrEqual(3);
+    // Kept, not handed back: these chunks stay the consumer's, whatever is read next.
+    const kept: Buffer[] = [];
+    let reused = 0;
+    for await (const chunk of (await get(c, s.port)).body) {
+      kept.push(chunk as Buffer);
+      if (memory.has((chunk as Buffer).buffer)) reused++;
+    }
+    expect(Buffer.concat(kept).equals(bodies[1]!)).toBe(true);
+    expect(reused).toBeGreaterThan(0);
+    const third = await get(c, s.port, '/again');
+    for await (const chunk of third.body) releaseChunk(chunk as Buffer);
+    expect(Buffer.concat(kept).equals(bodies[1]!)).toBe(true);
+  });
+
+  it('lets idle pooled buffers go after 2 s, and never keeps more than its limit', async () => {
+    const pool = new BufferPool(4096);
+    const buffers = Array.from({ length: BufferPool.MAX_IDLE + 5 }, () => pool.take());
+    for (const b of buffers) pool.give(b);
+    expect(pool.idleCount).toBe(BufferPool.MAX_IDLE);
+    expect(pool.take()).toBe(buffers[BufferPool.MAX_IDLE - 1]);
+    const t0 = Date.now();
+    while (pool.idleCount > 0 && Date.now() - t0 < 6000) await new Promise((r) => setTimeout(r, 100));
+    expect(pool.idleCount).toBe(0);
   });
 
   it('closes the connection when the consumer stops early', async () => {

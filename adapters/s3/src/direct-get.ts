@@ -4,7 +4,8 @@
  * then handed out whole (net's `onread`). node:http allocates a new 64 KiB buffer for every socket
  * read and hands each to the consumer; for a 1 GiB download that is 16,384 buffers, and on a 2-core
  * machine shared with the server it made a copy from S3 slower than rclone's (decision 0009). Here
- * a 1 GiB body costs 1,024 buffers, none of them copied.
+ * a 1 GiB body fills 1,024 buffers, none of them copied, and a consumer that hands its chunks back
+ * (`releaseChunk`) lets the same few dozen buffers be read into again (decision 0010).
  *
  * What it does not do, on purpose: request bodies, pipelining, proxies (the SDK's own handler does
  * not honour proxy variables either), HTTP/2, upgrades. Bodies of unknown length (chunked, or until
@@ -13,6 +14,7 @@
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import tls from 'node:tls';
+import { releasableChunk } from '@ckptkit/gfile';
 
 /** How a {@link DirectGetClient} connects and how long it waits. */
 export interface DirectGetOptions {
@@ -28,6 +30,11 @@ export interface DirectGetOptions {
   bufferBytes?: number | undefined;
   /** Extra TLS options (a CA for a private endpoint, in tests). */
   tls?: tls.ConnectionOptions | undefined;
+  /**
+   * Whole buffers handed back with `releaseChunk` (from @ckptkit/gfile) are read into again
+   * (default true); at most {@link BufferPool.MAX_IDLE} wait for reuse, none after 2 s unused.
+   */
+  reuseBuffers?: boolean | undefined;
 }
 
 /** A GET to send: `path` includes the query string; `headers` are sent as given (with a Host header). */
@@ -155,8 +162,11 @@ class Exchange {
   bodyBuffer(): Buffer | undefined {
     if (this.framing.kind !== 'length') return undefined;
     if (!this.buffer) {
-      // Never more than is left: a body's last buffer is exactly its size, and nothing past the body is read into it.
-      this.buffer = Buffer.allocUnsafeSlow(Math.max(1, Math.min(this.framing.remaining, this.conn.bufferBytes)));
+      const size = this.conn.bufferBytes;
+      // Never more than is left: a body's last buffer is exactly its size, and nothing past the
+      // body is read into it. Only whole buffers come from (and go back to) the pool, so a small
+      // body never holds on to a large buffer.
+      this.buffer = this.framing.remaining >= size && this.conn.buffers ? this.conn.buffers.take() : Buffer.allocUnsafeSlow(Math.max(1, Math.min(this.framing.remaining, size)));
       this.filled = 0;
     }
     return this.buffer.subarray(this.filled);
@@ -169,11 +179,20 @@ class Exchange {
     framing.remaining -= n;
     let more = true;
     if (this.filled === this.buffer!.byteLength || framing.remaining === 0) {
-      more = this.push(this.buffer!.subarray(0, this.filled));
-      this.buffer = undefined;
+      more = this.push(this.handOut());
     }
     if (framing.remaining === 0) this.end();
     return more;
+  }
+
+  /** The filled part of the current buffer, as a chunk of its own (releasable when the buffer is pooled). */
+  private handOut(): Buffer {
+    const buffer = this.buffer!;
+    const chunk = buffer.subarray(0, this.filled);
+    this.buffer = undefined;
+    const pool = this.conn.buffers;
+    if (pool && buffer.byteLength === this.conn.bufferBytes) releasableChunk(chunk, () => pool.give(buffer));
+    return chunk;
   }
 
   /** Body bytes that were read somewhere else (after the head, or a chunked or until-close body): copied. */
@@ -308,7 +327,7 @@ class Exchange {
     const body = this.body;
     if (!body || body.destroyed) return;
     if (now) return void body.destroy(error);
-    if (this.buffer && this.filled > 0) this.queue.push(this.buffer.subarray(0, this.filled));
+    if (this.buffer && this.filled > 0) this.queue.push(this.handOut());
     this.buffer = undefined;
     this.pendingError = error;
     if (this.wanting) this.pull();
@@ -319,6 +338,47 @@ class Exchange {
     clearTimeout(this.headersTimer);
     this.signal?.removeEventListener('abort', this.onAbort);
     this.conn.done(this, reusable);
+  }
+}
+
+/**
+ * Body buffers handed back by their consumers, read into again. Reuse is what keeps a long
+ * download from allocating a new 1 MiB buffer per MiB, each one external memory that V8 answers
+ * with full collections.
+ */
+export class BufferPool {
+  /** Buffers kept for reuse at most: enough for 4 streams' read-ahead and writes in flight. */
+  static readonly MAX_IDLE = 64;
+  private readonly idle: Buffer[] = [];
+  private lastTake = 0;
+  private trimmer: NodeJS.Timeout | undefined;
+
+  constructor(readonly size: number) {}
+
+  take(): Buffer {
+    this.lastTake = Date.now();
+    return this.idle.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+
+  give(buffer: Buffer): void {
+    if (this.idle.length >= BufferPool.MAX_IDLE) return;
+    this.idle.push(buffer);
+    // A pool nobody takes from lets its buffers go: an idle process does not keep 64 MiB.
+    this.trimmer ??= setInterval(() => {
+      if (Date.now() - this.lastTake < 2000) return;
+      this.clear();
+    }, 2000).unref();
+  }
+
+  /** Buffers waiting for reuse now. */
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  clear(): void {
+    this.idle.length = 0;
+    clearInterval(this.trimmer);
+    this.trimmer = undefined;
   }
 }
 
@@ -336,6 +396,7 @@ class Connection {
     readonly origin: string,
     request: DirectGetRequest,
     readonly bufferBytes: number,
+    readonly buffers: BufferPool | undefined,
     private readonly pool: DirectGetClient,
     options: DirectGetOptions,
   ) {
@@ -491,10 +552,13 @@ export class DirectGetClient {
   private readonly open = new Set<Connection>();
   private readonly bufferBytes: number;
   private readonly maxIdle: number;
+  /** Whole body buffers handed back by consumers (undefined when reuse is off). */
+  readonly buffers: BufferPool | undefined;
 
   constructor(private readonly options: DirectGetOptions) {
     this.bufferBytes = Math.max(4096, Math.floor(options.bufferBytes ?? 1024 * 1024));
     this.maxIdle = Math.max(0, Math.floor(options.maxIdlePerOrigin ?? 16));
+    this.buffers = options.reuseBuffers === false ? undefined : new BufferPool(this.bufferBytes);
   }
 
   /** Sends `request`; resolves with the response once its headers are in (`headersTimeoutMs` overrides the option). */
@@ -524,7 +588,7 @@ export class DirectGetClient {
   }
 
   private connect(origin: string, request: DirectGetRequest): Connection {
-    const conn = new Connection(origin, request, this.bufferBytes, this, this.options);
+    const conn = new Connection(origin, request, this.bufferBytes, this.buffers, this, this.options);
     this.open.add(conn);
     return conn;
   }
@@ -554,5 +618,6 @@ export class DirectGetClient {
   destroy(): void {
     for (const conn of [...this.open]) conn.close();
     this.idle.clear();
+    this.buffers?.clear();
   }
 }

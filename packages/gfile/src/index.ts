@@ -16,6 +16,7 @@ export type {
   WriteOptions,
 } from './adapter.js';
 export { collectBytes } from './bytes.js';
+export { releasableChunk, releaseChunk } from './chunk-release.js';
 export { versionOf } from './adapter.js';
 export { CkptError, ERROR_CODES, abortError, ckptError, isCkptError, redact, registerSecret, throwIfAborted } from './errors.js';
 export type { CkptErrorInit, ErrorCode } from './errors.js';
