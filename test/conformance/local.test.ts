@@ -33,3 +33,18 @@ defineConformanceSuite({
     };
   },
 });
+
+// Writes on the event loop (as the CLI configures the adapter): the same contract.
+defineConformanceSuite({
+  name: 'local (writes on the event loop)',
+  async setup() {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ckptkit-conformance-sync-'));
+    const registry = () => createRegistry().register('file', () => localFactory({ writeOnEventLoop: true }));
+    return {
+      gfile: createGFile({ registry: registry() }),
+      smallPages: createGFile({ registry: registry(), pageSize: 3 }),
+      root: dir,
+      cleanup: () => fs.rm(dir, { recursive: true, force: true }),
+    };
+  },
+});

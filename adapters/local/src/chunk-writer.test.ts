@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { releasableChunk } from '@ckptkit/gfile';
 import { writeChunks } from './chunk-writer.js';
 
 let dir: string;
@@ -47,16 +48,46 @@ function stingyHandle(real: FileHandle, limit: number, failAt?: number) {
 }
 
 describe('writeChunks', () => {
-  it('writes exactly the bytes given, whatever the chunk sizes', async () => {
+  it('writes exactly the bytes given, whatever the chunk sizes, through the thread pool or on the event loop', async () => {
     const data = randomBytes(5 * 1024 * 1024 + 123);
-    for (const sizes of [[1], [65_536], [3 * 1024 * 1024, 17, 1 << 20], [999_999, 1]]) {
-      const file = path.join(dir, `exact-${sizes.join('-')}`);
-      const h = await fs.open(file, 'w');
-      const n = await writeChunks(h, chunksOf(data, sizes));
-      await h.close();
-      expect(n).toBe(data.length);
-      expect((await fs.readFile(file)).equals(data)).toBe(true);
+    for (const onEventLoop of [false, true]) {
+      for (const sizes of [[1], [65_536], [3 * 1024 * 1024, 17, 1 << 20], [999_999, 1]]) {
+        const file = path.join(dir, `exact-${onEventLoop}-${sizes.join('-')}`);
+        const h = await fs.open(file, 'w');
+        const n = await writeChunks(h, chunksOf(data, sizes), { onEventLoop, start: 0 });
+        await h.close();
+        expect(n).toBe(data.length);
+        expect((await fs.readFile(file)).equals(data)).toBe(true);
+      }
     }
+  });
+
+  it('on the event loop, hands a full batch back before the next chunk is read, and fails a refused write without handing anything back', async () => {
+    const MiB = 1 << 20;
+    const file = path.join(dir, 'event-loop');
+    const h = await fs.open(file, 'w');
+    const pending = new Set<number>();
+    let lateReleases = 0;
+    async function* produce(count: number): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < count; i++) {
+        // A producer reusing its buffer needs the last one back before it reads the next.
+        if (pending.size > 0) lateReleases++;
+        pending.add(i);
+        yield releasableChunk(Buffer.alloc(MiB, i), () => pending.delete(i));
+      }
+    }
+    expect(await writeChunks(h, produce(6), { onEventLoop: true, start: 10 })).toBe(6 * MiB);
+    await h.close();
+    expect(lateReleases).toBe(0);
+    expect(pending.size).toBe(0);
+    const written = await fs.readFile(file);
+    expect(written.byteLength).toBe(10 + 6 * MiB);
+    expect(written[10 + 5 * MiB]).toBe(5);
+    // A handle opened read-only: the first write fails (EBADF), typed by the caller; nothing is handed back.
+    const readOnly = await fs.open(file, 'r');
+    await expect(writeChunks(readOnly, produce(3), { onEventLoop: true })).rejects.toMatchObject({ code: 'EBADF' });
+    await readOnly.close();
+    expect(pending.size).toBe(1);
   });
 
   it('finishes partial writes, with several batches in flight at once', async () => {
@@ -69,6 +100,40 @@ describe('writeChunks', () => {
     expect((await fs.readFile(file)).equals(data)).toBe(true);
     expect(state.maxInFlight).toBeGreaterThan(1);
     expect(state.maxInFlight).toBeLessThanOrEqual(8);
+  });
+
+  it('hands each chunk back once its bytes are written, never before (a producer may then read into it again)', async () => {
+    const data = randomBytes(6 * 1024 * 1024 + 5);
+    const file = path.join(dir, 'released');
+    const real = await fs.open(file, 'w');
+    const { handle } = stingyHandle(real, 300_000);
+    let marked = 0;
+    let released = 0;
+    let releasedBytes = 0;
+    async function* reused(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of chunksOf(data, [1 << 20, 65_536])) {
+        // A copy, as a reading producer's own buffer; released, it is scribbled over as a reuse would.
+        const own = Buffer.from(chunk);
+        marked++;
+        yield releasableChunk(own, () => {
+          released++;
+          if (own.byteLength > 0) releasedBytes += own.byteLength;
+          own.fill(0xee);
+        });
+      }
+    }
+    expect(await writeChunks(handle, reused())).toBe(data.length);
+    await real.close();
+    expect((await fs.readFile(file)).equals(data)).toBe(true);
+    expect(released).toBe(marked);
+    expect(releasedBytes).toBe(data.length);
+    // No byte is handed back when the write fails (empty chunks, which have none to write, are).
+    const failing = await fs.open(path.join(dir, 'released-fail'), 'w');
+    const broken = stingyHandle(failing, 1 << 30, 0);
+    releasedBytes = 0;
+    await expect(writeChunks(broken.handle, reused())).rejects.toThrow(/ENOSPC/);
+    await failing.close();
+    expect(releasedBytes).toBe(0);
   });
 
   it('a failing write fails the whole, after every write started has ended', async () => {
@@ -114,7 +179,7 @@ describe('writeChunks', () => {
         yield data.subarray(off, off + 1024 * 1024);
       }
     }
-    expect(await writeChunks(handle, paced(), undefined, 0, 2 * 1024 * 1024)).toBe(data.length);
+    expect(await writeChunks(handle, paced(), { syncEveryBytes: 2 * 1024 * 1024 })).toBe(data.length);
     expect(state.inFlight).toBe(0);
     expect(state.syncs).toBeGreaterThanOrEqual(2);
     expect(state.syncs).toBeLessThanOrEqual(8);
@@ -133,7 +198,7 @@ describe('writeChunks', () => {
       writev: (b: Uint8Array[], p: number) => real.writev(b, p),
       datasync: async () => Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })),
     } as unknown as FileHandle;
-    await expect(writeChunks(handle, chunksOf(randomBytes(8 * 1024 * 1024), [65_536]), undefined, 0, 1024 * 1024)).rejects.toThrow(/EIO/);
+    await expect(writeChunks(handle, chunksOf(randomBytes(8 * 1024 * 1024), [65_536]), { syncEveryBytes: 1024 * 1024 })).rejects.toThrow(/EIO/);
     await real.close();
   });
 });

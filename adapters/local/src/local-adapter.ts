@@ -27,6 +27,12 @@ export interface LocalAdapterOptions {
   maxPageSize?: number;
   /** fsync files before renaming them into place (default true: a crash never leaves a torn file). */
   fsync?: boolean;
+  /**
+   * Write streamed bodies with synchronous writes on the event loop (default false): less CPU
+   * and memory for large copies, but each write blocks the event loop while the kernel takes the
+   * bytes. For command-line tools, not servers (see `ChunkWriteOptions.onEventLoop`).
+   */
+  writeOnEventLoop?: boolean;
 }
 
 function notRegular(uri: string): CkptError {
@@ -89,6 +95,7 @@ const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
 export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAdapter {
   const maxPageSize = options.maxPageSize ?? 1000;
   const doFsync = options.fsync ?? true;
+  const how = { syncEveryBytes: doFsync ? SYNC_EVERY_BYTES : 0, onEventLoop: options.writeOnEventLoop ?? false };
   const capabilities: Capabilities = {
     directories: 'real',
     atomicRename: true,
@@ -119,9 +126,9 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       if (body instanceof Uint8Array) {
         await handle.writeFile(body);
       } else if (isRangedBody(body)) {
-        await writeRanges(handle, body, uriOf(key), o?.signal, doFsync ? SYNC_EVERY_BYTES : 0);
+        await writeRanges(handle, body, uriOf(key), o?.signal, how);
       } else {
-        await writeChunks(handle, body, () => throwIfAborted(o?.signal, 'write', uriOf(key)), 0, doFsync ? SYNC_EVERY_BYTES : 0);
+        await writeChunks(handle, body, { ...how, beforeChunk: () => throwIfAborted(o?.signal, 'write', uriOf(key)) });
       }
       throwIfAborted(o?.signal, 'write', uriOf(key));
       if (doFsync) await handle.sync();

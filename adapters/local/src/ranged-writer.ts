@@ -7,7 +7,7 @@
 import { setMaxListeners } from 'node:events';
 import type { FileHandle } from 'node:fs/promises';
 import { CkptError, openRange, throwIfAborted, type BodyRange, type RangedBody } from '@ckptkit/gfile';
-import { writeChunks } from './chunk-writer.js';
+import { writeChunks, type ChunkWriteOptions } from './chunk-writer.js';
 
 /** The range's stream, failing as soon as it brings more than its length, or at its end with less. */
 async function* exactly(range: BodyRange, chunks: AsyncIterable<Uint8Array>, uri: string): AsyncGenerator<Uint8Array> {
@@ -32,10 +32,10 @@ const STOPPED = Symbol('stopped');
 /**
  * Writes every range of `body` at its offset in `handle`, up to `body.concurrency` at once. On the
  * first failure the other ranges are stopped (their reads see an aborted signal) and, once all
- * have settled, that first error is thrown; `signal` aborts the whole write. `syncEveryBytes`: see
+ * have settled, that first error is thrown; `signal` aborts the whole write. `how`: as for
  * writeChunks (each range flushes on its own).
  */
-export async function writeRanges(handle: FileHandle, body: RangedBody, uri: string, signal: AbortSignal | undefined, syncEveryBytes = 0): Promise<void> {
+export async function writeRanges(handle: FileHandle, body: RangedBody, uri: string, signal: AbortSignal | undefined, how: Pick<ChunkWriteOptions, 'syncEveryBytes' | 'onEventLoop'> = {}): Promise<void> {
   // The ranges read with a signal of their own, fired by the caller's or by a failed range.
   const stop = new AbortController();
   const forward = () => stop.abort(signal?.reason);
@@ -54,7 +54,7 @@ export async function writeRanges(handle: FileHandle, body: RangedBody, uri: str
     while (failure === undefined && next < body.ranges.length) {
       const range = body.ranges[next++]!;
       try {
-        await writeChunks(handle, exactly(range, openRange(range, stop.signal), uri), beforeChunk, range.offset, syncEveryBytes);
+        await writeChunks(handle, exactly(range, openRange(range, stop.signal), uri), { ...how, beforeChunk, start: range.offset });
       } catch (error) {
         if (error === STOPPED || failure) return;
         failure = { error };

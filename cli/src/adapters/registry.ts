@@ -9,7 +9,9 @@ import { s3OptionsFromCli } from './s3-options.js';
  */
 export function cliRegistry(argv: GlobalArgs): AdapterRegistry {
   const registry = createRegistry();
-  registry.register('file', async () => (await import('@ckptkit/local')).localFactory());
+  // A command runs one job at a time: writing on the event loop costs it nothing and saves CPU and
+  // memory on large copies (decision 0010).
+  registry.register('file', async () => (await import('@ckptkit/local')).localFactory({ writeOnEventLoop: true }));
   registry.register('s3', async () => {
     // The SDK warns on every run under Node < 22 about its own future releases; that is not the
     // user's concern here (the SDK is pinned). --verbose shows it.
