@@ -16,20 +16,35 @@ import { releaseChunk } from '@ckptkit/gfile';
 const BATCH_BYTES = 1 << 20;
 const MAX_IN_FLIGHT = 8;
 
-/** Writes every byte of `buffers` at `position` (a positional write may write less than asked). */
+/**
+ * What is left of `buffers` once a positional write took `bytesWritten` bytes of them (a write may
+ * take less than asked): the unwritten tail of a partly written buffer, then the rest.
+ */
+function unwritten(buffers: Uint8Array[], bytesWritten: number, at: number): Uint8Array[] {
+  if (bytesWritten <= 0) throw new Error(`wrote nothing at offset ${at}`);
+  let skip = bytesWritten;
+  let i = 0;
+  while (i < buffers.length && skip >= buffers[i]!.byteLength) skip -= buffers[i++]!.byteLength;
+  const rest = buffers.slice(i);
+  if (skip > 0) rest[0] = rest[0]!.subarray(skip);
+  return rest;
+}
+
+/** Writes every byte of `buffers` at `position` through the thread pool. */
 async function writeAllAt(handle: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
-  let rest = buffers;
-  let at = position;
-  while (rest.length > 0) {
+  for (let rest = buffers, at = position; rest.length > 0; ) {
     const { bytesWritten } = await handle.writev(rest, at);
-    if (bytesWritten <= 0) throw new Error(`wrote nothing at offset ${at}`);
+    rest = unwritten(rest, bytesWritten, at);
     at += bytesWritten;
-    // Drop what was written, keeping the unwritten tail of a partly written buffer.
-    let skip = bytesWritten;
-    let i = 0;
-    while (i < rest.length && skip >= rest[i]!.byteLength) skip -= rest[i++]!.byteLength;
-    rest = rest.slice(i);
-    if (skip > 0) rest[0] = rest[0]!.subarray(skip);
+  }
+}
+
+/** Writes every byte of `buffers` at `position` on the calling thread. */
+function writeAllAtSync(fd: number, buffers: Uint8Array[], position: number): void {
+  for (let rest = buffers, at = position; rest.length > 0; ) {
+    const bytesWritten = writevSync(fd, rest, at);
+    rest = unwritten(rest, bytesWritten, at);
+    at += bytesWritten;
   }
 }
 
@@ -54,21 +69,6 @@ export interface ChunkWriteOptions {
   onEventLoop?: boolean | undefined;
 }
 
-/** Writes every byte of `buffers` at `position` on the calling thread. */
-function writeAllAtSync(fd: number, buffers: Uint8Array[], position: number): void {
-  let rest = buffers;
-  let at = position;
-  while (rest.length > 0) {
-    const bytesWritten = writevSync(fd, rest, at);
-    if (bytesWritten <= 0) throw new Error(`wrote nothing at offset ${at}`);
-    at += bytesWritten;
-    let skip = bytesWritten;
-    let i = 0;
-    while (i < rest.length && skip >= rest[i]!.byteLength) skip -= rest[i++]!.byteLength;
-    rest = rest.slice(i);
-    if (skip > 0) rest[0] = rest[0]!.subarray(skip);
-  }
-}
 
 /**
  * Writes `body` to `handle` from offset `options.start` (default 0), returning the bytes written.
