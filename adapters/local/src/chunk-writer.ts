@@ -3,7 +3,8 @@
  * arrive as the network delivers them (16 to 64 KiB); written one by one and each awaited, a copy
  * from S3 stalled its download on every write and spent three times the CPU of writing in
  * batches. Here chunks are gathered into batches of about 1 MiB, written with one positional
- * `writev` each (no copy), up to 8 batches in flight while the next chunks are read.
+ * `writev` each (no copy), up to 8 batches in flight while the next chunks are read; or, with
+ * `onEventLoop`, each batch written at once on the calling thread (see {@link ChunkWriteOptions}).
  *
  * Chunks are held until written: as with Node streams, a chunk belongs to the consumer once it is
  * yielded, and the producer must not change it afterwards. Once written, each chunk is handed back
