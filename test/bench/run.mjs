@@ -32,7 +32,7 @@ const { values } = parseArgs({
   },
 });
 const SIZES = {
-  full: { checkpoints: 10_000, zooModels: 1000, bigBytes: 2 ** 30, runs: 5, n1Runs: 1, startupRuns: 20, verifyGib: 1, verifyRuns: 3, cpRuns: 3 },
+  full: { checkpoints: 10_000, zooModels: 1000, bigBytes: 2 ** 30, runs: 5, n1Runs: 1, startupRuns: 20, verifyGib: 1, verifyRuns: 3, cpRuns: 5 },
   small: { checkpoints: 200, zooModels: 20, bigBytes: 32 * 2 ** 20, runs: 2, n1Runs: 1, startupRuns: 5, verifyGib: 0.03125, verifyRuns: 1, cpRuns: 1 },
 };
 const size = SIZES[values.size];
