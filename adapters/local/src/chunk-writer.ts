@@ -70,7 +70,6 @@ export interface ChunkWriteOptions {
   onEventLoop?: boolean | undefined;
 }
 
-
 /**
  * Writes `body` to `handle` from offset `options.start` (default 0), returning the bytes written.
  * Each chunk is handed back to its producer (`releaseChunk`) once its bytes are written, never

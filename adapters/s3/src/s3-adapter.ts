@@ -447,15 +447,15 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
       const fast: FastListResult = {};
       const sdkOut = await call('list', prefix, o?.signal, (so) => {
         const command = new ListObjectsV2Command({
-            Bucket: bucket,
-            Prefix: prefix === '' ? undefined : prefix,
-            Delimiter: o?.delimiter ? '/' : undefined,
-            MaxKeys: maxKeys,
-            ContinuationToken: o?.pageToken,
-            StartAfter: o?.pageToken === undefined ? o?.startAfter : undefined,
-            // Keys come back percent-encoded, so that any key (also with characters XML 1.0 cannot
-            // carry) survives the XML response. Decoded below only when the server says it encoded.
-            EncodingType: 'url',
+          Bucket: bucket,
+          Prefix: prefix === '' ? undefined : prefix,
+          Delimiter: o?.delimiter ? '/' : undefined,
+          MaxKeys: maxKeys,
+          ContinuationToken: o?.pageToken,
+          StartAfter: o?.pageToken === undefined ? o?.startAfter : undefined,
+          // Keys come back percent-encoded, so that any key (also with characters XML 1.0 cannot
+          // carry) survives the XML response. Decoded below only when the server says it encoded.
+          EncodingType: 'url',
         });
         if (resolved.fastListParser) useFastListParser(command.middlewareStack, fast);
         return client.send(command, so);

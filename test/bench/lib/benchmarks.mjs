@@ -334,16 +334,16 @@ export async function benchCp(ctx) {
       return user + sys;
     };
     const load = loadNow();
-    // Rounds, each running every tool once (after a `sync`, outside the timing, so that no run pays
-    // for the writeback of the one before): the tools meet the same machine. Back to back, a tool's
-    // runs shared one stretch of a noisy 2-core machine, and the noise between tools was as large
-    // as the difference being measured.
     // One untimed run of each tool first: ckpt's first run after a build writes the V8 code cache
     // of its bundle (once per installation), and every binary is read into the page cache.
     for (const [, fn] of tools) {
       await fresh();
       await fn(store.timed);
     }
+    // Rounds, each running every tool once (after a `sync`, outside the timing, so that no run pays
+    // for the writeback of the one before): the tools meet the same machine. Back to back, a tool's
+    // runs shared one stretch of a noisy 2-core machine, and the noise between tools was as large
+    // as the difference being measured.
     const times = tools.map(() => []);
     const cpus = tools.map(() => []);
     for (let i = 0; i < ctx.size.cpRuns; i++) {
