@@ -157,6 +157,9 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     abs: string;
     /** For directories: the real path, to detect loops. */
     real?: string;
+    /** For symbolic links: the target as stored. */
+    linkTarget?: string;
+    dangling?: boolean;
   }
 
   async function children(dirAbs: string, dirReal: string, namePrefix: string): Promise<Child[]> {
@@ -175,15 +178,27 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
         const abs = path.join(dirAbs, d.name);
         let isDir = d.isDirectory();
         let real: string | undefined = isDir ? path.join(dirReal, d.name) : undefined;
+        let linkTarget: string | undefined;
+        let dangling = false;
         if (d.isSymbolicLink() || (!d.isFile() && !d.isDirectory())) {
+          if (d.isSymbolicLink()) linkTarget = await fs.readlink(abs).catch(() => undefined);
           try {
             isDir = (await fs.stat(abs)).isDirectory();
             if (isDir) real = await fs.realpath(abs);
           } catch {
             isDir = false; // a dangling link lists as a file
+            dangling = d.isSymbolicLink();
           }
         }
-        out.push({ name: d.name, sortName: isDir ? `${d.name}/` : d.name, isDir, abs, ...(real === undefined ? {} : { real }) });
+        out.push({
+          name: d.name,
+          sortName: isDir ? `${d.name}/` : d.name,
+          isDir,
+          abs,
+          ...(real === undefined ? {} : { real }),
+          ...(linkTarget === undefined ? {} : { linkTarget }),
+          ...(dangling ? { dangling } : {}),
+        });
       }),
     );
     return out.sort((a, b) => compareKeys(a.sortName, b.sortName));
@@ -214,7 +229,10 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
         const key = dirKey + c.sortName;
         const st = stats[j];
         if (wanted[j] && st) {
-          yield c.isDir ? { key, kind: 'directory', size: 0, mtime: st.mtime } : { key, kind: 'file', size: st.size, mtime: st.mtime };
+          const meta: ObjectMeta = c.isDir ? { key, kind: 'directory', size: 0, mtime: st.mtime } : { key, kind: 'file', size: st.size, mtime: st.mtime };
+          if (c.linkTarget !== undefined) meta.linkTarget = c.linkTarget;
+          if (c.dangling) meta.danglingLink = true;
+          yield meta;
         }
         if (!c.isDir || delimiter) continue;
         const descend = after === undefined || compareKeys(key, after) > 0 || after.startsWith(key);

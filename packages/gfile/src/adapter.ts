@@ -21,6 +21,14 @@ export interface ObjectMeta {
   /** Base64 MD5 as GCS reports it. */
   md5?: string | undefined;
   generation?: string | undefined;
+  /**
+   * Listings of local disks: the target of a symbolic link as it is stored (`readlink`), for links
+   * only. Layouts use it where a link is the data (Hugging Face snapshot files link to blobs,
+   * NeMo Automodel's `LATEST` links to a checkpoint).
+   */
+  linkTarget?: string | undefined;
+  /** Listings of local disks: true for a symbolic link whose target does not exist (listed as a file). */
+  danglingLink?: boolean | undefined;
 }
 
 /** One page of a listing: exactly one request to the store. */

@@ -7,6 +7,7 @@ import { withConcurrencyLimit } from './layers/concurrency.js';
 import { RequestMetrics, withMetrics } from './layers/metrics.js';
 import { withRetry, type RetryOptions } from './layers/retry.js';
 import { listEntries } from './listing.js';
+import { presentEntry, presentOnce } from './placeholders.js';
 import { listRecursive, type PlanDecision } from './planner/index.js';
 import { replayable } from './replayable.js';
 import { createRegistry, type AdapterRegistry } from './registry.js';
@@ -26,6 +27,10 @@ export interface FileInfo {
   crc32c?: string | undefined;
   md5?: string | undefined;
   generation?: string | undefined;
+  /** Local disks: the target of a symbolic link as stored (see the adapter contract). */
+  linkTarget?: string | undefined;
+  /** Local disks: a symbolic link whose target does not exist. */
+  danglingLink?: boolean | undefined;
 }
 
 /** One directory of a {@link GFile.walk}. */
@@ -206,9 +211,11 @@ export class GFile {
     const prefix = dirPrefix(key);
     let seen = key === '';
     const entries = options.recursive ? this.listFlat(adapter, prefix, options.signal) : listEntries(adapter, prefix, { delimiter: true, pageSize: this.options.pageSize, signal: options.signal });
-    for await (const meta of entries) {
+    const dirsShown = new Set<string>();
+    for await (const raw of entries) {
       seen = true;
-      if (meta.key === prefix) continue;
+      const meta = presentOnce(raw, dirsShown);
+      if (!meta || meta.key === prefix) continue;
       yield this.info(parsed, adapter, meta);
     }
     if (!seen && (adapter.capabilities.directories === 'virtual' || !(await this.isDir(uri, options)))) {
@@ -226,8 +233,10 @@ export class GFile {
     const { adapter } = await this.locate(uriPrefix, 'list');
     const prefix = parsed.trailingSlash ? dirPrefix(parsed.key) : parsed.key;
     const spelled: ParsedUri = parsed.trailingSlash ? { ...parsed, base: `${parsed.base}/`, key: prefix } : parsed;
-    for await (const meta of listEntries(adapter, prefix, { delimiter: options.delimiter, pageSize: this.options.pageSize, signal: options.signal })) {
-      yield this.info(spelled, adapter, meta);
+    const dirsShown = new Set<string>();
+    for await (const raw of listEntries(adapter, prefix, { delimiter: options.delimiter, pageSize: this.options.pageSize, signal: options.signal })) {
+      const meta = presentOnce(raw, dirsShown);
+      if (meta) yield this.info(spelled, adapter, meta);
     }
   }
 
@@ -245,8 +254,9 @@ export class GFile {
     const results = new Map<string, FileInfo>();
     // Results are spelled from the literal root, which is a prefix of every matched key.
     const rootParsed = respell(parsed, plan.root);
-    const add = (meta: ObjectMeta) => {
-      if (onlyDirs && meta.kind !== 'directory') return;
+    const add = (raw: ObjectMeta) => {
+      const meta = presentEntry(raw);
+      if (!meta || (onlyDirs && meta.kind !== 'directory')) return;
       const info = this.info(rootParsed, adapter, meta);
       results.set(`${meta.kind}:${info.uri}`, info);
     };
@@ -269,8 +279,9 @@ export class GFile {
         candidates.map((dir) =>
           this.fanOut(async () => {
             const prefix = dirPrefix(dir);
-            for await (const meta of listEntries(adapter, prefix + lit, { delimiter: true, pageSize: this.options.pageSize, signal: options.signal })) {
-              if (meta.key === prefix) continue;
+            for await (const raw of listEntries(adapter, prefix + lit, { delimiter: true, pageSize: this.options.pageSize, signal: options.signal })) {
+              const meta = presentEntry(raw);
+              if (!meta || meta.key === prefix) continue;
               if (!matches(baseName(meta.key))) continue;
               if (step.last) add(meta);
               else if (meta.kind === 'directory') next.push(stripSlash(meta.key));
@@ -332,9 +343,10 @@ export class GFile {
       }
     };
     let seen = false;
-    for await (const meta of this.listFlat(adapter, rootPrefix, options.signal)) {
+    for await (const raw of this.listFlat(adapter, rootPrefix, options.signal)) {
       seen = true;
-      if (meta.key === rootPrefix) continue;
+      const meta = presentEntry(raw);
+      if (!meta || meta.key === rootPrefix) continue;
       if (meta.kind === 'directory') addDir(meta.key, meta);
       else {
         const parent = parentPrefix(meta.key);
@@ -542,8 +554,10 @@ export class GFile {
     const emit = add ?? ((m: ObjectMeta) => void found.push(m));
     const maxEntries = maxPages * Math.min(this.options.pageSize ?? adapter.capabilities.maxPageSize, adapter.capabilities.maxPageSize);
     let listed = 0;
-    for await (const meta of this.listFlat(adapter, listPrefix, signal)) {
+    for await (const raw of this.listFlat(adapter, listPrefix, signal)) {
       if (++listed > maxEntries) return undefined;
+      const meta = presentEntry(raw);
+      if (!meta) continue;
       const rel = meta.key.slice(prefix.length);
       // Directories implied by deeper keys are matched too, so object stores agree with local disks.
       const parts = stripSlash(rel).split('/');
@@ -592,6 +606,8 @@ export class GFile {
     if (meta.crc32c) out.crc32c = meta.crc32c;
     if (meta.md5) out.md5 = meta.md5;
     if (meta.generation) out.generation = meta.generation;
+    if (meta.linkTarget !== undefined) out.linkTarget = meta.linkTarget;
+    if (meta.danglingLink) out.danglingLink = true;
     return out;
   }
 }

@@ -33,6 +33,7 @@ export { listEntries, listPages } from './listing.js';
 export type { ListEntriesOptions, ListedPage } from './listing.js';
 export { listRecursive } from './planner/index.js';
 export type { PlanDecision, PlannerOptions } from './planner/index.js';
+export { HADOOP_FOLDER_SUFFIX, hadoopPlaceholderDir } from './placeholders.js';
 export { clearMemoryStore, createMemoryAdapter } from './memory-adapter.js';
 export type { MemoryAdapterOptions } from './memory-adapter.js';
 export { AdapterRegistry, createRegistry } from './registry.js';

@@ -6,6 +6,7 @@
  */
 import { type GFile, isCkptError, schemeOf } from '@ckptkit/gfile';
 import { CHECKPOINT_FORMATS } from '../formats/index.js';
+import { holdsFiles, siblingAliasOf } from './tree.js';
 import type { CheckpointFormat, CheckpointInfo, DetectContext, DirNode, FileEntry, Found } from './types.js';
 
 // Non-chief workers' scratch directories (OD API `temp_worker_NNN`, tf-keras `workertemp_N`): what
@@ -93,6 +94,16 @@ export async function detectTree(root: DirNode, ctx: DetectContext, options: Det
   const formats = options.formats ?? CHECKPOINT_FORMATS;
   const maxDepth = options.maxDepth ?? Infinity;
   const visit = async (node: DirNode, workerTemp: boolean): Promise<Found[]> => {
+    // Nothing to find where no file is (a directory placeholder, an empty directory), nor in a
+    // symlink standing for a sibling (NeMo Automodel's LATEST): its files are the sibling's.
+    if (!holdsFiles(node) || siblingAliasOf(node) !== undefined || formats.some((f) => f.isAlias?.(node))) return [];
+    if (node.depth <= maxDepth) {
+      for (const format of formats) {
+        if (!format.claimContainer) continue;
+        const found = await format.claimContainer(node, ctx);
+        if (found) return found.map((f) => mark(f, workerTemp, options));
+      }
+    }
     // A directory checkpoint's "dir" is its parent: one level above the node.
     if (node.depth - 1 <= maxDepth) {
       for (const format of formats) {

@@ -29,29 +29,27 @@ export function makeNode(name: string, uri: string, depth: number, parent: DirNo
   return { name, uri, depth, files: new Map(), dirs: new Map(), parent, loaded };
 }
 
-// Hadoop/EMR directory placeholders (`dir_$folder$`): a directory, never a file.
-const FOLDER_MARKER = '_$folder$';
-
 /** A file entry from a listing's metadata (size, mtime and the content hashes the store reported). */
-export function fileEntryOf(name: string, uri: string, info: Pick<FileInfo, 'size' | 'mtime' | 'etag' | 'crc32c' | 'md5'>): FileEntry {
+export function fileEntryOf(name: string, uri: string, info: Pick<FileInfo, 'size' | 'mtime' | 'etag' | 'crc32c' | 'md5'> & Partial<Pick<FileInfo, 'linkTarget' | 'danglingLink'>>): FileEntry {
   const entry: FileEntry = { name, uri, size: info.size };
   if (info.mtime) entry.mtime = info.mtime;
   if (info.etag) entry.etag = info.etag;
   if (info.crc32c) entry.crc32c = info.crc32c;
   if (info.md5) entry.md5 = info.md5;
+  if (info.linkTarget !== undefined) entry.linkTarget = info.linkTarget;
+  if (info.danglingLink) entry.danglingLink = true;
   return entry;
 }
 
-/** Adds a listing entry, given by its path relative to `root`, creating directories on the way. */
-export function addEntry(root: DirNode, rel: string, info: Pick<FileInfo, 'kind' | 'size' | 'mtime'> & Partial<Pick<FileInfo, 'etag' | 'crc32c' | 'md5'>>): void {
+/**
+ * Adds a listing entry, given by its path relative to `root`, creating directories on the way.
+ * Directory placeholders (`dir/` markers, Hadoop's `dir_$folder$`) arrive from the facade as
+ * directories: they add a directory, never a file.
+ */
+export function addEntry(root: DirNode, rel: string, info: Pick<FileInfo, 'kind' | 'size' | 'mtime'> & Partial<Pick<FileInfo, 'etag' | 'crc32c' | 'md5' | 'linkTarget' | 'danglingLink'>>): void {
   const parts = rel.split('/').filter((p) => p !== '');
   if (parts.length === 0) return;
-  let kind = info.kind;
-  if (kind === 'file' && parts[parts.length - 1]!.endsWith(FOLDER_MARKER)) {
-    parts[parts.length - 1] = parts[parts.length - 1]!.slice(0, -FOLDER_MARKER.length);
-    kind = 'directory';
-    if (parts[parts.length - 1] === '') return;
-  }
+  const kind = info.kind;
   let node = root;
   const dirParts = kind === 'directory' ? parts : parts.slice(0, -1);
   for (const part of dirParts) {
@@ -65,7 +63,28 @@ export function addEntry(root: DirNode, rel: string, info: Pick<FileInfo, 'kind'
   if (kind === 'file') {
     const name = parts[parts.length - 1]!;
     node.files.set(name, fileEntryOf(name, childUri(node.uri, name), info));
+  } else if (info.linkTarget !== undefined) {
+    node.linkTarget = info.linkTarget;
   }
+}
+
+/** True when some file lies in `node` or below it (directory placeholders alone are not files). */
+export function holdsFiles(node: DirNode): boolean {
+  if (node.files.size > 0) return true;
+  for (const d of node.dirs.values()) if (holdsFiles(d)) return true;
+  return false;
+}
+
+/**
+ * The sibling a directory symlink stands for (`LATEST -> epoch_0_step_100`): a link whose target
+ * is a plain name, or `./name`, of another directory beside it. Such a directory is an alias,
+ * listed twice by a local listing: never a checkpoint of its own.
+ */
+export function siblingAliasOf(node: DirNode): string | undefined {
+  if (node.linkTarget === undefined || !node.parent) return undefined;
+  const target = node.linkTarget.replace(/^(?:\.\/)+/, '').replace(/\/+$/, '');
+  if (target === '' || target.includes('/') || target === '.' || target === '..' || target === node.name) return undefined;
+  return node.parent.dirs.has(target) ? target : undefined;
 }
 
 /** The path of a listed URI relative to `rootUri`, or undefined when it is not under it. */

@@ -13,6 +13,10 @@ export interface FileEntry {
   etag?: string | undefined;
   crc32c?: string | undefined;
   md5?: string | undefined;
+  /** Local disks: the target of a symbolic link as stored (Hugging Face snapshot files link to blobs). */
+  linkTarget?: string | undefined;
+  /** Local disks: a symbolic link whose target does not exist. */
+  danglingLink?: boolean | undefined;
 }
 
 /** One directory of the tree built from a listing. */
@@ -28,6 +32,8 @@ export interface DirNode {
   parent: DirNode | undefined;
   /** False for a directory known only as a child in a delimiter listing (contents not listed). */
   loaded: boolean;
+  /** Local disks: the directory is a symbolic link with this target (as stored). */
+  linkTarget?: string | undefined;
 }
 
 /** What the formats may ask of the store while recognising checkpoints. */
@@ -102,6 +108,20 @@ export interface CheckpointFormat {
   stepFromDirName?(name: string): DirNameStep | undefined;
   /** Checkpoints among the files of `node` still unclaimed by earlier formats. */
   claimFiles?(node: DirNode, unclaimed: ReadonlySet<string>, ctx: DetectContext): Found[] | Promise<Found[]>;
+  /**
+   * For a directory that is not a checkpoint but holds this layout's checkpoints deeper down and
+   * is what a user calls their directory (a Hugging Face hub repo `models--org--name/`, whose
+   * checkpoints are `snapshots/<commit>/`): those checkpoints, newest first in the layout's own
+   * order, each with `dir` set to `node`; undefined when `node` is not such a directory. The
+   * layout then owns the whole subtree. `node` is fully loaded.
+   */
+  claimContainer?(node: DirNode, ctx: DetectContext): Found[] | undefined | Promise<Found[] | undefined>;
+  /**
+   * True for a directory this layout knows to stand for another checkpoint (a pointer copied as a
+   * directory, e.g. NeMo Automodel's `LATEST/` on an object store): never a checkpoint of its
+   * own; discovery skips it and everything below it.
+   */
+  isAlias?(node: DirNode): boolean;
 }
 
 /** One checkpoint as `findCheckpoints` reports it (the JSON of `ckpt find`, plus extra fields). */

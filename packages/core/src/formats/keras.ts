@@ -5,10 +5,11 @@
  * tf.keras TF-format weights (`cp-0005.ckpt.index` + `.data-*`, no `.meta`).
  *
  * Step: the epoch Keras put in the file name through the user's template (`{epoch:04d}` is
- * 1-based), found as `epoch=N`/`epoch_N`, or as `<word><sep>N` optionally followed by a metric
- * (`weights.09-0.53.hdf5`, `cp-0005.ckpt`); `training_metadata.json` for BackupAndRestore. Digits
- * glued to a word (`resnet50_...`) or in the middle of a name (`mobilenet_1_0_224_tf.h5`) are not
- * steps.
+ * 1-based), found as `epoch=N`/`epoch_N` (`*_epoch_N.weights.h5`), or as the integer that ends the
+ * name's words, optionally followed by metrics (`weights.09-0.53.hdf5`, `my_model_05.keras`,
+ * `05-0.53.keras`, `cp-0005.ckpt`, `12.weights.h5`); `training_metadata.json` for
+ * BackupAndRestore. Digits glued to a word (`resnet50_...`), the integer part of a decimal
+ * (`..._1.0_224.h5`) or digits followed by more words (`mobilenet_1_0_224_tf.h5`) are not steps.
  *
  * Complete: a `.keras` file ends with its zip end-of-central-directory record; an HDF5 file is as
  * long as its superblock says; TF-format weights follow the bundle rule.
@@ -26,8 +27,7 @@ export function kerasEpoch(name: string): number | null {
   const stem = name.replace(EXT, '');
   const m =
     /(?:^|[^a-z])epoch[=_-]?(\d+)/i.exec(stem) ??
-    /^[A-Za-z]+[._-](\d+)(?:[-_.](?:[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?|nan|inf))*$/i.exec(stem) ??
-    /^(\d+)$/.exec(stem);
+    /^(?:[A-Za-z][A-Za-z0-9]*[._-])*(\d+)(?![.]\d)(?:[-_.](?:[-+]?\d+(?:e[-+]?\d+)?|nan|inf))*$/i.exec(stem);
   return m ? Number(m[1]) : null;
 }
 

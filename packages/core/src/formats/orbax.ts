@@ -7,22 +7,33 @@
  * Legacy Flax writes msgpack files `checkpoint_<step>` (temporary `checkpoint_tmp`) with arrays in
  * `checkpoint_<step>_gda/`.
  *
- * Complete: the name is not temporary; `commit_success.txt` is present where it is required: on
- * GCS, and wherever a sibling step directory has one (the writer commits with it); a zero-padded
- * manager ignores names of another width (`step_1500` beside `step_00001500`).
+ * Orbax v1 (and the Keras `OrbaxCheckpoint` callback, whose step directories are bare digits:
+ * the epoch, or the global batch count) also touches an empty `orbax.checkpoint` in each
+ * checkpoint; it is written with the data, before finalization, so it identifies the layout (also
+ * of a single checkpoint saved outside a manager, reported without a step) but commits nothing.
+ *
+ * Complete: the name is not temporary; no `<name>.orbax-checkpoint-tmp*` sibling is left (the
+ * finalizing rename is a copy and a delete on object stores); `commit_success.txt` is present
+ * where it is required: on GCS, and wherever a sibling step directory has one (the writer commits
+ * with it); a zero-padded manager ignores names of another width (`step_1500` beside
+ * `step_00001500`).
  */
 import type { CheckpointFormat, DetectContext, DirNode, Found } from '../discovery/types.js';
 import { dirFound, fileFound, subtreeFiles, toStep } from './dir-helpers.js';
 
 const STEP_NAME = /^(?:(?<prefix>.+)_)?(?<step>\d+)$/;
+const TMP_SUFFIX = '.orbax-checkpoint-tmp';
 const TMP = /\.orbax-checkpoint-tmp/;
 const TMP_STEP = /^.*?_*?(\d+)\.orbax-checkpoint-tmp/;
 const ITEM_MARKERS = ['_METADATA', 'manifest.ocdbt', '_sharding'];
 const COMMIT = 'commit_success.txt';
+// Orbax v1 touches an empty `orbax.checkpoint` in every checkpoint it saves, alongside the data,
+// before the checkpoint is finalized: it says "Orbax v1 wrote this", not "this is complete".
+const V1_INDICATOR = 'orbax.checkpoint';
 const FLAX_FILE = /^checkpoint_(-?\d+(?:\.\d+)?)$/;
 
 function isOrbaxStep(node: DirNode): boolean {
-  if (node.files.has('_CHECKPOINT_METADATA') || node.files.has(COMMIT)) return true;
+  if (node.files.has('_CHECKPOINT_METADATA') || node.files.has(COMMIT) || node.files.has(V1_INDICATOR)) return true;
   if (ITEM_MARKERS.some((m) => node.files.has(m))) return true;
   return [...node.dirs.values()].some((d) => ITEM_MARKERS.some((m) => d.files.has(m)) || [...d.dirs.keys()].some((k) => k.startsWith('ocdbt.process_')));
 }
@@ -69,8 +80,18 @@ export const orbaxFormat: CheckpointFormat = {
       });
     }
     const m = STEP_NAME.exec(node.name);
-    if (!m || !isOrbaxStep(node)) return undefined;
+    if (!m) {
+      // A single Orbax v1 checkpoint (`ocp.save_checkpointables(path, ...)`), not a manager's step.
+      if (!node.files.has(V1_INDICATOR)) return undefined;
+      const problems = node.files.has(COMMIT) || ctx.scheme !== 'gs' ? [] : [`no ${COMMIT}: not finalized (on GCS Orbax writes it last)`];
+      return dirFound(node, 'orbax', null, { problems, extra: { v1: true } });
+    }
+    if (!isOrbaxStep(node)) return undefined;
     const problems: string[] = [];
+    // Finalizing renames `<name>.orbax-checkpoint-tmp` to `<name>`; on an object store a rename is a
+    // copy and then a delete, so while the temporary directory is still there, the copy is not done.
+    const tmpSibling = node.parent ? [...node.parent.dirs.keys()].find((n) => n.startsWith(`${node.name}${TMP_SUFFIX}`)) : undefined;
+    if (tmpSibling !== undefined) problems.push(`${tmpSibling}/ still exists: the rename that finalizes the step (a copy and a delete on object stores) has not finished`);
     const siblings = siblingSteps(node, m.groups!.prefix);
     if (!node.files.has(COMMIT)) {
       if (ctx.scheme === 'gs') problems.push(`no ${COMMIT}: not finalized (on GCS Orbax writes it last)`);

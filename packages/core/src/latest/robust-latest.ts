@@ -15,7 +15,7 @@
 import { type GFile, compareKeys, compileFnmatch, isCkptError, parseUri } from '@ckptkit/gfile';
 import type { VerifyReport } from '../bundle/verify.js';
 import { createDetectContext } from '../discovery/detect.js';
-import { childUri, fileEntryOf, listChildren, loadSubtree, makeNode, normaliseDirUri } from '../discovery/tree.js';
+import { childUri, fileEntryOf, holdsFiles, listChildren, loadSubtree, makeNode, normaliseDirUri, siblingAliasOf } from '../discovery/tree.js';
 import type { CheckpointFormat, DetectContext, DirNode, Found } from '../discovery/types.js';
 import { CHECKPOINT_FORMATS } from '../formats/index.js';
 import { checkTableFooter } from '../formats/content-checks.js';
@@ -315,6 +315,8 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
     }
   }
   for (const node of root.dirs.values()) {
+    // A symlink standing for a sibling (NeMo Automodel's LATEST) is that sibling, not a candidate.
+    if (siblingAliasOf(node) !== undefined || CHECKPOINT_FORMATS.some((f) => f.isAlias?.(node))) continue;
     for (const format of CHECKPOINT_FORMATS) {
       const named = format.stepFromDirName?.(node.name);
       if (!named) continue;
@@ -328,6 +330,7 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
     if (found) found = await recheckFile(root, found, ctx);
     else if (c.node) {
       await loadSubtree(gfile, c.node, { signal });
+      if (!holdsFiles(c.node)) continue; // a directory placeholder or an empty directory: nothing saved
       for (const format of CHECKPOINT_FORMATS) {
         found = format.claimDir ? await format.claimDir(c.node, ctx) : undefined;
         if (found) break;
@@ -348,6 +351,25 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
     // Nothing inside: the directory may itself be a checkpoint (a SavedModel, an HF checkpoint-N,
     // a zoo tarball). One recursive listing, only in this case.
     await loadSubtree(gfile, root, { signal });
+    // A directory holding a layout's checkpoints deeper down (a Hugging Face hub repo): the newest
+    // complete one, in the layout's own order.
+    for (const format of CHECKPOINT_FORMATS) {
+      const held = format.claimContainer ? await format.claimContainer(root, ctx) : undefined;
+      if (!held) continue;
+      for (const found of held) {
+        if (found.temporary || !found.complete) {
+          passOver(found, found.problems.length > 0 ? found.problems : ['incomplete']);
+          continue;
+        }
+        const v = await verifyOk(found);
+        if (!v.ok) continue;
+        const why = typeof found.extra?.orderedBy === 'string' ? found.extra.orderedBy : 'the layout\'s order';
+        notes.push(`chose ${describe(found)}: the newest complete checkpoint in ${dir} (${why})`);
+        return { checkpoint: toResult(found, 'scan', notes, v.report), notes, passedOver, verifyFailed: false };
+      }
+      notes.push(held.length === 0 ? `no checkpoint in ${dir}` : `no complete checkpoint in ${dir}`);
+      return { checkpoint: null, notes, passedOver, verifyFailed };
+    }
     for (const format of CHECKPOINT_FORMATS) {
       const found = format.claimDir ? await format.claimDir(root, ctx) : undefined;
       if (!found) continue;

@@ -1,0 +1,116 @@
+/**
+ * The Hugging Face hub cache (`~/.cache/huggingface/hub`, docs/layouts.md): one directory per
+ * repository, `models--<org>--<name>/` (also `datasets--`, `spaces--`), holding
+ *
+ * - `blobs/<etag>`: file contents, downloaded to `blobs/<etag>[.<8 hex>].incomplete` and renamed
+ *   into place when whole;
+ * - `snapshots/<commit>/<path>`: one directory per revision, each file a relative symlink to its
+ *   blob, created only after the blob is whole (on file systems without symlinks: the file itself);
+ * - `refs/<name>` (`main`, `refs/pr/1`, tags): text files holding the commit a name resolved to,
+ *   written before the download starts.
+ *
+ * Each snapshot is one checkpoint (no step: revisions are commits). The repository directory is
+ * what users point at, so snapshots are reported with it as their `dir` (`claimContainer`).
+ *
+ * Incomplete: a snapshot file that is a dangling link (its blob is gone: huggingface_hub's own
+ * cache scan calls that a corrupted cache), a snapshot directory without files while a download
+ * runs, and the snapshots a running or killed download feeds while a blob is `*.incomplete`:
+ * which revision a blob belongs to is recorded nowhere, so it is charged to the revisions the
+ * refs name (refs are written before the download), or to every snapshot when there is no ref.
+ *
+ * A cache copied to an object store (`aws s3 sync`, `gsutil rsync`, `rclone copy`) has no
+ * symlinks: the copy follows them, so snapshot files are whole objects, and links that dangled
+ * were skipped, which no listing can tell. There a snapshot is judged by its `*.incomplete`
+ * blobs alone.
+ *
+ * Order, newest first: the snapshot `refs/main` names, then those other refs name, then the newest
+ * modification time of a snapshot's files, then the name.
+ */
+import type { CheckpointFormat, DetectContext, DirNode, FileEntry, Found } from '../discovery/types.js';
+import { dirFound, subtreeFiles } from './dir-helpers.js';
+
+const REPO = /^(models|datasets|spaces)--(.+)$/;
+const INCOMPLETE_BLOB = /\.incomplete$/;
+// huggingface_hub writes refs atomically through `<ref>.<8 hex>.tmp` files.
+const REF_TMP = /\.[0-9a-f]{8}\.tmp$/;
+const COMMIT = /^[0-9a-f]{40}$/;
+
+/** `refs/` as ref name -> commit, read when content checks are on (names only otherwise). */
+async function readRefs(refsDir: DirNode | undefined, ctx: DetectContext): Promise<Map<string, string | undefined>> {
+  const refs = new Map<string, string | undefined>();
+  if (!refsDir) return refs;
+  const prefix = `${refsDir.uri}/`;
+  const files = subtreeFiles(refsDir).filter((f) => !REF_TMP.test(f.name));
+  const texts = await Promise.all(files.map((f) => (ctx.contentChecks ? ctx.readText(f) : Promise.resolve(undefined))));
+  files.forEach((f, i) => refs.set(f.uri.slice(prefix.length), texts[i]?.trim()));
+  return refs;
+}
+
+function newestMtime(files: FileEntry[]): number {
+  let t = -Infinity;
+  for (const f of files) if (f.mtime && f.mtime.getTime() > t) t = f.mtime.getTime();
+  return t;
+}
+
+interface Snapshot {
+  node: DirNode;
+  files: FileEntry[];
+  refs: string[];
+  mtime: number;
+}
+
+/** Newest first: refs/main, other refs, newest file, name (see the module comment). */
+function compareSnapshots(a: Snapshot, b: Snapshot): number {
+  const main = (s: Snapshot) => Number(s.refs.includes('main'));
+  return main(b) - main(a) || Number(b.refs.length > 0) - Number(a.refs.length > 0) || b.mtime - a.mtime || (a.node.name < b.node.name ? 1 : a.node.name > b.node.name ? -1 : 0);
+}
+
+function orderedBy(s: Snapshot, next: Snapshot | undefined): string {
+  if (s.refs.includes('main')) return 'named by refs/main';
+  if (s.refs.length > 0 && (!next || next.refs.length === 0)) return `named by refs/${s.refs[0]!}`;
+  if (next && s.mtime !== next.mtime) return 'newest modification time';
+  return next ? 'name, after equal modification times' : 'the only snapshot';
+}
+
+export const hfHubCacheFormat: CheckpointFormat = {
+  id: 'hf-hub-cache',
+  ids: ['hf-hub-cache'],
+  description: 'Hugging Face hub cache: models--org--name/ (datasets--, spaces--) with blobs/, refs/ and snapshots/<commit>/, one checkpoint per snapshot',
+
+  async claimContainer(node, ctx) {
+    const m = REPO.exec(node.name);
+    if (!m) return undefined;
+    const snapshots = node.dirs.get('snapshots');
+    const blobs = node.dirs.get('blobs');
+    const refsDir = node.dirs.get('refs');
+    if (!snapshots && !blobs && !refsDir) return undefined;
+    const repoType = m[1]!.slice(0, -1);
+    const repoId = m[2]!.split('--').join('/');
+    const refs = await readRefs(refsDir, ctx);
+    const incomplete = blobs ? [...blobs.files.values()].filter((f) => INCOMPLETE_BLOB.test(f.name)).map((f) => f.name).sort() : [];
+    const named = new Set([...refs.values()].filter((c) => c !== undefined));
+
+    const snaps: Snapshot[] = [...(snapshots?.dirs.values() ?? [])].map((d) => {
+      const files = subtreeFiles(d);
+      return { node: d, files, refs: [...refs].filter(([, c]) => c === d.name).map(([r]) => r).sort(), mtime: newestMtime(files) };
+    });
+    // An empty snapshot directory is a revision whose first file is still downloading: only then is it one.
+    const present = snaps.filter((s) => s.files.length > 0 || incomplete.length > 0).sort(compareSnapshots);
+    return present.map((s, i) => {
+      const problems: string[] = [];
+      if (s.files.length === 0) problems.push('no file yet: the snapshot directory is created before its first file is downloaded');
+      const dangling = s.files.filter((f) => f.danglingLink).map((f) => f.uri.slice(s.node.uri.length + 1));
+      if (dangling.length > 0) problems.push(`symlink${dangling.length > 1 ? 's' : ''} to missing blob${dangling.length > 1 ? 's' : ''}: ${dangling.slice(0, 5).join(', ')}${dangling.length > 5 ? ', ...' : ''}`);
+      const charged = named.size === 0 || named.has(s.node.name);
+      if (incomplete.length > 0 && charged) {
+        const which = named.size === 0 ? 'no ref says which revision it is for' : 'a ref names this revision';
+        problems.push(`blobs/${incomplete[0]!}${incomplete.length > 1 ? ` and ${incomplete.length - 1} more` : ''}: a download in progress or killed (${which})`);
+      }
+      const extra: Record<string, unknown> = { repoId, repoType, revision: s.node.name, refs: s.refs, orderedBy: orderedBy(s, present[i + 1]) };
+      if (!COMMIT.test(s.node.name)) extra.note = 'snapshot name is not a 40-hex commit';
+      const found: Found = dirFound(s.node, 'hf-hub-cache', null, { problems, files: s.files, extra });
+      found.dir = node.uri;
+      return found;
+    });
+  },
+};
