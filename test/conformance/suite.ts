@@ -317,6 +317,75 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
       });
     });
 
+    describe('directory placeholders', () => {
+      // What consoles and Hadoop leave on object stores: a zero-byte `dir/` object ("create
+      // folder"; makeDirs writes the same) and `dir_$folder$` (S3N/EMRFS). Both stand for a
+      // directory: never a file, each directory once, whatever the listing.
+      let ph: string;
+      const empty = new Uint8Array(0);
+      beforeAll(async () => {
+        ph = u('placeholders');
+        await g.makeDirs(ph);
+        await g.makeDirs(`${ph}/run`);
+        await g.writeText(`${ph}/run/ckpt-1.index`, 'i');
+        await g.makeDirs(`${ph}/run/empty`);
+        await g.writeFile(`${ph}/run_$folder$`, empty);
+        await g.writeFile(`${ph}/run/sub_$folder$`, empty);
+        await g.writeFile(`${ph}/run/deep/x_$folder$`, empty);
+        await g.writeText(`${ph}/run/deep/y`, 'y');
+        await g.writeFile(`${ph}/run/deep/_$folder$`, empty);
+      });
+      const placeholderNames = (infos: Array<{ name: string; kind: string }>) => infos.filter((f) => f.name.includes('$folder$') || f.name === '');
+
+      testCase('listDir: placeholders are directories, each once, on any page size', async () => {
+        for (const facade of [g, ctx.smallPages]) {
+          expect((await facade.listDir(ph)).map((f) => [f.name, f.kind])).toEqual([['run', 'directory']]);
+          expect((await facade.listDir(`${ph}/run`)).map((f) => [f.name, f.kind, f.size])).toEqual([
+            ['ckpt-1.index', 'file', 1],
+            ['deep', 'directory', 0],
+            ['empty', 'directory', 0],
+            ['sub', 'directory', 0],
+          ]);
+          expect((await facade.listDir(`${ph}/run/deep`)).map((f) => [f.name, f.kind])).toEqual([['x', 'directory'], ['y', 'file']]);
+        }
+        expect(await g.listDir(`${ph}/run/empty`)).toEqual([]);
+      });
+
+      testCase('recursive list, glob and walk never show a placeholder as a file', async () => {
+        const flat = await collect(g.list(ph, { recursive: true }));
+        expect(placeholderNames(flat)).toEqual([]);
+        expect(flat.filter((f) => f.kind === 'file').map((f) => f.uri.slice(ph.length + 1))).toEqual(['run/ckpt-1.index', 'run/deep/y']);
+        const dirs = flat.filter((f) => f.kind === 'directory').map((f) => f.uri.slice(ph.length + 1));
+        expect(new Set(dirs).size).toBe(dirs.length);
+        for (const d of ['run', 'run/empty', 'run/sub', 'run/deep/x']) expect(dirs).toContain(d);
+
+        const globbed = (await g.glob(`${ph}/run/*`)).map((f) => [f.uri.slice(ph.length + 1), f.kind]);
+        expect(globbed).toEqual([['run/ckpt-1.index', 'file'], ['run/deep', 'directory'], ['run/empty', 'directory'], ['run/sub', 'directory']]);
+        expect(placeholderNames(await g.glob(`${ph}/**`))).toEqual([]);
+
+        const walked = await collect(g.walk(ph));
+        expect(walked.map((e) => [e.uri.slice(ph.length), e.dirs.map((d) => d.name), e.files.map((f) => f.name)])).toEqual([
+          ['', ['run'], []],
+          ['/run', ['deep', 'empty', 'sub'], ['ckpt-1.index']],
+          ['/run/deep', ['x'], ['y']],
+          ['/run/deep/x', [], []],
+          ['/run/empty', [], []],
+          ['/run/sub', [], []],
+        ]);
+      });
+
+      testCase('stat and isDir see a placeholder-only directory; removeTree removes the placeholders', async () => {
+        expect((await g.stat(`${ph}/run/empty`)).kind).toBe('directory');
+        expect(await g.isDir(`${ph}/run/empty`)).toBe(true);
+        expect(await g.exists(`${ph}/run`)).toBe(true);
+        await g.writeFile(u('placeholders-rm', 'a_$folder$'), empty);
+        await g.makeDirs(u('placeholders-rm', 'b'));
+        await g.writeText(u('placeholders-rm', 'b', 'f'), 'f');
+        await g.removeTree(u('placeholders-rm'));
+        expect(await g.exists(u('placeholders-rm'))).toBe(false);
+      });
+    });
+
     describe('glob', () => {
       const tree = ['runs/r1/ckpt-1.index', 'runs/r1/ckpt-2.index', 'runs/r1/ckpt-2.data-00000-of-00001', 'runs/r2/ckpt-10.index', 'runs/r2/sub/ckpt-3.index', 'runs/r10/notes.txt', 'runs/x.index', 'other/ckpt-9.index'];
       let gl: string;
