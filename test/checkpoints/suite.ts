@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CheckpointInfo, type LatestResolution, findCheckpoints, latestCheckpoint, writeBundle } from '@ckptkit/core';
 import { type GFile, isCkptError } from '@ckptkit/gfile';
 import { filler, type TreeSpec } from './bytes.js';
+import { defineLayoutCases } from './layouts.js';
 import { ABSOLUTE_TARGET, F01, F02_STEPS, F03, F03B, F05, F07, F13, F15, F17, F19, F21, F23, HIDDEN, OTHERS, ZOO, edgeCases } from './trees.js';
 
 /** What a target provides. */
@@ -365,6 +366,8 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
         expect(s.requests).toMatchObject({ list: 1, get: 1, head: 0 });
       });
     });
+
+    defineLayoutCases(() => ({ gfile: g, root: `${root}/layouts`, writeTree: (spec) => writeTree(g, `${root}/layouts`, spec) }));
 
     describe('request budget on a directory of many checkpoints', () => {
       const n = target.budgetCheckpoints ?? 10_000;

@@ -55,7 +55,23 @@ describe('local adapter', () => {
 
   it('lists a dangling symlink as a file instead of failing', async () => {
     await fs.symlink(path.join(dir, 'nowhere'), path.join(dir, 'dangling'));
-    expect((await g.listDir(dir)).map((f) => [f.name, f.kind])).toEqual([['dangling', 'file']]);
+    expect((await g.listDir(dir)).map((f) => [f.name, f.kind, f.linkTarget, f.danglingLink])).toEqual([['dangling', 'file', path.join(dir, 'nowhere'), true]]);
+  });
+
+  it('reports the stored target of symlinks (to files and to directories), and nothing for plain entries', async () => {
+    await fs.mkdir(path.join(dir, 'blobs'));
+    await fs.writeFile(path.join(dir, 'blobs', 'abc'), 'data');
+    await fs.mkdir(path.join(dir, 'snap'));
+    await fs.symlink('../blobs/abc', path.join(dir, 'snap', 'config.json'));
+    await fs.mkdir(path.join(dir, 'epoch_0_step_5'));
+    await fs.symlink('epoch_0_step_5', path.join(dir, 'LATEST'));
+    const listed = await collectList(g, dir);
+    const pick = (rel: string) => listed.find((f) => f.uri === path.join(dir, rel));
+    expect(pick('snap/config.json')).toMatchObject({ kind: 'file', size: 4, linkTarget: '../blobs/abc' });
+    expect(pick('snap/config.json')!.danglingLink).toBeUndefined();
+    expect(pick('LATEST')).toMatchObject({ kind: 'directory', linkTarget: 'epoch_0_step_5' });
+    expect(pick('blobs/abc')!.linkTarget).toBeUndefined();
+    expect(pick('epoch_0_step_5')!.linkTarget).toBeUndefined();
   });
 
   it('writes atomically: a failed streamed write leaves the old file and no temp file', async () => {
@@ -158,3 +174,9 @@ describe('compare-and-swap', () => {
     expect(await g.readText(path.join(dir, 'checkpoint'))).toBe('a');
   });
 });
+
+async function collectList(g: { list(uri: string, o: { recursive: boolean }): AsyncIterable<{ uri: string; kind: string; size: number; linkTarget?: string | undefined; danglingLink?: boolean | undefined }> }, dir: string) {
+  const out = [];
+  for await (const f of g.list(dir, { recursive: true })) out.push(f);
+  return out;
+}

@@ -62,6 +62,8 @@ export const latestCommand: CommandModule<GlobalArgs, LatestArgs> = {
             bytes: c.bytes,
             notes: c.notes,
             dir: c.dir,
+            // Layout facts (repo id and revision of a hub snapshot, pointers naming it), as `find` prints them.
+            details: c.extra,
             ...(c.verify ? { verify: c.verify } : {}),
           },
         );

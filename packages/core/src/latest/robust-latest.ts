@@ -329,7 +329,12 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
     let found = c.found;
     if (found) found = await recheckFile(root, found, ctx);
     else if (c.node) {
-      await loadSubtree(gfile, c.node, { signal });
+      try {
+        await loadSubtree(gfile, c.node, { signal });
+      } catch (error) {
+        // Gone since the directory was listed, or only a Hadoop `_$folder$` placeholder stood for it.
+        if (!isCkptError(error, 'NOT_FOUND')) throw error;
+      }
       if (!holdsFiles(c.node)) continue; // a directory placeholder or an empty directory: nothing saved
       for (const format of CHECKPOINT_FORMATS) {
         found = format.claimDir ? await format.claimDir(c.node, ctx) : undefined;
