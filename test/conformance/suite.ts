@@ -349,6 +349,10 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
           expect((await facade.listDir(`${ph}/run/deep`)).map((f) => [f.name, f.kind])).toEqual([['x', 'directory'], ['y', 'file']]);
         }
         expect(await g.listDir(`${ph}/run/empty`)).toEqual([]);
+        // A directory only a Hadoop placeholder stands for lists as empty (not NOT_FOUND) and is a directory.
+        expect(await g.listDir(`${ph}/run/sub`)).toEqual([]);
+        expect(await g.isDir(`${ph}/run/sub`)).toBe(true);
+        await expectCode(g.listDir(`${ph}/run/nothing`), 'NOT_FOUND');
       });
 
       testCase('recursive list, glob and walk never show a placeholder as a file', async () => {

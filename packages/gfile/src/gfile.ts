@@ -7,7 +7,7 @@ import { withConcurrencyLimit } from './layers/concurrency.js';
 import { RequestMetrics, withMetrics } from './layers/metrics.js';
 import { withRetry, type RetryOptions } from './layers/retry.js';
 import { listEntries } from './listing.js';
-import { presentEntry, presentOnce } from './placeholders.js';
+import { HADOOP_FOLDER_SUFFIX, presentEntry, presentOnce } from './placeholders.js';
 import { listRecursive, type PlanDecision } from './planner/index.js';
 import { replayable } from './replayable.js';
 import { createRegistry, type AdapterRegistry } from './registry.js';
@@ -170,6 +170,7 @@ export class GFile {
       }
       if (adapter.capabilities.directories === 'real') throw new CkptError('NOT_FOUND', { operation: 'stat', uri, message: 'not a directory' });
     }
+    // Not a Hadoop `_$folder$` placeholder: `exists` is on the path of every copy, one HEAD more each.
     if (await this.prefixHasEntries(adapter, dirPrefix(key), options.signal)) return this.dirInfo(parsed, key, adapter);
     throw new CkptError('NOT_FOUND', { operation: 'stat', uri });
   }
@@ -182,11 +183,11 @@ export class GFile {
       try {
         return (await adapter.stat(key, options)).kind === 'directory';
       } catch (error) {
-        if (isCkptError(error, 'NOT_FOUND')) return false;
+        if (isCkptError(error, 'NOT_FOUND')) return this.hadoopPlaceholderExists(adapter, key, options.signal);
         throw error;
       }
     }
-    return this.prefixHasEntries(adapter, dirPrefix(key), options.signal);
+    return this.virtualDirExists(adapter, key, options.signal);
   }
 
   /**
@@ -218,8 +219,11 @@ export class GFile {
       if (!meta || meta.key === prefix) continue;
       yield this.info(parsed, adapter, meta);
     }
-    if (!seen && (adapter.capabilities.directories === 'virtual' || !(await this.isDir(uri, options)))) {
-      throw new CkptError('NOT_FOUND', { operation: 'list', uri });
+    if (!seen) {
+      // Nothing under the prefix: on object stores the directory may still be a Hadoop placeholder.
+      const exists = adapter.capabilities.directories === 'virtual' ? await this.hadoopPlaceholderExists(adapter, key, options.signal) : await this.isDir(uri, options);
+      // (isDir asks a local disk about the placeholder too: a tree downloaded from a bucket keeps them.)
+      if (!exists) throw new CkptError('NOT_FOUND', { operation: 'list', uri });
     }
   }
 
@@ -581,6 +585,28 @@ export class GFile {
       signal,
       onDecision: this.options.onPlanDecision,
     });
+  }
+
+  /**
+   * Whether a directory exists on a store without directories: keys under it (a `dir/` marker
+   * included), or, only when there are none, a Hadoop `dir_$folder$` placeholder standing for it
+   * (one more request, on that path alone).
+   */
+  private async virtualDirExists(adapter: StorageAdapter, key: string, signal: AbortSignal | undefined): Promise<boolean> {
+    return (await this.prefixHasEntries(adapter, dirPrefix(key), signal)) || this.hadoopPlaceholderExists(adapter, key, signal);
+  }
+
+  /** Whether a Hadoop `dir_$folder$` object stands for the directory `key` (one HEAD). */
+  private async hadoopPlaceholderExists(adapter: StorageAdapter, key: string, signal: AbortSignal | undefined): Promise<boolean> {
+    const dir = stripSlash(key);
+    if (dir === '' || dir.endsWith(HADOOP_FOLDER_SUFFIX)) return false;
+    try {
+      await adapter.stat(`${dir}${HADOOP_FOLDER_SUFFIX}`, { signal });
+      return true;
+    } catch (error) {
+      if (isCkptError(error, 'NOT_FOUND')) return false;
+      throw error;
+    }
   }
 
   private async prefixHasEntries(adapter: StorageAdapter, prefix: string, signal: AbortSignal | undefined): Promise<boolean> {
