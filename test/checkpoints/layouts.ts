@@ -223,6 +223,15 @@ export function defineLayoutCases(get: () => LayoutCaseContext): void {
         expect(r.notes.join('\n')).toMatch(/newest modification time/);
         expect((await latest('hub/datasets--acme--data')).chosen).toBeNull();
       });
+
+      it('a snapshots/ directory or a snapshot, seen without its repo, is judged by its own files', async () => {
+        const below = await findCheckpoints(u('hub/models--acme--tiny/snapshots'), { gfile: g, maxDepth: 0 });
+        expect(below.map(line)).toEqual([`hub/models--acme--tiny/snapshots/${sha('a')} hf-hub-cache null complete`, `hub/models--acme--tiny/snapshots/${sha('b')} hf-hub-cache null complete`]);
+        expect(below[0]!.extra).toMatchObject({ repoId: 'acme/tiny', repoType: 'model', revision: sha('a') });
+        expect(String(below[0]!.extra.note)).toMatch(/refs\/ and blobs\/ were not listed/);
+        expect((await latest(`hub/models--acme--tiny/snapshots/${sha('a')}`)).chosen).toBe(`hub/models--acme--tiny/snapshots/${sha('a')} hf-hub-cache null`);
+        expect((await latest('hub/models--acme--tiny/snapshots')).chosen).toMatch(/^hub\/models--acme--tiny\/snapshots\/[ab]{40} hf-hub-cache null$/);
+      });
     });
 
     describe('NeMo Automodel', () => {

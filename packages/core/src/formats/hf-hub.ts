@@ -27,7 +27,8 @@
  * modification time of a snapshot's files, then the name.
  */
 import type { CheckpointFormat, DetectContext, DirNode, FileEntry, Found } from '../discovery/types.js';
-import { dirFound, subtreeFiles } from './dir-helpers.js';
+import { lastSegment } from '../discovery/tree.js';
+import { dirFound, parentUriOf, subtreeFiles } from './dir-helpers.js';
 
 const REPO = /^(models|datasets|spaces)--(.+)$/;
 const INCOMPLETE_BLOB = /\.incomplete$/;
@@ -52,6 +53,14 @@ function newestMtime(files: FileEntry[]): number {
   return t;
 }
 
+/** Snapshot files whose link dangles (local disks: the listing says so), as one problem. */
+function danglingProblems(snapshot: DirNode, files: FileEntry[]): string[] {
+  const dangling = files.filter((f) => f.danglingLink).map((f) => f.uri.slice(snapshot.uri.length + 1));
+  if (dangling.length === 0) return [];
+  const s = dangling.length > 1 ? 's' : '';
+  return [`symlink${s} to missing blob${s}: ${dangling.slice(0, 5).join(', ')}${dangling.length > 5 ? ', ...' : ''}`];
+}
+
 interface Snapshot {
   node: DirNode;
   files: FileEntry[];
@@ -72,10 +81,41 @@ function orderedBy(s: Snapshot, next: Snapshot | undefined): string {
   return next ? 'name, after equal modification times' : 'the only snapshot';
 }
 
+/** The repo directory's URI and name when `node` is `<repo>/snapshots/<name>` (seen from below the repo). */
+function repoOfSnapshot(node: DirNode): { uri: string; name: string } | undefined {
+  const snapshotsUri = parentUriOf(node);
+  if (lastSegment(snapshotsUri) !== 'snapshots' || (node.parent && node.parent.name !== 'snapshots')) return undefined;
+  const repoUri = node.parent ? parentUriOf(node.parent) : snapshotsUri.slice(0, snapshotsUri.lastIndexOf('/'));
+  const name = lastSegment(repoUri);
+  return REPO.test(name) ? { uri: repoUri, name } : undefined;
+}
+
 export const hfHubCacheFormat: CheckpointFormat = {
   id: 'hf-hub-cache',
   ids: ['hf-hub-cache'],
   description: 'Hugging Face hub cache: models--org--name/ (datasets--, spaces--) with blobs/, refs/ and snapshots/<commit>/, one checkpoint per snapshot',
+
+  stepFromDirName(name) {
+    return COMMIT.test(name) ? { step: null, temporary: false } : undefined;
+  },
+
+  // A snapshot seen without its repo (find or latest started at `snapshots/` or at the snapshot):
+  // judged by its own files, in the directory it was found in; the repo's refs and blobs are not in view.
+  claimDir(node) {
+    const repo = repoOfSnapshot(node);
+    if (!repo || (node.parent?.parent !== undefined && REPO.test(node.parent.parent.name))) return undefined;
+    const m = REPO.exec(repo.name)!;
+    const files = subtreeFiles(node);
+    if (files.length === 0) return undefined;
+    const problems = danglingProblems(node, files);
+    const extra: Record<string, unknown> = {
+      repoId: m[2]!.split('--').join('/'),
+      repoType: m[1]!.slice(0, -1),
+      revision: node.name,
+      note: `the repo's refs/ and blobs/ were not listed: point at ${repo.uri} to see which revision refs name and downloads in progress`,
+    };
+    return dirFound(node, 'hf-hub-cache', null, { problems, files, extra });
+  },
 
   async claimContainer(node, ctx) {
     const m = REPO.exec(node.name);
@@ -97,10 +137,8 @@ export const hfHubCacheFormat: CheckpointFormat = {
     // An empty snapshot directory is a revision whose first file is still downloading: only then is it one.
     const present = snaps.filter((s) => s.files.length > 0 || incomplete.length > 0).sort(compareSnapshots);
     return present.map((s, i) => {
-      const problems: string[] = [];
+      const problems = danglingProblems(s.node, s.files);
       if (s.files.length === 0) problems.push('no file yet: the snapshot directory is created before its first file is downloaded');
-      const dangling = s.files.filter((f) => f.danglingLink).map((f) => f.uri.slice(s.node.uri.length + 1));
-      if (dangling.length > 0) problems.push(`symlink${dangling.length > 1 ? 's' : ''} to missing blob${dangling.length > 1 ? 's' : ''}: ${dangling.slice(0, 5).join(', ')}${dangling.length > 5 ? ', ...' : ''}`);
       const charged = named.size === 0 || named.has(s.node.name);
       if (incomplete.length > 0 && charged) {
         const which = named.size === 0 ? 'no ref says which revision it is for' : 'a ref names this revision';
