@@ -138,7 +138,16 @@ serverSuite('ckpt find / latest on layouts copied to S3 (Ceph RGW)', s3Server(),
     expect(latest.stdout).toBe(`${root}/ph/run/checkpoint-100\n`);
     const ls = await cli(['ls', `${root}/ph/run`]);
     expect(ls.code).toBe(0);
-    expect(ls.stdout).not.toMatch(/\$folder\$/);
+    expect(ls.stdout.trim().split('\n')).toEqual(['checkpoint-100/', 'checkpoint-200/', 'checkpoint-300/', 'ckpt-7/', 'nested/']);
+    const lsR = await cli(['ls', '-R', `${root}/ph`]);
+    expect(lsR.code).toBe(0);
+    expect(lsR.stdout).not.toMatch(/\$folder\$/);
+    expect(lsR.stdout).toMatch(/checkpoint-100\/model\.safetensors/);
+    const glob = await cli(['glob', `${root}/ph/run/*`]);
+    expect(glob.code).toBe(0);
+    expect(glob.stdout).not.toMatch(/\$folder\$/);
+    const empty = await cli(['ls', `${root}/ph/run/checkpoint-300`]);
+    expect([empty.code, empty.stdout]).toEqual([0, '']);
   });
 
   it('the Hugging Face cache copy: refs/main decides, a running download is passed over', async () => {
