@@ -42,6 +42,14 @@ export const HF_HUB: TreeSpec = under('hub', {
     [`snapshots/${sha('e')}/data/train-00000-of-00001.parquet`]: 64,
     [`snapshots/${sha('e')}/README.md`]: 'data',
   }),
+  // Copied with `rclone copy --links`: links kept as `.rclonelink` objects naming their blob.
+  ...under('models--acme--rc', {
+    [`blobs/${sha('3')}`]: 20,
+    'refs/main': sha('5'),
+    [`snapshots/${sha('4')}/config.json.rclonelink`]: `../../blobs/${sha('3')}`,
+    [`snapshots/${sha('5')}/config.json.rclonelink`]: `../../blobs/${sha('3')}`,
+    [`snapshots/${sha('5')}/model.safetensors.rclonelink`]: `../../blobs/${sha('6', 64)}`,
+  }),
   // A space with a nested file, and a ref that is not main.
   ...under('spaces--acme--app', {
     'refs/refs/pr/1': sha('f'),
@@ -82,6 +90,13 @@ export const AUTOMODEL: TreeSpec = under('am', {
     ...under('epoch_0_step_10', automodel()),
     ...under('epoch_0_step_20', { ...automodel(), '.incomplete': '' }),
     'LATEST.txt': './epoch_0_step_20/',
+  }),
+  // The links copied as files: a plain LATEST holding the path, rclone's LOWEST_VAL.rclonelink.
+  ...under('plain', {
+    ...under('epoch_0_step_1', automodel()),
+    ...under('epoch_0_step_2', automodel()),
+    LATEST: 'epoch_0_step_1',
+    'LOWEST_VAL.rclonelink': 'epoch_0_step_2',
   }),
   // A cache copied with its LATEST symlink followed: LATEST/ is a copy of a checkpoint.
   ...under('copied', {
@@ -189,6 +204,8 @@ export function defineLayoutCases(get: () => LayoutCaseContext): void {
           `hub/models--acme--dl/snapshots/${sha('d')} hf-hub-cache null complete`,
           `hub/models--acme--mtime/snapshots/${sha('1')} hf-hub-cache null complete`,
           `hub/models--acme--mtime/snapshots/${sha('9')} hf-hub-cache null complete`,
+          `hub/models--acme--rc/snapshots/${sha('4')} hf-hub-cache null complete`,
+          `hub/models--acme--rc/snapshots/${sha('5')} hf-hub-cache null incomplete`,
           `hub/models--acme--tiny/snapshots/${sha('a')} hf-hub-cache null complete`,
           `hub/models--acme--tiny/snapshots/${sha('b')} hf-hub-cache null complete`,
           `hub/spaces--acme--app/snapshots/${sha('f')} hf-hub-cache null complete`,
@@ -217,6 +234,11 @@ export function defineLayoutCases(get: () => LayoutCaseContext): void {
         expect(chosen).toBe(`hub/models--acme--dl/snapshots/${sha('d')} hf-hub-cache null`);
         expect(r.passedOver.map((p) => rel(p.prefix))).toEqual([`hub/models--acme--dl/snapshots/${sha('c')}`]);
       });
+      it('latest: links kept by rclone --links are followed to blobs/', async () => {
+        const { chosen, r } = await latest('hub/models--acme--rc');
+        expect(chosen).toBe(`hub/models--acme--rc/snapshots/${sha('4')} hf-hub-cache null`);
+        expect(r.passedOver[0]!.reasons.join(' ')).toMatch(/link \(rclone --links\) to missing blob: model\.safetensors$/);
+      });
       it('latest: without refs the newest files decide; nothing complete means no answer', async () => {
         const { chosen, r } = await latest('hub/models--acme--mtime');
         expect(chosen).toBe(`hub/models--acme--mtime/snapshots/${sha('1')} hf-hub-cache null`);
@@ -244,6 +266,8 @@ export function defineLayoutCases(get: () => LayoutCaseContext): void {
           'am/ckpts/epoch_1_step_400.reserving-3f2a9c0d1e2b4a5f8c7d6e5f4a3b2c1d nemo-automodel 400 temporary',
           'am/copied/epoch_0_step_5 nemo-automodel 5 complete',
           'am/copied/epoch_0_step_7 nemo-automodel 7 complete',
+          'am/plain/epoch_0_step_1 nemo-automodel 1 complete',
+          'am/plain/epoch_0_step_2 nemo-automodel 2 complete',
           'am/stale/epoch_0_step_10 nemo-automodel 10 complete',
           'am/stale/epoch_0_step_20 nemo-automodel 20 incomplete',
         ]);
@@ -253,6 +277,8 @@ export function defineLayoutCases(get: () => LayoutCaseContext): void {
         expect(by['am/ckpts/epoch_0_step_100']!.extra.epoch).toBe(0);
         expect(by['am/copied/epoch_0_step_7']!.extra.pointers).toEqual(['LATEST']);
         expect(by['am/stale/epoch_0_step_20']!.extra.pointers).toEqual(['LATEST']);
+        expect(by['am/plain/epoch_0_step_1']!.extra.pointers).toEqual(['LATEST']);
+        expect(by['am/plain/epoch_0_step_2']!.extra.pointers).toEqual(['LOWEST_VAL']);
         expect(by['am/ckpts/epoch_1_step_300']!.problems.join(' ')).toMatch(/\.incomplete marker/);
       });
       it('latest: the newest complete step; a marked one is passed over even when LATEST names it', async () => {

@@ -161,7 +161,7 @@ serverSuite('ckpt find / latest on layouts copied to S3 (Ceph RGW)', s3Server(),
     expect(none.code).toBe(1);
     const find = await cli(['find', '--json', `${root}/hub`]);
     expect(find.code).toBe(0);
-    expect((JSON.parse(find.stdout) as FoundJson[]).filter((f) => f.complete).length).toBe(4);
+    expect((JSON.parse(find.stdout) as FoundJson[]).filter((f) => f.complete).length).toBe(5);
   });
 
   it('NeMo Automodel copy: LATEST.txt, markers, the LATEST/ copy', async () => {

@@ -21,7 +21,8 @@
  * A cache copied to an object store (`aws s3 sync`, `gsutil rsync`, `rclone copy`) has no
  * symlinks: the copy follows them, so snapshot files are whole objects, and links that dangled
  * were skipped, which no listing can tell. There a snapshot is judged by its `*.incomplete`
- * blobs alone.
+ * blobs, and, where `rclone --links` kept each link as `<name>.rclonelink` (an object holding the
+ * target), by whether the blob each one names was copied.
  *
  * Order, newest first: the snapshot `refs/main` names, then those other refs name, then the newest
  * modification time of a snapshot's files, then the name.
@@ -59,6 +60,29 @@ function danglingProblems(snapshot: DirNode, files: FileEntry[]): string[] {
   if (dangling.length === 0) return [];
   const s = dangling.length > 1 ? 's' : '';
   return [`symlink${s} to missing blob${s}: ${dangling.slice(0, 5).join(', ')}${dangling.length > 5 ? ', ...' : ''}`];
+}
+
+// `rclone copy --links` stores a symlink as `<name>.rclonelink`, a small object holding its target.
+const RCLONE_LINK = '.rclonelink';
+
+/**
+ * Snapshot links copied by `rclone --links` whose blob is not in `blobs/` (content checks: one small
+ * read per link file of the snapshot).
+ */
+async function rcloneLinkProblems(s: Snapshot, blobs: DirNode | undefined, ctx: DetectContext): Promise<string[]> {
+  const links = s.files.filter((f) => f.name.endsWith(RCLONE_LINK));
+  if (!ctx.contentChecks || !blobs || links.length === 0) return [];
+  const targets = await Promise.all(links.map((f) => ctx.readText(f)));
+  const missing = links
+    .filter((_, i) => {
+      const target = targets[i]?.trim();
+      const blob = target?.slice(target.lastIndexOf('/') + 1);
+      return blob === undefined || blob === '' || !blobs.files.has(blob);
+    })
+    .map((f) => f.uri.slice(s.node.uri.length + 1, -RCLONE_LINK.length));
+  if (missing.length === 0) return [];
+  const p = missing.length > 1 ? 's' : '';
+  return [`link${p} (rclone --links) to missing blob${p}: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`];
 }
 
 interface Snapshot {
@@ -136,8 +160,9 @@ export const hfHubCacheFormat: CheckpointFormat = {
     });
     // An empty snapshot directory is a revision whose first file is still downloading: only then is it one.
     const present = snaps.filter((s) => s.files.length > 0 || incomplete.length > 0).sort(compareSnapshots);
+    const linkProblems = await Promise.all(present.map((s) => rcloneLinkProblems(s, blobs, ctx)));
     return present.map((s, i) => {
-      const problems = danglingProblems(s.node, s.files);
+      const problems = [...danglingProblems(s.node, s.files), ...linkProblems[i]!];
       if (s.files.length === 0) problems.push('no file yet: the snapshot directory is created before its first file is downloaded');
       const charged = named.size === 0 || named.has(s.node.name);
       if (incomplete.length > 0 && charged) {

@@ -9,7 +9,8 @@
  * Step: `S` from the name. Complete: no `.incomplete` marker (the marker, not the pointer, is the
  * commit: Automodel skips a marked directory even when `LATEST` names it) and some file besides
  * it. Pointers are facts (`extra.pointers`), never checkpoints: a `LATEST/` directory (a symlink
- * listed on a local disk, or a copy of one on an object store) is the checkpoint it names.
+ * listed on a local disk, or a copy of one on an object store) is the checkpoint it names; copies
+ * of the link as a plain `LATEST` file or rclone's `LATEST.rclonelink` are read like `LATEST.txt`.
  */
 import type { CheckpointFormat, DetectContext, DirNode } from '../discovery/types.js';
 import { dirFound, subtreeFiles, toStep } from './dir-helpers.js';
@@ -43,8 +44,11 @@ async function pointers(root: DirNode, ctx: DetectContext): Promise<Map<string, 
   for (const p of POINTERS) {
     const link = root.dirs.get(p) ?? root.files.get(p);
     let target = link?.linkTarget !== undefined ? pointedName(link.linkTarget) : undefined;
-    const text = root.files.get(`${p}.txt`);
-    if (target === undefined && text && ctx.contentChecks) {
+    // The fallback text file Automodel writes, or what a copy made of the link: a plain file
+    // holding the path, or rclone's `<name>.rclonelink` (`rclone copy --links`).
+    for (const name of [`${p}.txt`, p, `${p}.rclonelink`]) {
+      const text = root.files.get(name);
+      if (target !== undefined || !text || text.linkTarget !== undefined || !ctx.contentChecks) continue;
       const body = await ctx.readText(text);
       if (body !== undefined) target = pointedName(body);
     }
