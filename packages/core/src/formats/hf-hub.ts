@@ -105,13 +105,24 @@ function orderedBy(s: Snapshot, next: Snapshot | undefined): string {
   return next ? 'name, after equal modification times' : 'the only snapshot';
 }
 
-/** The repo directory's URI and name when `node` is `<repo>/snapshots/<name>` (seen from below the repo). */
-function repoOfSnapshot(node: DirNode): { uri: string; name: string } | undefined {
+/**
+ * A snapshot judged without its repo in view (listing started at `snapshots/` or at the snapshot):
+ * by its own files; undefined when `node` is not `<repo>/snapshots/<name>` or holds no file.
+ */
+function rootlessSnapshot(node: DirNode): Found | undefined {
   const snapshotsUri = parentUriOf(node);
-  if (lastSegment(snapshotsUri) !== 'snapshots' || (node.parent && node.parent.name !== 'snapshots')) return undefined;
-  const repoUri = node.parent ? parentUriOf(node.parent) : snapshotsUri.slice(0, snapshotsUri.lastIndexOf('/'));
-  const name = lastSegment(repoUri);
-  return REPO.test(name) ? { uri: repoUri, name } : undefined;
+  const repoUri = snapshotsUri.slice(0, snapshotsUri.lastIndexOf('/'));
+  const m = REPO.exec(lastSegment(repoUri));
+  if (lastSegment(snapshotsUri) !== 'snapshots' || !m) return undefined;
+  const files = subtreeFiles(node);
+  if (files.length === 0) return undefined;
+  const extra: Record<string, unknown> = {
+    repoId: m[2]!.split('--').join('/'),
+    repoType: m[1]!.slice(0, -1),
+    revision: node.name,
+    note: `the repo's refs/ and blobs/ were not listed: point at ${repoUri} to see which revision refs name and downloads in progress`,
+  };
+  return dirFound(node, 'hf-hub-cache', null, { problems: danglingProblems(node, files), files, extra });
 }
 
 export const hfHubCacheFormat: CheckpointFormat = {
@@ -119,31 +130,25 @@ export const hfHubCacheFormat: CheckpointFormat = {
   ids: ['hf-hub-cache'],
   description: 'Hugging Face hub cache: models--org--name/ (datasets--, spaces--) with blobs/, refs/ and snapshots/<commit>/, one checkpoint per snapshot',
 
-  stepFromDirName(name) {
-    return COMMIT.test(name) ? { step: null, temporary: false } : undefined;
-  },
-
-  // A snapshot seen without its repo (find or latest started at `snapshots/` or at the snapshot):
-  // judged by its own files, in the directory it was found in; the repo's refs and blobs are not in view.
+  // A snapshot seen without its repo (find or latest started at the snapshot itself).
   claimDir(node) {
-    const repo = repoOfSnapshot(node);
-    if (!repo || (node.parent?.parent !== undefined && REPO.test(node.parent.parent.name))) return undefined;
-    const m = REPO.exec(repo.name)!;
-    const files = subtreeFiles(node);
-    if (files.length === 0) return undefined;
-    const problems = danglingProblems(node, files);
-    const extra: Record<string, unknown> = {
-      repoId: m[2]!.split('--').join('/'),
-      repoType: m[1]!.slice(0, -1),
-      revision: node.name,
-      note: `the repo's refs/ and blobs/ were not listed: point at ${repo.uri} to see which revision refs name and downloads in progress`,
-    };
-    return dirFound(node, 'hf-hub-cache', null, { problems, files, extra });
+    return node.parent ? undefined : rootlessSnapshot(node);
   },
 
   async claimContainer(node, ctx) {
     const m = REPO.exec(node.name);
-    if (!m) return undefined;
+    if (!m) {
+      // `snapshots/` seen without its repo: its snapshots, newest files first.
+      if (node.name !== 'snapshots' || node.parent || !REPO.test(lastSegment(parentUriOf(node)))) return undefined;
+      const snaps = [...node.dirs.values()].map((d) => ({ node: d, files: subtreeFiles(d), refs: [], mtime: 0 })).filter((sn) => sn.files.length > 0);
+      for (const sn of snaps) sn.mtime = newestMtime(sn.files);
+      snaps.sort(compareSnapshots);
+      return snaps.map((sn, i) => {
+        const found = rootlessSnapshot(sn.node)!;
+        found.extra = { ...found.extra, orderedBy: orderedBy(sn, snaps[i + 1]) };
+        return found;
+      });
+    }
     const snapshots = node.dirs.get('snapshots');
     const blobs = node.dirs.get('blobs');
     const refsDir = node.dirs.get('refs');
