@@ -82,7 +82,8 @@ export const orbaxFormat: CheckpointFormat = {
     const m = STEP_NAME.exec(node.name);
     if (!m) {
       // A single Orbax v1 checkpoint (`ocp.save_checkpointables(path, ...)`), not a manager's step.
-      if (!node.files.has(V1_INDICATOR)) return undefined;
+      // (Never a manager's root directory, should one carry the indicator: its steps are the checkpoints.)
+      if (!node.files.has(V1_INDICATOR) || [...node.dirs.values()].some((d) => STEP_NAME.test(d.name) && isOrbaxStep(d))) return undefined;
       const problems = node.files.has(COMMIT) || ctx.scheme !== 'gs' ? [] : [`no ${COMMIT}: not finalized (on GCS Orbax writes it last)`];
       return dirFound(node, 'orbax', null, { problems, extra: { v1: true } });
     }
