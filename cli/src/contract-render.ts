@@ -42,6 +42,18 @@ export function exitCodesMarkdown(): string {
   ].join('\n');
 }
 
+/** The short exit-code table of the README: code and summary, the signals on one row. */
+export function exitSummaryMarkdown(): string {
+  const plain = EXIT_CODES.filter((d) => !SIGNALS.has(d.name));
+  const signals = EXIT_CODES.filter((d) => SIGNALS.has(d.name));
+  return [
+    '| exit | meaning |',
+    '|---|---|',
+    ...plain.map((d) => `| ${d.code} | ${cell(d.summary)}${d.commands && d.code !== 0 ? ` (${d.commands.map((c) => `\`${c}\``).join(', ')})` : ''} |`),
+    `| ${signals.map((d) => d.code).join(', ')} | ${cell(signals.map((d) => d.summary).join(', '))} |`,
+  ].join('\n');
+}
+
 /** Which command can end with which exit code, in Markdown. */
 export function commandMatrixMarkdown(): string {
   const exits = EXIT_CODES.filter((d) => !SIGNALS.has(d.name));
@@ -54,6 +66,7 @@ export function commandMatrixMarkdown(): string {
 
 /** The generated sections of a document, by marker name. */
 export const SECTIONS = {
+  'exit-summary': exitSummaryMarkdown,
   'exit-codes': exitCodesMarkdown,
   'command-exit-codes': commandMatrixMarkdown,
 } as const;

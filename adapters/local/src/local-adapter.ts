@@ -407,7 +407,9 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
         }
         return { entries };
       } catch (error) {
-        throw fail(error, 'list', prefix);
+        // The directory that could not be read (node names it), not the listing's name prefix.
+        const at = (error as NodeJS.ErrnoException).path;
+        throw typeof at === 'string' && at.startsWith('/') ? mapFsError(error, 'list', uriOf(at.slice(1))) : fail(error, 'list', prefix);
       }
     },
 

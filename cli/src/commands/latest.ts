@@ -62,6 +62,13 @@ export const latestCommand: CommandModule<GlobalArgs, LatestArgs> = {
       }
       const r = await latestCheckpoint(argv.uri, { gfile, verify: argv.verify, latestFilename: argv['state-file'] });
       const c = r.checkpoint;
+      if (!c && r.verifyFailed) {
+        // Checkpoints are there but none passed --verify: an invalid checkpoint (3), reported as an
+        // error, not as the "none" of an empty directory.
+        const { CkptError } = await import('@ckptkit/gfile');
+        const why = r.notes.filter((n) => n.startsWith('passed over')).join('; ');
+        throw new CkptError('CORRUPT', { operation: 'latest', uri: argv.uri, message: `no checkpoint passed --verify${why ? `: ${why}` : ''}` });
+      }
       if (argv.json) {
         printJson(
           c && {
@@ -84,7 +91,6 @@ export const latestCommand: CommandModule<GlobalArgs, LatestArgs> = {
       } else {
         for (const n of r.notes) info(n);
       }
-      if (c) return EXIT.OK;
-      return r.verifyFailed ? EXIT.INVALID_CHECKPOINT : EXIT.NOTHING_FOUND;
+      return c ? EXIT.OK : EXIT.NOTHING_FOUND;
     }),
 };

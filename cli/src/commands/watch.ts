@@ -66,7 +66,8 @@ export const watchCommand: CommandModule<GlobalArgs, WatchArgs> = {
           signal: stop.signal,
           onPoll: (p) => {
             // A typo in a bucket name would otherwise wait in silence until the timeout.
-            if (p.polls === 1 && !p.exists) info(`${argv.uri}: nothing there yet (no such directory, prefix or bucket); waiting for checkpoints`);
+            // (With --json, stderr holds errors only: nothing found is said by the exit code.)
+            if (p.polls === 1 && !p.exists && !argv.json) info(`${argv.uri}: nothing there yet (no such directory, prefix or bucket); waiting for checkpoints`);
             debug(`poll ${p.polls}: ${p.candidates} checkpoint(s) listed`);
             for (const w of p.pending) debug(`  not yet complete: ${w.prefix}: ${w.problems.join('; ')}`);
           },
@@ -86,7 +87,7 @@ export const watchCommand: CommandModule<GlobalArgs, WatchArgs> = {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
-      if (count === 0) info('no new checkpoint before the timeout');
+      if (count === 0 && !argv.json) info('no new checkpoint before the timeout');
       return count > 0 ? EXIT.OK : EXIT.NOTHING_FOUND;
     }),
 };
