@@ -185,6 +185,18 @@ describe('s3 adapter against nock: what healthy servers will not do', () => {
     expect(retries).toEqual([]);
   });
 
+  it('a server-side copy refused for quota names the destination, not the source', async () => {
+    const g = facade();
+    nock(EP)
+      .put('/bkt/mirror/ckpt-5.index')
+      .query(true)
+      .matchHeader('x-amz-copy-source', /run\/ckpt-5\.index/)
+      .reply(403, xmlError('QuotaExceeded', 'Quota exceeded'));
+    const error = await rejection(g.copy('s3://bkt/run/ckpt-5.index', 's3://bkt/mirror/ckpt-5.index', { overwrite: true }));
+    expect(error).toMatchObject({ code: 'QUOTA_EXCEEDED', uri: 's3://bkt/mirror/ckpt-5.index', retryable: false });
+    expect(retries).toEqual([]);
+  });
+
   describe('a body cut short mid-read', () => {
     const data = randomBytes(100);
 

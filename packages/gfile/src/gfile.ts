@@ -422,7 +422,9 @@ export class GFile {
       try {
         await from.adapter.copy(from.key, to.key, options);
       } catch (error) {
-        // An error about the destination (full, read-only, a file in the way) as the user spelled it.
+        // A server-side copy fails as one request: a full, read-only or over-quota store is the
+        // destination's fault, whichever key the adapter named. Spelled as the user typed it.
+        if (isCkptError(error, 'NO_SPACE', 'READ_ONLY', 'QUOTA_EXCEEDED') && error.uri === src) throw error.withContext(error.operation, dst);
         throw respellError(error, to.store, to.parsed);
       }
       return;
