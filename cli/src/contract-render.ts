@@ -49,7 +49,8 @@ export function exitSummaryMarkdown(): string {
   return [
     '| exit | meaning |',
     '|---|---|',
-    ...plain.map((d) => `| ${d.code} | ${cell(d.summary)}${d.commands && d.code !== 0 ? ` (${d.commands.map((c) => `\`${c}\``).join(', ')})` : ''} |`),
+    // The commands are named where only some can end so (every command can fail on storage).
+    ...plain.map((d) => `| ${d.code} | ${cell(d.summary)}${d.commands && d.commands.length < COMMAND_NAMES.length - 1 ? ` (${d.commands.map((c) => `\`${c}\``).join(', ')})` : ''} |`),
     `| ${signals.map((d) => d.code).join(', ')} | ${cell(signals.map((d) => d.summary).join(', '))} |`,
   ].join('\n');
 }
