@@ -107,7 +107,7 @@ serverSuite('ckpt on gs:// (storage emulator)', gcsServer(), (server) => {
     const r = await runCli(['ls', '--json', `${base}/nope`, '--gcs-endpoint', server.endpoint], { env });
     expect(r.code).toBe(4);
     expect(r.stdout).toBe('');
-    expect(JSON.parse(r.stderr.trim())).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String), uri: `${base}/nope`, operation: 'list' } });
+    expect(JSON.parse(r.stderr.trim())).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String), uri: `${base}/nope`, operation: 'stat' } });
   });
 
   it('a bad endpoint is a configuration error (exit 2); an endpoint nobody listens on is a storage error (exit 4)', async () => {
