@@ -145,6 +145,8 @@ describe('the contract on a local disk', () => {
     fs.writeFileSync(p('corrupt', 'ckpt-1000.data-00000-of-00001'), 'data');
     fs.mkdirSync(p('bad-state'));
     fs.writeFileSync(p('bad-state', 'checkpoint'), 'model_checkpoint: "typo"\n');
+    fs.mkdirSync(p('impossible-state'));
+    fs.writeFileSync(p('impossible-state', 'checkpoint'), 'model_checkpoint_path: "/\\000x"\n');
     copyRun('secret');
     fs.chmodSync(p('secret'), 0o000);
     copyRun('unreadable-state');
@@ -216,6 +218,11 @@ describe('the contract on a local disk', () => {
   table('a state file that does not parse: 3 (CORRUPT) naming it', () => [
     { args: ['state', p('bad-state')], exit: 3, code: 'CORRUPT', uri: p('bad-state', 'checkpoint') },
     { args: ['state', '--repair', p('bad-state')], exit: 3, code: 'CORRUPT', uri: p('bad-state', 'checkpoint') },
+  ]);
+
+  table('a state file naming a path no store can hold: never usage; robust latest passes over it, --tf-compat 3 (CORRUPT) naming the state file', () => [
+    { args: ['latest', '--tf-compat', p('impossible-state')], exit: 3, code: 'CORRUPT', uri: p('impossible-state', 'checkpoint'), message: /not a valid path/ },
+    { args: ['latest', p('impossible-state')], exit: 1, stdout: 'null\n' },
   ]);
 
   table('a file where a directory is needed: NOT_A_DIRECTORY naming the file (cp), NOT_FOUND saying so (reads)', () => [
