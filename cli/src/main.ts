@@ -20,7 +20,8 @@ export async function main(args: string[]): Promise<void> {
     .version()
     .group(['help', 'version'], 'Global options:')
     .epilog('Run `ckpt <command> --help` for its examples and exit codes; the whole contract is in docs/cli.md.')
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    // Sized to a terminal; unwrapped into a pipe or a file, where lines are grepped, not read.
+    .wrap(process.stdout.isTTY ? Math.min(110, process.stdout.columns || 100) : null)
     .fail((msg, err) => {
       // Throwing stops yargs: a handler must never run after a validation failure. What yargs
       // refused (msg), or a UsageError from an option's check, is a usage error.

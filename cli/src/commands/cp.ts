@@ -19,8 +19,8 @@ interface CpArgs extends GlobalArgs {
  * `ckpt cp <src-prefix-uri> <dst-dir-uri>`: every file of one checkpoint into a directory of any
  * store, data before the `.index`, each file atomic, files already identical skipped (so an
  * interrupted copy is finished by running it again). Prints the destination prefix (`--json`: the
- * whole report); exit 3 for an incomplete source, 2 for an unsafe destination path, 4 for storage
- * errors.
+ * whole report); exit 3 for an incomplete source, 4 for storage errors (the destination named when
+ * it is at fault) and for a destination path that is unsafe to write.
  */
 export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
   command: 'cp <src> <dst>',

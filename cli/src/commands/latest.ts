@@ -33,7 +33,7 @@ export const latestCommand: CommandModule<GlobalArgs, LatestArgs> = {
       'latest',
       [
         ['$0 latest s3://bucket/runs/42', 'the newest complete checkpoint (prints its prefix)'],
-        ['$0 cp "$($0 latest ./runs/42)" gs://serving/model', 'deploy it (exit 1 when there is none: the copy does not run with set -e)'],
+        ['P=$($0 latest ./runs/42) && $0 cp "$P" gs://serving/model', 'deploy it; exit 1 (none yet) skips the copy'],
         ['$0 latest --tf-compat --json ./runs/42', 'exactly what tf.train.latest_checkpoint returns, as {"prefix"} or null'],
         ['$0 latest --verify gs://bucket/runs/42', 'the newest one whose index and shard sizes check out'],
       ],

@@ -1,8 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { runCommand } from '../context.js';
+import { reportError, runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import type { GlobalArgs } from '../global-args.js';
-import { reportError } from '../context.js';
 import { commandHelp } from '../help.js';
 
 interface StateArgs extends GlobalArgs {

@@ -1,9 +1,8 @@
 import type { GFile } from '@ckptkit/gfile';
 import type { CommandModule } from 'yargs';
-import { runCommand } from '../context.js';
+import { reportError, runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import type { GlobalArgs } from '../global-args.js';
-import { reportError } from '../context.js';
 import { commandHelp } from '../help.js';
 import { humanBytes } from '../output.js';
 
@@ -14,8 +13,9 @@ interface VerifyArgs extends GlobalArgs {
 
 /**
  * `ckpt verify <prefix-uri> [--deep]`: exit 0 when the bundle is complete and intact, 3 when
- * problems were found (missing index or shard, short shard, corrupt index, checksum mismatch, ...),
- * 4 for storage errors (permission denied, unavailable).
+ * problems were found (missing index or shard, short shard, corrupt index, checksum mismatch, ...:
+ * the report on stdout and one CORRUPT error line on stderr), 4 for storage errors (nothing of
+ * that name at all is NOT_FOUND; permission denied, unavailable).
  */
 export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
   command: 'verify <uri>',
