@@ -225,9 +225,10 @@ describe('the contract on a local disk', () => {
     { args: ['latest', p('impossible-state')], exit: 1, stdout: 'null\n' },
   ]);
 
-  table('a file where a directory is needed: NOT_A_DIRECTORY naming the file (cp), NOT_FOUND saying so (reads)', () => [
+  table('a file where a directory is needed: NOT_A_DIRECTORY naming the file (cp, state), NOT_FOUND saying so (reads through it)', () => [
     { args: ['cp', p('run', 'ckpt-1000'), p('a-file')], exit: 4, code: 'NOT_A_DIRECTORY', uri: p('a-file'), message: /is a file, not a directory/ },
     { args: ['cp', p('run', 'ckpt-1000'), p('a-file', 'sub')], exit: 4, code: 'NOT_A_DIRECTORY', uri: p('a-file'), message: /is a file, not a directory/ },
+    { args: ['state', p('a-file')], exit: 4, code: 'NOT_A_DIRECTORY', uri: p('a-file'), message: /is a file, not a directory/ },
     { args: ['ls', p('a-file', 'x')], exit: 4, code: 'NOT_FOUND', uri: p('a-file', 'x'), message: /is a file, not a directory/ },
     { args: ['stat', p('a-file', 'x')], exit: 4, code: 'NOT_FOUND', uri: p('a-file', 'x'), message: /is a file, not a directory/ },
   ]);

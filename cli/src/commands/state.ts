@@ -52,7 +52,13 @@ export const stateCommand: CommandModule<GlobalArgs, StateArgs> = {
       const { CkptError } = await import('@ckptkit/gfile');
       // A state file is what this command is about: none is a missing path, one that does not
       // parse is an invalid one, reported as every command reports them (nothing on stdout).
-      if (report.status === 'missing') throw new CkptError('NOT_FOUND', { operation: 'state', uri: report.uri, message: 'no state file here' });
+      if (report.status === 'missing') {
+        // A file given for the directory: say so, not "no state file" (one stat, on this path only).
+        if ((await gfile.stat(argv.uri).catch(() => undefined))?.kind === 'file') {
+          throw new CkptError('NOT_A_DIRECTORY', { operation: 'state', uri: argv.uri, message: 'is a file, not a directory (name the checkpoint directory)' });
+        }
+        throw new CkptError('NOT_FOUND', { operation: 'state', uri: report.uri, message: 'no state file here' });
+      }
       if (report.status !== 'ok') throw new CkptError('CORRUPT', { operation: 'state', uri: report.uri, message: `the state file is ${report.status}${report.error ? `: ${report.error}` : ''}` });
       const unresolved = repair?.unresolved ?? [];
       const code = unresolved.length > 0 ? EXIT.INVALID_CHECKPOINT : EXIT.OK;
