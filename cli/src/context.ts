@@ -1,6 +1,7 @@
-import { CkptError, type GFile, createGFile, isCkptError, redact } from '@ckptkit/gfile';
+import { type GFile, createGFile, isCkptError, redact } from '@ckptkit/gfile';
 import { cliRegistry } from './adapters/registry.js';
-import { EXIT, exitCodeFor } from './exit-codes.js';
+import { type CliErrorCode, EXIT, UsageError, errorCodeOf, exitCodeFor } from './exit-codes.js';
+import { parseNumberOption } from './help.js';
 import type { GlobalArgs } from './global-args.js';
 import { terminalSafeJson, terminalSafeLine, terminalSafeText } from './terminal-safe.js';
 
@@ -30,9 +31,8 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
   let gfile: GFile | undefined;
   let code: number = EXIT.OK;
   try {
-    if (!Number.isInteger(argv.concurrency) || argv.concurrency < 1) {
-      throw new CkptError('INVALID_CONFIG', { operation: 'options', message: `--concurrency must be a positive integer, got ${argv.concurrency}` });
-    }
+    // yargs checked it already; main() called from a program may pass anything.
+    parseNumberOption('concurrency', 'positive-integer', argv.concurrency);
     gfile = createGFile({
       registry: cliRegistry(argv),
       concurrency: argv.concurrency,
@@ -56,6 +56,7 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
       },
       stderrIsTTY: process.stderr.isTTY === true,
     };
+    await checkUris(gfile, argv);
     code = (await body(ctx)) ?? EXIT.OK;
   } catch (error) {
     code = exitCodeFor(error);
@@ -72,15 +73,50 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
   process.exitCode = code;
 }
 
-/** Prints an error as the contract says: a line on stderr, or `{"error":{...}}` with --json. */
+/** The argv keys that hold URIs the user typed (positionals of every command). */
+const URI_KEYS = ['uri', 'uris', 'src', 'dst', 'pattern'];
+
+/**
+ * Every URI on the command line parsed and its scheme resolved before the first request: a
+ * malformed URI or an unknown scheme is a usage error (exit 2), while the same code raised later,
+ * about a path found in stored data, is not.
+ */
+async function checkUris(gfile: GFile, argv: GlobalArgs): Promise<void> {
+  const values = URI_KEYS.flatMap((k) => (argv as unknown as Record<string, unknown>)[k] ?? []);
+  for (const uri of values as unknown[]) {
+    if (typeof uri !== 'string') continue;
+    try {
+      await gfile.locate(uri, 'resolve');
+    } catch (error) {
+      if (isCkptError(error, 'INVALID_PATH')) throw new UsageError(error.message, uri);
+      throw error;
+    }
+  }
+}
+
+/** The `{"error":{...}}` body of an error: code, message, and the URI and operation at fault when known. */
+export function errorJson(error: unknown): { code: CliErrorCode; message: string; uri?: string; operation?: string } {
+  const code = errorCodeOf(error);
+  const message = redact(error instanceof Error ? error.message : String(error));
+  const uri = isCkptError(error) || error instanceof UsageError ? error.uri : undefined;
+  const operation = isCkptError(error) ? error.operation : undefined;
+  return { code, message, ...(uri === undefined ? {} : { uri }), ...(operation === undefined ? {} : { operation }) };
+}
+
+/**
+ * Prints an error as the contract says: `ckpt: CODE: message` on stderr, or one line
+ * `{"error":{"code","message","uri","operation"}}` with --json. Usage errors point to --help.
+ */
 export function reportError(error: unknown, argv: Pick<GlobalArgs, 'json' | 'verbose'>): void {
-  const known = isCkptError(error);
-  const message = redact(known ? error.message : error instanceof Error ? error.message : String(error));
+  const body = errorJson(error);
   if (argv.json) {
-    const body = known ? error.toJSON() : { code: 'UNAVAILABLE', message };
     process.stderr.write(`${terminalSafeJson(JSON.stringify({ error: body }))}\n`);
-  } else {
-    process.stderr.write(`ckpt: ${known ? `${error.code}: ` : ''}${terminalSafeText(message)}\n`);
-    if (argv.verbose && error instanceof Error && error.stack && !known) process.stderr.write(`${redact(error.stack).split('\n').map(terminalSafeLine).join('\n')}\n`);
+    return;
+  }
+  process.stderr.write(`ckpt: ${body.code}: ${terminalSafeText(body.message)}\n`);
+  if (error instanceof UsageError) process.stderr.write('Run `ckpt --help` for usage.\n');
+  else if (body.code === 'INTERNAL' && error instanceof Error && error.stack) {
+    if (argv.verbose) process.stderr.write(`${redact(error.stack).split('\n').map(terminalSafeLine).join('\n')}\n`);
+    else process.stderr.write('ckpt: this is a bug; run again with --verbose for the stack trace\n');
   }
 }

@@ -1,7 +1,7 @@
 import type { ArgumentsCamelCase } from 'yargs';
 import { latestCommand } from './commands/latest.js';
 import { reportError } from './context.js';
-import { EXIT } from './exit-codes.js';
+import { exitCodeFor } from './exit-codes.js';
 import type { FastLatestArgs } from './fast-path.js';
 
 /** Runs `ckpt latest` with arguments read by the fast path: the same handler yargs would call. */
@@ -11,6 +11,6 @@ export async function runFastLatest(argv: FastLatestArgs): Promise<void> {
   } catch (error) {
     // As main() does for anything a handler lets through.
     reportError(error, argv);
-    process.exitCode = EXIT.USAGE;
+    process.exitCode = exitCodeFor(error);
   }
 }

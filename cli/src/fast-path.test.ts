@@ -153,6 +153,27 @@ describe('parseFast', () => {
     });
   }
 
+  // What the fast path leaves to yargs because of a value is read, or refused with the option's
+  // name and what was typed, there: never NaN, never a different number than the fast path reads.
+  const numbers: Array<[string[], number | RegExp]> = [
+    [['latest', '--concurrency', 'abc', './run'], /^--concurrency must be a positive integer, got 'abc'$/],
+    [['latest', '--concurrency', '0', './run'], /^--concurrency must be a positive integer, got '0'$/],
+    [['latest', '--concurrency', '1e3', './run'], 1000],
+    [['latest', '--concurrency', '0x10', './run'], 16],
+    [['find', 's3://b', '--max-depth', '-1'], /^--max-depth must be a non-negative integer, got '-1'$/],
+    [['find', 's3://b', '--max-depth', '1.5'], /^--max-depth must be a non-negative integer, got '1.5'$/],
+    [['cp', 's3://b/x', './y', '--parallel', 'many'], /^--parallel must be a positive integer, got 'many'$/],
+    [['cp', 's3://b/x', './y', '--streams', '0'], /^--streams must be a positive integer, got '0'$/],
+  ];
+  for (const [args, expected] of numbers) {
+    it(`yargs reads ${JSON.stringify(args)} as ${String(expected)}`, async () => {
+      expect(parseFast(args)).toBeUndefined();
+      const key = args.find((a) => a.startsWith('--'))!.slice(2);
+      if (typeof expected === 'number') expect((await viaYargs(args))[key]).toBe(expected);
+      else await expect(viaYargs(args)).rejects.toThrow(expected);
+    });
+  }
+
   it('leaves cloud URIs out of the local latest fast path', () => {
     expect(parseFastLatest(['latest', 's3://b/run'])).toBeUndefined();
     expect(parseFastLatest(['find', './run'])).toBeUndefined();

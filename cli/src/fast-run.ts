@@ -3,7 +3,7 @@ import { cpCommand } from './commands/cp.js';
 import { findCommand } from './commands/find.js';
 import { latestCommand } from './commands/latest.js';
 import { reportError } from './context.js';
-import { EXIT } from './exit-codes.js';
+import { exitCodeFor } from './exit-codes.js';
 import type { FastCommand } from './fast-path.js';
 import type { GlobalArgs } from './global-args.js';
 
@@ -20,6 +20,6 @@ export async function runFast(fast: FastCommand): Promise<void> {
   } catch (error) {
     // As main() does for anything a handler lets through.
     reportError(error, fast.argv);
-    process.exitCode = EXIT.USAGE;
+    process.exitCode = exitCodeFor(error);
   }
 }

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { numberOption } from './help.js';
 
 /** The options every command accepts (cli.md "Global options"). */
 export interface GlobalArgs {
@@ -19,7 +20,7 @@ export function withGlobalOptions<T>(y: Argv<T>) {
   return y
     .option('json', { type: 'boolean', default: false, describe: 'Machine output: one JSON document on stdout' })
     .option('stats', { type: 'boolean', default: false, describe: 'Print request counts, bytes and time as one JSON line on stderr' })
-    .option('concurrency', { type: 'number', default: 16, describe: 'Requests in flight at most' })
+    .option('concurrency', numberOption('concurrency', 'positive-integer', 'Requests in flight at most', 16))
     .option('s3-endpoint', { type: 'string', describe: 'S3-compatible endpoint URL (env AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)' })
     .option('s3-path-style', { type: 'boolean', describe: 'Path-style S3 addressing (default on with a custom endpoint)' })
     .option('s3-region', { type: 'string', describe: 'S3 region (env AWS_REGION)' })
@@ -27,6 +28,7 @@ export function withGlobalOptions<T>(y: Argv<T>) {
     .option('anonymous', { type: 'boolean', default: false, describe: 'Unsigned requests, for public buckets' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Less on stderr' })
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'More on stderr (retries, decisions)' })
+    // After the command's own options (help.ts groups them first), storage options last.
     .group(['json', 'stats', 'concurrency', 'quiet', 'verbose'], 'Global options:')
     .group(['s3-endpoint', 's3-path-style', 's3-region', 'gcs-endpoint', 'anonymous'], 'Storage options:');
 }

@@ -1,12 +1,12 @@
 import yargs from 'yargs';
 import { commands } from './commands/index.js';
 import { reportError } from './context.js';
-import { EXIT } from './exit-codes.js';
+import { UsageError, exitCodeFor } from './exit-codes.js';
 import { withGlobalOptions } from './global-args.js';
 
 /**
- * Runs `ckpt` with the given arguments. Sets `process.exitCode` per the contract: 0 success,
- * 1 nothing found, 2 usage or configuration error, 3 invalid checkpoint, 4 storage error.
+ * Runs `ckpt` with the given arguments. Sets `process.exitCode` per the contract of exit-codes.ts:
+ * 0 success, 1 nothing found, 2 usage, 3 invalid checkpoint, 4 storage error, 5 partial result.
  */
 export async function main(args: string[]): Promise<void> {
   let y = withGlobalOptions(yargs(args))
@@ -18,25 +18,23 @@ export async function main(args: string[]): Promise<void> {
     .help()
     .alias('h', 'help')
     .version()
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .group(['help', 'version'], 'Global options:')
+    .epilog('Run `ckpt <command> --help` for its examples and exit codes; the whole contract is in docs/cli.md.')
+    // Sized to a terminal; unwrapped into a pipe or a file, where lines are grepped, not read.
+    .wrap(process.stdout.isTTY ? Math.min(110, process.stdout.columns || 100) : null)
     .fail((msg, err) => {
-      // Throwing stops yargs: a handler must never run after a validation failure.
-      throw err ?? new UsageError(msg);
+      // Throwing stops yargs: a handler must never run after a validation failure. What yargs
+      // refused (msg), or a UsageError from an option's check, is a usage error.
+      if (err instanceof UsageError) throw err;
+      // One line, as every error: yargs writes some messages on several ("Invalid values:\n  Argument: ...").
+      if (!err || err.name === 'YError') throw new UsageError((err?.message ?? msg).replace(/:?\n\s*/g, ': '));
+      throw err;
     });
   for (const command of commands) y = y.command(command);
   try {
     await y.parseAsync();
   } catch (error) {
-    const json = args.includes('--json');
-    if (error instanceof UsageError) {
-      if (json) process.stderr.write(`${JSON.stringify({ error: { code: 'USAGE', message: error.message } })}\n`);
-      else process.stderr.write(`ckpt: ${error.message}\nRun \`ckpt --help\` for usage.\n`);
-    } else {
-      reportError(error, { json, verbose: args.includes('--verbose') });
-    }
-    process.exitCode = EXIT.USAGE;
+    reportError(error, { json: args.includes('--json'), verbose: args.includes('--verbose') });
+    process.exitCode = exitCodeFor(error);
   }
 }
-
-/** A command line yargs rejected (unknown flag, missing argument). */
-class UsageError extends Error {}

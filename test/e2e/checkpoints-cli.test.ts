@@ -120,16 +120,19 @@ describe('exit codes', () => {
     await write('badindex/ckpt-1.data-00000-of-00001', 'data');
     const r = await runCli(['latest', '--verify', '--json', dir]);
     expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout)).toBeNull();
+    // An error (CORRUPT, naming the directory), not the "none" of an empty directory: stdout empty.
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'CORRUPT', uri: dir, message: expect.stringMatching(/no checkpoint passed --verify/) } });
   });
 
-  it('find: exit 1 when nothing is found, 2 for an unknown format, 4 for a missing directory', async () => {
+  it('find: exit 1 when nothing is found (an empty or a missing directory), 2 for an unknown format', async () => {
     await fs.mkdir(path.join(tmp, 'nothing'), { recursive: true });
     expect((await runCli(['find', '--json', path.join(tmp, 'nothing')])).code).toBe(1);
     const bad = await runCli(['find', '--json', '--format', 'nope', EXAMPLE]);
     expect(bad.code).toBe(2);
     expect(JSON.parse(bad.stderr.trim())).toMatchObject({ error: { code: 'INVALID_CONFIG' } });
-    expect((await runCli(['find', path.join(tmp, 'does-not-exist')])).code).toBe(4);
+    const missing = await runCli(['find', '--json', path.join(tmp, 'does-not-exist')]);
+    expect(missing).toMatchObject({ code: 1, stdout: '[]\n', stderr: '' });
   });
 });
 

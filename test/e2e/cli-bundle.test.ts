@@ -93,7 +93,7 @@ describe('ckpt inspect / verify on bundles written by the writer', () => {
     });
   });
 
-  it('verify reports a flipped index byte, a short shard and a missing index (exit 3)', async () => {
+  it('verify reports a flipped index byte, a short shard and a missing index (exit 3); nothing of that name is NOT_FOUND (4)', async () => {
     const prefix = path.join(dir, 'bad', 'ckpt-2');
     await writeLocal(prefix, sample(), 2);
     const index = await fs.readFile(`${prefix}.index`);
@@ -114,9 +114,16 @@ describe('ckpt inspect / verify on bundles written by the writer', () => {
     expect(short.code).toBe(3);
     expect(JSON.parse(short.stdout).problems.map((p: { code: string }) => p.code)).toEqual(['SHORT_SHARD', 'SHORT_SHARD', 'SHORT_SHARD']);
 
+    // Data shards without their index: a problem of the checkpoint.
+    await fs.rm(`${prefix2}.index`);
+    const noIndex = await runCli(['verify', '--json', prefix2]);
+    expect(noIndex.code).toBe(3);
+    expect(JSON.parse(noIndex.stdout).problems).toMatchObject([{ code: 'MISSING_INDEX' }]);
+    expect(JSON.parse(noIndex.stderr)).toMatchObject({ error: { code: 'CORRUPT', uri: prefix2 } });
+    // Nothing at all of that name: a missing path, as inspect says.
     const none = await runCli(['verify', '--json', path.join(dir, 'bad', 'ckpt-404')]);
-    expect(none.code).toBe(3);
-    expect(JSON.parse(none.stdout).problems).toMatchObject([{ code: 'MISSING_INDEX' }]);
+    expect(none).toMatchObject({ code: 4, stdout: '' });
+    expect(JSON.parse(none.stderr)).toMatchObject({ error: { code: 'NOT_FOUND', uri: path.join(dir, 'bad', 'ckpt-404') } });
     const missingInspect = await runCli(['inspect', '--json', path.join(dir, 'bad', 'ckpt-404')]);
     expect(missingInspect.code).toBe(4);
     expect(JSON.parse(missingInspect.stderr.trim())).toMatchObject({ error: { code: 'NOT_FOUND' } });

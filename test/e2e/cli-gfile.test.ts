@@ -69,7 +69,7 @@ describe('ckpt ls / stat / glob (local)', () => {
     const missing = await runCli(['ls', '--json', path.join(dir, 'nope')]);
     expect(missing.code).toBe(4);
     expect(missing.stdout).toBe('');
-    expect(JSON.parse(missing.stderr.trim())).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String), uri: path.join(dir, 'nope') } });
+    expect(JSON.parse(missing.stderr.trim())).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String), uri: path.join(dir, 'nope'), operation: 'stat' } });
     const scheme = await runCli(['ls', 'ftp://host/x']);
     expect(scheme.code).toBe(2);
     expect(scheme.stderr).toContain('known schemes');

@@ -91,14 +91,14 @@ serverSuite('cp from a hostile bucket listing (RGW, GCS emulator), through the C
   });
 
   for (const scheme of ['s3', 'gs']) {
-    it(`${scheme}://: every hostile key is refused (exit 2, INVALID_PATH) and nothing is written`, async () => {
+    it(`${scheme}://: every hostile key is refused (exit 4, INVALID_PATH: a property of stored data, not of the command line) and nothing is written`, async () => {
       for (const [i, [key, reason]] of HOSTILE.entries()) {
         const src = `${scheme}://${bucket}/case-${i}/checkpoint-9`;
         // The server really lists the key verbatim.
         expect((await g.listDir(src)).length + (await g.listDir(`${scheme}://${bucket}/case-${i}`)).length).toBeGreaterThan(0);
         const before = await snapshot(sandbox);
         const r = await runCli(['cp', '--json', ...cliStoreFlags(servers), src, path.join(sandbox, 'inside', 'dst')], { env });
-        expect(r.code, key).toBe(2);
+        expect(r.code, key).toBe(4);
         const error = (JSON.parse(r.stderr.trim()) as { error: { code: string; message: string; uri: string } }).error;
         expect(error.code).toBe('INVALID_PATH');
         expect(error.uri).toBe(src);

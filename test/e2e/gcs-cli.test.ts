@@ -107,7 +107,7 @@ serverSuite('ckpt on gs:// (storage emulator)', gcsServer(), (server) => {
     const r = await runCli(['ls', '--json', `${base}/nope`, '--gcs-endpoint', server.endpoint], { env });
     expect(r.code).toBe(4);
     expect(r.stdout).toBe('');
-    expect(JSON.parse(r.stderr.trim())).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String), uri: `${base}/nope` } });
+    expect(JSON.parse(r.stderr.trim())).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String), uri: `${base}/nope`, operation: 'stat' } });
   });
 
   it('a bad endpoint is a configuration error (exit 2); an endpoint nobody listens on is a storage error (exit 4)', async () => {
@@ -122,6 +122,7 @@ serverSuite('ckpt on gs:// (storage emulator)', gcsServer(), (server) => {
   it('an invalid bucket name is a usage error', async () => {
     const r = await runCli(['ls', '--json', 'gs://Not_A_Bucket!/x', '--gcs-endpoint', server.endpoint], { env });
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stderr.trim()).error.code).toBe('INVALID_PATH');
+    // Found before any request, from the command line: USAGE, naming the URI.
+    expect(JSON.parse(r.stderr.trim()).error).toMatchObject({ code: 'USAGE', uri: 'gs://Not_A_Bucket!/x', message: expect.stringMatching(/not a valid GCS bucket name/) });
   });
 });

@@ -120,7 +120,7 @@ serverSuite('ckpt on s3:// (Ceph RGW)', s3Server(), (server) => {
     const r = await runCli(['ls', '--json', `${base}/nope`, '--s3-endpoint', server.endpoint], { env });
     expect(r.code).toBe(4);
     expect(r.stdout).toBe('');
-    expect(JSON.parse(r.stderr.trim())).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String), uri: `${base}/nope` } });
+    expect(JSON.parse(r.stderr.trim())).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String), uri: `${base}/nope`, operation: 'stat' } });
   });
 
   it('wrong or missing credentials are UNAUTHENTICATED (exit 4), and the secret never appears', async () => {

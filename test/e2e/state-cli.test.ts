@@ -82,12 +82,14 @@ function stateSuite(name: string, servers: { s3?: S3TestServer }, dirOf: () => s
     expect(again.stderr).toContain('nothing to repair');
   });
 
-  it(`${name}: exit 1 without a state file, 3 for one that does not parse`, async () => {
-    expect((await ckpt('state', `${dirOf()}/nothing-here`)).code).toBe(1);
+  it(`${name}: exit 4 (NOT_FOUND) without a state file, 3 (CORRUPT) for one that does not parse`, async () => {
+    const none = await ckpt('state', '--json', `${dirOf()}/nothing-here`);
+    expect(none).toMatchObject({ code: 4, stdout: '' });
+    expect(JSON.parse(none.stderr)).toMatchObject({ error: { code: 'NOT_FOUND', uri: `${dirOf()}/nothing-here/checkpoint`, operation: 'state' } });
     await g.writeText(`${dirOf()}/bad/checkpoint`, 'model_checkpoint: "typo"\n');
     const bad = await ckpt('state', '--json', `${dirOf()}/bad`);
-    expect(bad.code).toBe(3);
-    expect(JSON.parse(bad.stdout)).toMatchObject({ status: 'malformed', error: expect.stringMatching(/no field named/) });
+    expect(bad).toMatchObject({ code: 3, stdout: '' });
+    expect(JSON.parse(bad.stderr)).toMatchObject({ error: { code: 'CORRUPT', uri: `${dirOf()}/bad/checkpoint`, message: expect.stringMatching(/malformed.*no field named/) } });
     expect((await ckpt('state', '--repair', `${dirOf()}/bad`)).code).toBe(3);
   });
 }

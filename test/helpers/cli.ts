@@ -20,11 +20,15 @@ export interface RunCliOptions {
   /** Extra node flags before the script, e.g. `--import` hooks. */
   nodeArgs?: string[];
   timeoutMs?: number;
+  /** A command that runs node, e.g. `setpriv ... --` (see mounts.ts withoutPermissionBypass). */
+  wrapper?: string[];
 }
 
 export function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CKPT_BIN, ...args], {
+    const argv = [process.execPath, ...(options.nodeArgs ?? []), CKPT_BIN, ...args];
+    const [program, ...rest] = [...(options.wrapper ?? []), ...argv] as [string, ...string[]];
+    const child = spawn(program, rest, {
       cwd: options.cwd ?? REPO,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -128,6 +128,29 @@ describe('stat', () => {
   });
 });
 
+describe('quota and full storage', () => {
+  const gcsError = (status: number, reason: string, message: string) => ({ error: { code: status, message, errors: [{ reason, message, domain: 'usageLimits' }] } });
+
+  it('a 403 quotaExceeded on an upload is QUOTA_EXCEEDED naming the object, not a retried rate limit', async () => {
+    nock(EP)
+      .post(`/upload/storage/v1/b/${BKT}/o`)
+      .query((q) => q.name === 'run/ckpt-5.index')
+      .reply(403, gcsError(403, 'quotaExceeded', 'The project exceeded its quota.'));
+    const e = await failure(retried(adapter()).write('run/ckpt-5.index', new TextEncoder().encode('x')));
+    expect(e.code).toBe('QUOTA_EXCEEDED');
+    expect(e.retryable).toBe(false);
+    expect(e.uri).toBe('gs://bkt/run/ckpt-5.index');
+  });
+
+  it('a 403 rateLimitExceeded stays RATE_LIMITED (retried); dailyLimitExceeded is QUOTA_EXCEEDED; 507 is NO_SPACE', () => {
+    const as = (status: number, reason: string) => mapGcsError(Object.assign(new Error(reason), { code: status, errors: [{ reason }] }), 'write', 'gs://bkt/x');
+    expect(as(403, 'rateLimitExceeded')).toMatchObject({ code: 'RATE_LIMITED', retryable: true });
+    expect(as(403, 'dailyLimitExceeded')).toMatchObject({ code: 'QUOTA_EXCEEDED', retryable: false });
+    expect(as(507, 'insufficientStorage')).toMatchObject({ code: 'NO_SPACE', retryable: false });
+    expect(as(403, 'forbidden')).toMatchObject({ code: 'PERMISSION_DENIED', retryable: false });
+  });
+});
+
 describe('ranged download', () => {
   it('sends one GET with a Range header and returns the 206 body', async () => {
     nock(EP)

@@ -7,7 +7,12 @@ export interface GcsErrorContext {
 }
 
 /** Error reasons in a GCS JSON error body that mean "slow down" even when the status is 403. */
-const RATE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'dailyLimitExceeded', 'quotaExceeded']);
+const RATE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
+/**
+ * Error reasons of a quota that waiting seconds does not restore (a project's quota, a daily
+ * limit): QUOTA_EXCEEDED, not retried, instead of a rate limit retried until the attempts run out.
+ */
+const QUOTA_REASONS = new Set(['quotaExceeded', 'dailyLimitExceeded', 'storageQuotaExceeded']);
 
 /** Network-level error codes (node:net, node-fetch, undici) that a retry can cure. */
 const TRANSIENT_NET = new Set([
@@ -75,6 +80,7 @@ export function sanitizeMessage(message: string): string {
 
 function byStatus(status: number, reason: string | undefined, ctx: GcsErrorContext): [ErrorCode, string, boolean?] {
   if (reason && RATE_REASONS.has(reason)) return ['RATE_LIMITED', `rate limited (${status} ${reason})`];
+  if (reason && QUOTA_REASONS.has(reason)) return ['QUOTA_EXCEEDED', `quota exceeded (${status} ${reason})`, false];
   switch (status) {
     case 400:
       return ['INVALID_PATH', 'bad request (400)'];
@@ -99,6 +105,8 @@ function byStatus(status: number, reason: string | undefined, ctx: GcsErrorConte
       return ['RATE_LIMITED', 'rate limited (429)'];
     case 501:
       return ['NOT_SUPPORTED', 'not implemented by this server (501)'];
+    case 507:
+      return ['NO_SPACE', 'the storage backend is full (507)', false];
   }
   if (status >= 500) return ['UNAVAILABLE', `server error (${status})`, true];
   return ['UNAVAILABLE', `unexpected HTTP status ${status}`, false];

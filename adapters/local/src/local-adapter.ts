@@ -74,6 +74,22 @@ function tempName(target: string): string {
   return path.join(path.dirname(target), `.${base}${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
 }
 
+/**
+ * Whether a failed copy or rename is the source's fault (gone, or unreadable) rather than the
+ * destination's (full, read-only, not writable): the error then names the object at fault.
+ * Called on the error path only.
+ */
+async function sourceAtFault(error: unknown, src: string): Promise<boolean> {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EFBIG') return false;
+  try {
+    await fs.access(src, fsConstants.R_OK);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** Prefix of the temporary files a write creates next to its target. */
 export const TEMP_MARKER = '.ckpt-tmp-';
 
@@ -115,10 +131,62 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       ? { key: key.endsWith('/') ? key : `${key}/`, kind: 'directory', size: 0, mtime: st.mtime }
       : { key, kind: 'file', size: st.size, mtime: st.mtime };
 
+  /**
+   * `mkdir -p dir`; when a file stands where a directory must be (EEXIST on `dir` itself, ENOTDIR
+   * on a parent), NOT_A_DIRECTORY naming that file: the object at fault, not the one being written.
+   */
+  async function makeDirs(dir: string, operation: string): Promise<void> {
+    try {
+      await fs.mkdir(dir, { recursive: true });
+    } catch (caught) {
+      const error = (caught as NodeJS.ErrnoException).code === 'ENOENT' ? await realMkdirError(dir, caught) : caught;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST' && code !== 'ENOTDIR') throw mapFsError(error, operation, uriOf(dir.slice(1)));
+      const file = await fileInTheWay(dir);
+      throw new CkptError('NOT_A_DIRECTORY', {
+        operation,
+        uri: uriOf((file ?? dir).slice(1)),
+        message: `is a file, not a directory${file !== undefined && file !== dir ? ` (needed for ${uriOf(dir.slice(1))})` : ''} (${code})`,
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Node's recursive mkdir reports ENOENT when it cannot create a missing parent on a read-only or
+   * unwritable file system; creating the first missing one alone gives the real reason (EROFS,
+   * EACCES, ENOSPC). Error path only.
+   */
+  async function realMkdirError(dir: string, fallback: unknown): Promise<unknown> {
+    const chain: string[] = [];
+    for (let p = dir; p !== path.dirname(p); p = path.dirname(p)) chain.unshift(p);
+    for (const p of chain) {
+      if (await fs.stat(p).then(() => true, () => false)) continue;
+      try {
+        await fs.mkdir(p);
+      } catch (error) {
+        return error;
+      }
+    }
+    return fallback;
+  }
+
+  /** The first path from `dir` upwards that exists and is not a directory (error path only). */
+  async function fileInTheWay(dir: string): Promise<string | undefined> {
+    const chain: string[] = [];
+    for (let p = dir; p !== path.dirname(p); p = path.dirname(p)) chain.unshift(p);
+    for (const p of chain) {
+      const st = await fs.stat(p).catch(() => undefined);
+      if (st === undefined) return undefined;
+      if (!st.isDirectory()) return p;
+    }
+    return undefined;
+  }
+
   async function writeAtomic(key: string, body: WriteBody, o: WriteOptions | undefined): Promise<ObjectMeta> {
     const target = pathOf(key);
     const dir = path.dirname(target);
-    await fs.mkdir(dir, { recursive: true });
+    await makeDirs(dir, 'write');
     const temp = tempName(target);
     let handle: fs.FileHandle | undefined;
     try {
@@ -320,7 +388,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       }
       try {
         if (key.endsWith('/')) {
-          await fs.mkdir(pathOf(key), { recursive: true });
+          await makeDirs(pathOf(key), 'write');
           return metaOf(key, await fs.stat(pathOf(key)));
         }
         return await writeAtomic(key, body, o);
@@ -357,7 +425,9 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
         }
         return { entries };
       } catch (error) {
-        throw fail(error, 'list', prefix);
+        // The directory that could not be read (node names it), not the listing's name prefix.
+        const at = (error as NodeJS.ErrnoException).path;
+        throw typeof at === 'string' && at.startsWith('/') ? mapFsError(error, 'list', uriOf(at.slice(1))) : fail(error, 'list', prefix);
       }
     },
 
@@ -380,27 +450,32 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       throwIfAborted(o?.signal, 'copy', uriOf(src));
       const target = pathOf(dst);
       const temp = tempName(target);
+      let st: Stats;
       try {
-        const st = await fs.stat(pathOf(src));
-        if (st.isDirectory()) throw new CkptError('INVALID_PATH', { operation: 'copy', uri: uriOf(src), message: 'is a directory' });
-        // copyFile would block forever opening a FIFO, or copy a device without end.
-        if (!st.isFile()) throw notRegular(uriOf(src));
-        await fs.mkdir(path.dirname(target), { recursive: true });
+        st = await fs.stat(pathOf(src));
+      } catch (error) {
+        throw fail(error, 'copy', src);
+      }
+      if (st.isDirectory()) throw new CkptError('INVALID_PATH', { operation: 'copy', uri: uriOf(src), message: 'is a directory' });
+      // copyFile would block forever opening a FIFO, or copy a device without end.
+      if (!st.isFile()) throw notRegular(uriOf(src));
+      await makeDirs(path.dirname(target), 'copy');
+      try {
         await fs.copyFile(pathOf(src), temp);
         await fs.rename(temp, target);
       } catch (error) {
         await fs.unlink(temp).catch(() => undefined);
-        throw fail(error, 'copy', src);
+        throw fail(error, 'copy', (await sourceAtFault(error, pathOf(src))) ? src : dst);
       }
     },
 
     async rename(src: string, dst: string, o?: OperationOptions) {
       throwIfAborted(o?.signal, 'rename', uriOf(src));
+      await makeDirs(path.dirname(pathOf(dst)), 'rename');
       try {
-        await fs.mkdir(path.dirname(pathOf(dst)), { recursive: true });
         await fs.rename(pathOf(src), pathOf(dst));
       } catch (error) {
-        throw fail(error, 'rename', src);
+        throw fail(error, 'rename', (await sourceAtFault(error, pathOf(src))) ? src : dst);
       }
     },
   };

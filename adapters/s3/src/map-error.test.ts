@@ -32,6 +32,12 @@ describe('mapS3Error', () => {
     ['RequestTimeout (400)', sdkError('RequestTimeout', 400), 'TIMEOUT', true],
     ['NotImplemented', sdkError('NotImplemented', 501), 'NOT_SUPPORTED', false],
     ['KeyTooLongError', sdkError('KeyTooLongError', 400), 'INVALID_PATH', false],
+    // Full or over quota: codes of their own, never retried, never UNAVAILABLE.
+    ['QuotaExceeded (RGW user/bucket quota, 403)', sdkError('QuotaExceeded', 403), 'QUOTA_EXCEEDED', false],
+    ['TooManyBuckets', sdkError('TooManyBuckets', 400), 'QUOTA_EXCEEDED', false],
+    ['XMinioAdminBucketQuotaExceeded', sdkError('XMinioAdminBucketQuotaExceeded', 400), 'QUOTA_EXCEEDED', false],
+    ['XMinioStorageFull (507)', sdkError('XMinioStorageFull', 507), 'NO_SPACE', false],
+    ['507 without a body', sdkError('Unknown', 507), 'NO_SPACE', false],
     ['an unknown 400', sdkError('WeirdThing', 400), 'INVALID_CONFIG', false],
     ['ECONNRESET', netError('ECONNRESET', 'socket hang up'), 'UNAVAILABLE', true],
     ['ECONNREFUSED', netError('ECONNREFUSED'), 'UNAVAILABLE', true],

@@ -29,6 +29,13 @@ const BY_S3_CODE: Record<string, Rule> = {
   AllAccessDisabled: ['PERMISSION_DENIED', 'all access to this object has been disabled'],
   AccountProblem: ['PERMISSION_DENIED', 'a problem with the account prevents this operation'],
   InvalidObjectState: ['PERMISSION_DENIED', 'the object is archived (restore it first)'],
+  // Storage that is full or over quota: no retry cures it, and it is no network blip.
+  QuotaExceeded: ['QUOTA_EXCEEDED', 'storage quota exceeded (user or bucket quota)'],
+  TooManyBuckets: ['QUOTA_EXCEEDED', 'bucket count quota exceeded'],
+  XMinioAdminBucketQuotaExceeded: ['QUOTA_EXCEEDED', 'bucket quota exceeded'],
+  XMinioStorageFull: ['NO_SPACE', 'the storage backend is full'],
+  InsufficientStorage: ['NO_SPACE', 'the storage backend is full'],
+  InsufficientCapacity: ['NO_SPACE', 'the storage backend is full'],
   InvalidAccessKeyId: ['UNAUTHENTICATED', 'the access key id does not exist'],
   SignatureDoesNotMatch: ['UNAUTHENTICATED', 'the request signature does not match (check the secret key)'],
   ExpiredToken: ['UNAUTHENTICATED', 'the session token has expired'],
@@ -82,6 +89,7 @@ function byStatus(status: number): Rule | undefined {
   if (status === 408) return ['TIMEOUT', 'request timeout'];
   if (status === 429) return ['RATE_LIMITED', 'too many requests'];
   if (status === 501) return ['NOT_SUPPORTED', 'not implemented by this server'];
+  if (status === 507) return ['NO_SPACE', 'the storage backend is full (HTTP 507 Insufficient Storage)'];
   if (status === 503) return ['UNAVAILABLE', 'service unavailable'];
   if (status >= 500) return ['UNAVAILABLE', `server error`, true];
   if (status === 301 || status === 307) return ['INVALID_CONFIG', 'redirected: the bucket is in another region or must be addressed through another endpoint'];

@@ -162,6 +162,41 @@ describe('s3 adapter against nock: what healthy servers will not do', () => {
     expect(isCkptError(await rejection(g.stat('s3://bkt/secret/x')), 'PERMISSION_DENIED')).toBe(true);
   });
 
+  it('a write over quota (RGW QuotaExceeded, 403) is QUOTA_EXCEEDED, a full backend (507) NO_SPACE: named, not retried', async () => {
+    const g = facade();
+    const scope = nock(EP)
+      .put('/bkt/run/ckpt-5.index')
+      .query(true)
+      .reply(403, xmlError('QuotaExceeded', 'Quota exceeded'))
+      .put('/bkt/run/ckpt-5.data-00000-of-00001')
+      .query(true)
+      .reply(507, xmlError('XMinioStorageFull', 'Storage backend has reached its minimum free drive threshold.'))
+      .put('/bkt/run/ckpt-5.index')
+      .query(true)
+      .reply(200, 'must not be requested');
+    const quota = await rejection(g.writeText('s3://bkt/run/ckpt-5.index', 'x'));
+    expect(isCkptError(quota, 'QUOTA_EXCEEDED')).toBe(true);
+    expect((quota as { uri: string; retryable: boolean }).uri).toBe('s3://bkt/run/ckpt-5.index');
+    expect((quota as { retryable: boolean }).retryable).toBe(false);
+    const full = await rejection(g.writeText('s3://bkt/run/ckpt-5.data-00000-of-00001', 'x'));
+    expect(isCkptError(full, 'NO_SPACE')).toBe(true);
+    expect((full as Error).message).toContain('s3://bkt/run/ckpt-5.data-00000-of-00001');
+    expect(scope.pendingMocks()).toHaveLength(1);
+    expect(retries).toEqual([]);
+  });
+
+  it('a server-side copy refused for quota names the destination, not the source', async () => {
+    const g = facade();
+    nock(EP)
+      .put('/bkt/mirror/ckpt-5.index')
+      .query(true)
+      .matchHeader('x-amz-copy-source', /run\/ckpt-5\.index/)
+      .reply(403, xmlError('QuotaExceeded', 'Quota exceeded'));
+    const error = await rejection(g.copy('s3://bkt/run/ckpt-5.index', 's3://bkt/mirror/ckpt-5.index', { overwrite: true }));
+    expect(error).toMatchObject({ code: 'QUOTA_EXCEEDED', uri: 's3://bkt/mirror/ckpt-5.index', retryable: false });
+    expect(retries).toEqual([]);
+  });
+
   describe('a body cut short mid-read', () => {
     const data = randomBytes(100);
 

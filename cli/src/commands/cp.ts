@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import type { GlobalArgs } from '../global-args.js';
+import { commandHelp, numberOption, parseNumberOption } from '../help.js';
 import { humanBytes } from '../output.js';
 
 interface CpArgs extends GlobalArgs {
@@ -18,31 +19,35 @@ interface CpArgs extends GlobalArgs {
  * `ckpt cp <src-prefix-uri> <dst-dir-uri>`: every file of one checkpoint into a directory of any
  * store, data before the `.index`, each file atomic, files already identical skipped (so an
  * interrupted copy is finished by running it again). Prints the destination prefix (`--json`: the
- * whole report); exit 3 for an incomplete source, 2 for an unsafe destination path, 4 for storage
- * errors.
+ * whole report); exit 3 for an incomplete source, 4 for storage errors (the destination named when
+ * it is at fault) and for a destination path that is unsafe to write.
  */
 export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
   command: 'cp <src> <dst>',
   describe: 'Copy one checkpoint (every file, the .index last) into a directory on any store; resumable',
   builder: (y) =>
-    y
-      .positional('src', { type: 'string', demandOption: true, describe: 'Checkpoint prefix (…/ckpt-5), its .index, a checkpoint directory or file' })
-      .positional('dst', { type: 'string', demandOption: true, describe: 'Destination directory (created as needed)' })
-      .option('update-state', { type: 'boolean', default: false, describe: "Record the copy in the destination's checkpoint state file" })
-      .option('state-file', { type: 'string', describe: 'Name of the state file (default checkpoint)' })
-      .option('allow-incomplete', { type: 'boolean', default: false, describe: 'Copy what there is of an incomplete checkpoint instead of refusing' })
-      .option('parallel', { type: 'number', default: 4, describe: 'Files in flight at once' })
-      .option('streams', { type: 'number', default: 4, describe: 'Byte ranges of a large file fetched side by side into a local disk (1: one stream per file)' }),
+    commandHelp(
+      y
+        .positional('src', { type: 'string', demandOption: true, describe: 'Checkpoint prefix (…/ckpt-5), its .index, a checkpoint directory or file' })
+        .positional('dst', { type: 'string', demandOption: true, describe: 'Destination directory (created as needed)' })
+        .option('update-state', { type: 'boolean', default: false, describe: "Record the copy in the destination's checkpoint state file" })
+        .option('state-file', { type: 'string', describe: 'Name of the state file (default checkpoint)' })
+        .option('allow-incomplete', { type: 'boolean', default: false, describe: 'Copy what there is of an incomplete checkpoint instead of refusing' })
+        .option('parallel', numberOption('parallel', 'positive-integer', 'Files in flight at once', 4))
+        .option('streams', numberOption('streams', 'positive-integer', 'Byte ranges of a large file fetched side by side into a local disk (1: one stream per file)', 4)),
+      'cp',
+      [
+        ['$0 cp s3://bucket/runs/42/ckpt-1000 ./serving', 'one checkpoint into a local directory; run again to resume'],
+        ['$0 cp --update-state "$($0 latest s3://bucket/runs/42)" gs://serving/resnet', 'the latest one, recorded in the destination\'s state file'],
+        ['$0 cp --json ./runs/42/ckpt-1000.index s3://bucket/mirror', 'the report as JSON (files copied and skipped)'],
+      ],
+      ['update-state', 'state-file', 'allow-incomplete', 'parallel', 'streams'],
+    ),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, printJson, info, debug, stderrIsTTY }) => {
       // The copy pipeline's own entry point: not the bundle reader, writer and verifier (snappy).
       const { copyCheckpoint } = await import('@ckptkit/core/copy');
-      for (const flag of ['parallel', 'streams'] as const) {
-        if (!Number.isInteger(argv[flag]) || argv[flag] < 1) {
-          const { CkptError } = await import('@ckptkit/gfile');
-          throw new CkptError('INVALID_CONFIG', { operation: 'cp', message: `--${flag} must be a positive integer, got ${argv[flag]}` });
-        }
-      }
+      for (const flag of ['parallel', 'streams'] as const) parseNumberOption(flag, 'positive-integer', argv[flag]);
       const bar = stderrIsTTY && !argv.quiet ? await createBar() : undefined;
       const t0 = performance.now();
       let result;

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import type { GlobalArgs } from '../global-args.js';
+import { commandHelp, numberOption, parseNumberOption } from '../help.js';
 import { humanBytes } from '../output.js';
 
 interface FindArgs extends GlobalArgs {
@@ -21,23 +22,29 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
   command: 'find <uri>',
   describe: 'Every checkpoint below a directory or bucket prefix, of every layout, complete or not',
   builder: (y) =>
-    y
-      .positional('uri', { type: 'string', demandOption: true, describe: 'Directory or prefix to search (recursive)' })
-      .option('max-depth', { type: 'number', describe: 'Only checkpoints at most N directories below the URI (0: in it)' })
-      .option('format', { type: 'string', requiresArg: true, describe: 'Only these formats (repeatable or comma-separated): tf2-checkpoint, tf1-saver, hf-trainer, orbax, ...' })
-      .option('jsonl', { type: 'boolean', default: false, describe: 'One JSON object per line instead of one array' })
-      .option('content-checks', { type: 'boolean', default: true, describe: 'Small reads (state files, trainer_state.json, zip/HDF5 trailers) where names are not enough; --no-content-checks: listings only' }),
+    commandHelp(
+      y
+        .positional('uri', { type: 'string', demandOption: true, describe: 'Directory or prefix to search (recursive)' })
+        .option('max-depth', numberOption('max-depth', 'non-negative-integer', 'Only checkpoints at most N directories below the URI (0: in it)'))
+        .option('format', { type: 'string', requiresArg: true, describe: 'Only these formats (repeatable or comma-separated): tf2-checkpoint, tf1-saver, hf-trainer, orbax, ...' })
+        .option('jsonl', { type: 'boolean', default: false, describe: 'One JSON object per line instead of one array' })
+        .option('content-checks', { type: 'boolean', default: true, describe: 'Small reads (state files, trainer_state.json, zip/HDF5 trailers) where names are not enough; --no-content-checks: listings only' }),
+      'find',
+      [
+        ['$0 find ./runs', 'every checkpoint below a directory: step, format, state, size, prefix'],
+        ['$0 find --json --format tf2-checkpoint,orbax s3://bucket/runs', 'only these formats, as a JSON array'],
+        ['$0 find --anonymous --max-depth 1 gs://zoo-mirror', 'a public bucket, one level down'],
+      ],
+      ['max-depth', 'format', 'jsonl', 'content-checks'],
+    ),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, printJson, info, stderrIsTTY }) => {
       // Discovery's own entry point: a find loads neither the bundle reader nor its native modules.
       const { findCheckpoints } = await import('@ckptkit/core/discovery');
-      const maxDepth = argv['max-depth'];
-      if (maxDepth !== undefined && (!Number.isInteger(maxDepth) || maxDepth < 0)) {
-        const { CkptError } = await import('@ckptkit/gfile');
-        throw new CkptError('INVALID_CONFIG', { operation: 'find', message: `--max-depth must be a non-negative integer, got ${maxDepth}` });
-      }
+      const maxDepth = argv['max-depth'] === undefined ? undefined : parseNumberOption('max-depth', 'non-negative-integer', argv['max-depth']);
       const progress = stderrIsTTY && !argv.quiet ? await createProgress() : undefined;
-      let found;
+      let found: Awaited<ReturnType<typeof findCheckpoints>>;
+      let missing = false;
       try {
         found = await findCheckpoints(argv.uri, {
           gfile,
@@ -46,6 +53,11 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
           contentChecks: argv['content-checks'],
           onProgress: progress?.update,
         });
+      } catch (error) {
+        // A missing root holds no checkpoint: the answer is "none" (exit 1), as for an empty one.
+        if (!(await isMissingRoot(error, gfile, argv.uri))) throw error;
+        found = [];
+        missing = true;
       } finally {
         progress?.stop();
       }
@@ -71,11 +83,19 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
           print(`${String(c.step ?? '-').padStart(10)}  ${c.format.padEnd(16)} ${state.padEnd(10)} ${humanBytes(c.bytes).padStart(10)}  ${c.prefix}${listed}`);
           for (const p of c.problems) print(`${' '.repeat(12)}${p}`);
         }
-        info(`${found.length} checkpoint(s), ${found.filter((c) => c.complete).length} complete`);
+        info(missing ? `${argv.uri}: no such directory or prefix; 0 checkpoint(s)` : `${found.length} checkpoint(s), ${found.filter((c) => c.complete).length} complete`);
       }
       return found.length === 0 ? EXIT.NOTHING_FOUND : EXIT.OK;
     }),
 };
+
+/** True when `error` says that `uri` itself does not exist (not something found below it). */
+async function isMissingRoot(error: unknown, gfile: { exists(uri: string): Promise<boolean> }, uri: string): Promise<boolean> {
+  const { isCkptError } = await import('@ckptkit/gfile');
+  if (!isCkptError(error, 'NOT_FOUND')) return false;
+  const trim = (u: string) => u.replace(/\/+$/, '');
+  return (error.uri !== undefined && trim(error.uri) === trim(uri)) || !(await gfile.exists(uri));
+}
 
 // Where a TensorFlow checkpoint stands in its directory's state file.
 const STATE_NOTE: Record<string, string> = { latest: '  (state file: latest)', unlisted: '  (not in the state file)' };

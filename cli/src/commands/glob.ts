@@ -3,6 +3,7 @@ import { runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import type { GlobalArgs } from '../global-args.js';
 import { fileJson } from '../output.js';
+import { commandHelp } from '../help.js';
 
 interface GlobArgs extends GlobalArgs {
   pattern: string;
@@ -12,7 +13,12 @@ interface GlobArgs extends GlobalArgs {
 export const globCommand: CommandModule<GlobalArgs, GlobArgs> = {
   command: 'glob <pattern>',
   describe: 'List files and directories matching a pattern (quote it: "s3://b/run/*/ckpt-*.index")',
-  builder: (y) => y.positional('pattern', { type: 'string', demandOption: true, describe: '* ? [..] within a path segment, ** across segments' }),
+  builder: (y) =>
+    commandHelp(y.positional('pattern', { type: 'string', demandOption: true, describe: '* ? [..] within a path segment, ** across segments' }), 'glob', [
+      ["$0 glob 's3://bucket/runs/*/ckpt-*.index'", 'every index one directory down (quote the pattern)'],
+      ["$0 glob --json './runs/**/checkpoint'", 'every state file below ./runs, as JSON'],
+      ["$0 glob 'gs://bucket/run/ckpt-[0-9]*.index' && echo found", 'branch on a match (exit 1: none)'],
+    ]),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, printJson }) => {
       const matches = await gfile.glob(argv.pattern);

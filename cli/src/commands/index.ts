@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../global-args.js';
+import { completionCommand } from './completion.js';
 import { cpCommand } from './cp.js';
 import { findCommand } from './find.js';
 import { globCommand } from './glob.js';
@@ -27,4 +28,5 @@ export const commands: CommandModule<GlobalArgs, any>[] = [
   watchCommand,
   cpCommand,
   stateCommand,
+  completionCommand,
 ];

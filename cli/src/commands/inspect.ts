@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { runCommand } from '../context.js';
 import type { GlobalArgs } from '../global-args.js';
+import { commandHelp } from '../help.js';
 import { humanBytes } from '../output.js';
 
 interface InspectArgs extends GlobalArgs {
@@ -14,7 +15,12 @@ interface InspectArgs extends GlobalArgs {
 export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
   command: 'inspect <uri>',
   describe: 'List the variables of a TensorFlow checkpoint (prefix or .index; V1 files too)',
-  builder: (y) => y.positional('uri', { type: 'string', demandOption: true, describe: 'Checkpoint prefix (…/ckpt-5) or its .index file' }),
+  builder: (y) =>
+    commandHelp(y.positional('uri', { type: 'string', demandOption: true, describe: 'Checkpoint prefix (…/ckpt-5) or its .index file' }), 'inspect', [
+      ['$0 inspect ./runs/42/ckpt-1000', 'every variable: name, dtype, shape, shard and size'],
+      ['$0 inspect --json s3://bucket/runs/42/ckpt-1000.index', 'the index as JSON (header and entries)'],
+      ['$0 inspect "$($0 latest gs://bucket/runs/42)"', 'the variables of the latest checkpoint'],
+    ]),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, printJson }) => {
       const { inspectCheckpoint } = await import('@ckptkit/core');

@@ -2,6 +2,7 @@ import { type FileInfo, compareKeys, isCkptError } from '@ckptkit/gfile';
 import type { CommandModule } from 'yargs';
 import { runCommand } from '../context.js';
 import type { GlobalArgs } from '../global-args.js';
+import { commandHelp } from '../help.js';
 import { fileJson, longLine } from '../output.js';
 
 interface LsArgs extends GlobalArgs {
@@ -15,10 +16,19 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
   command: 'ls <uri>',
   describe: 'List a directory: its files and subdirectories (-R: everything below it)',
   builder: (y) =>
-    y
-      .positional('uri', { type: 'string', demandOption: true, describe: 'Directory or file URI (./dir, s3://bucket/prefix, gs://..., memory://...)' })
-      .option('long', { alias: 'l', type: 'boolean', default: false, describe: 'Show kind, size and modification time' })
-      .option('recursive', { alias: 'R', type: 'boolean', default: false, describe: 'List every entry below the directory' }),
+    commandHelp(
+      y
+        .positional('uri', { type: 'string', demandOption: true, describe: 'Directory or file URI (./dir, s3://bucket/prefix, gs://..., memory://...)' })
+        .option('long', { alias: 'l', type: 'boolean', default: false, describe: 'Show kind, size and modification time' })
+        .option('recursive', { alias: 'R', type: 'boolean', default: false, describe: 'List every entry below the directory' }),
+      'ls',
+      [
+        ['$0 ls ./runs/42', 'the files and subdirectories of a directory'],
+        ['$0 ls -l -R s3://bucket/runs/42', 'everything below a prefix, with sizes and times'],
+        ['$0 ls --json gs://bucket/model/checkpoint', 'one file, as JSON'],
+      ],
+      ['long', 'recursive'],
+    ),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, printJson }) => {
       let entries: FileInfo[];

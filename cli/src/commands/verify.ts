@@ -1,7 +1,9 @@
+import type { GFile } from '@ckptkit/gfile';
 import type { CommandModule } from 'yargs';
-import { runCommand } from '../context.js';
+import { reportError, runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import type { GlobalArgs } from '../global-args.js';
+import { commandHelp } from '../help.js';
 import { humanBytes } from '../output.js';
 
 interface VerifyArgs extends GlobalArgs {
@@ -11,21 +13,34 @@ interface VerifyArgs extends GlobalArgs {
 
 /**
  * `ckpt verify <prefix-uri> [--deep]`: exit 0 when the bundle is complete and intact, 3 when
- * problems were found (missing index or shard, short shard, corrupt index, checksum mismatch, ...),
- * 4 for storage errors (permission denied, unavailable).
+ * problems were found (missing index or shard, short shard, corrupt index, checksum mismatch, ...:
+ * the report on stdout and one CORRUPT error line on stderr), 4 for storage errors (nothing of
+ * that name at all is NOT_FOUND; permission denied, unavailable).
  */
 export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
   command: 'verify <uri>',
   describe: 'Check a TensorFlow V2 checkpoint: index, shard sizes (--deep: every tensor checksum)',
   builder: (y) =>
-    y
-      .positional('uri', { type: 'string', demandOption: true, describe: 'Checkpoint prefix (…/ckpt-5) or its .index file' })
-      .option('deep', { type: 'boolean', default: false, describe: "Read all data and check every tensor's crc32c" }),
+    commandHelp(
+      y
+        .positional('uri', { type: 'string', demandOption: true, describe: 'Checkpoint prefix (…/ckpt-5) or its .index file' })
+        .option('deep', { type: 'boolean', default: false, describe: "Read all data and check every tensor's crc32c" }),
+      'verify',
+      [
+        ['$0 verify ./runs/42/ckpt-1000', 'index readable, every shard there and long enough'],
+        ['$0 verify --deep s3://bucket/runs/42/ckpt-1000', "also read every tensor and check its crc32c"],
+        ['$0 verify --json gs://bucket/runs/42/ckpt-1000 || echo broken', 'the report as JSON; exit 3 when there are problems'],
+      ],
+      ['deep'],
+    ),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, printJson, info }) => {
       const { verifyBundle } = await import('@ckptkit/core');
       const t0 = performance.now();
       const report = await verifyBundle(gfile, argv.uri, { deep: argv.deep, concurrency: argv.concurrency });
+      // Nothing at all under that name is a missing path (exit 4), as for every other command; an
+      // index missing next to data shards is a problem of the checkpoint (exit 3).
+      if (report.problems.some((p) => p.code === 'MISSING_INDEX')) await throwIfNothingThere(gfile, argv.uri);
       if (argv.json) {
         printJson(report);
       } else {
@@ -36,8 +51,22 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
         const secs = (performance.now() - t0) / 1000;
         const what = argv.deep ? `${report.tensorsChecked} tensors, ${humanBytes(report.bytesChecked)} checksummed in ${secs.toFixed(2)} s` : `${report.tensorsChecked} tensors located`;
         if (report.ok) print(`OK: ${what}`);
-        else info(`${report.problems.length} problem(s); ${what}`);
+        else info(what);
       }
-      return report.ok ? EXIT.OK : EXIT.INVALID_CHECKPOINT;
+      if (report.ok) return EXIT.OK;
+      // The report is the answer (stdout); the condition is reported as every command reports it.
+      const { CkptError } = await import('@ckptkit/gfile');
+      const first = report.problems[0]!;
+      const more = report.problems.length > 1 ? ` (and ${report.problems.length - 1} more)` : '';
+      reportError(new CkptError('CORRUPT', { operation: 'verify', uri: argv.uri, message: `${report.problems.length} problem(s): ${first.code}: ${first.detail}${more}` }), argv);
+      return EXIT.INVALID_CHECKPOINT;
     }),
 };
+
+/** NOT_FOUND when nothing at all is named `uri` (its prefix without `.index`): one listing request. */
+async function throwIfNothingThere(gfile: GFile, uri: string): Promise<void> {
+  const prefix = uri.replace(/\.index$/, '');
+  for await (const _ of gfile.listPrefix(prefix, { delimiter: true })) return;
+  const { CkptError } = await import('@ckptkit/gfile');
+  throw new CkptError('NOT_FOUND', { operation: 'verify', uri, message: 'no checkpoint here: nothing of this name exists' });
+}

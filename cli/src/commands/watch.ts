@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import type { GlobalArgs } from '../global-args.js';
+import { commandHelp, numberOption, parseNumberOption } from '../help.js';
 
 interface WatchArgs extends GlobalArgs {
   uri: string;
@@ -24,20 +25,29 @@ export const watchCommand: CommandModule<GlobalArgs, WatchArgs> = {
   command: 'watch <uri>',
   describe: 'Print each new complete checkpoint of a directory as it appears (JSON lines); --exec runs a command for each',
   builder: (y) =>
-    y
-      .positional('uri', { type: 'string', demandOption: true, describe: 'Checkpoint directory to watch' })
-      .option('interval', { type: 'number', default: 1, describe: 'Seconds between two listings while nothing new is there' })
-      .option('min-interval', { type: 'number', default: 0, describe: 'Least seconds between two checkpoints (TensorFlow min_interval_secs)' })
-      .option('timeout', { type: 'number', describe: 'Stop after this many seconds without a new checkpoint (default: never)' })
-      .option('exec', { type: 'string', requiresArg: true, describe: 'Run `sh -c CMD` per checkpoint, with CKPT_PREFIX, CKPT_STEP, CKPT_FORMAT, CKPT_DIR, CKPT_JSON set' })
-      .option('existing', { choices: ['latest', 'all', 'none'] as const, default: 'latest' as const, describe: 'Checkpoints already there at the start: the newest (as TensorFlow), all, or none' })
-      .option('latest-only', { type: 'boolean', default: false, describe: 'When several appear at once, only the newest (TensorFlow); default each in step order' }),
+    commandHelp(
+      y
+        .positional('uri', { type: 'string', demandOption: true, describe: 'Checkpoint directory to watch' })
+        .option('interval', numberOption('interval', 'seconds', 'Seconds between two listings while nothing new is there', 1))
+        .option('min-interval', numberOption('min-interval', 'seconds', 'Least seconds between two checkpoints (TensorFlow min_interval_secs)', 0))
+        .option('timeout', numberOption('timeout', 'seconds', 'Stop after this many seconds without a new checkpoint (default: never)'))
+        .option('exec', { type: 'string', requiresArg: true, describe: 'Run `sh -c CMD` per checkpoint, with CKPT_PREFIX, CKPT_STEP, CKPT_FORMAT, CKPT_DIR, CKPT_JSON set' })
+        .option('existing', { choices: ['latest', 'all', 'none'] as const, default: 'latest' as const, describe: 'Checkpoints already there at the start: the newest (as TensorFlow), all, or none' })
+        .option('latest-only', { type: 'boolean', default: false, describe: 'When several appear at once, only the newest (TensorFlow); default each in step order' }),
+      'watch',
+      [
+        ['$0 watch s3://bucket/runs/42 --timeout 3600', 'one JSON line per new complete checkpoint, for an hour at most'],
+        ['$0 watch ./runs/42 --exec \'python eval.py "$CKPT_PREFIX"\'', 'evaluate each new checkpoint as it appears'],
+        ['$0 watch gs://bucket/runs/42 --existing none --interval 30', 'only checkpoints saved from now on, listing every 30 s'],
+      ],
+      ['interval', 'min-interval', 'timeout', 'exec', 'existing', 'latest-only'],
+    ),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, info, debug }) => {
       const { watchCheckpoints } = await import('@ckptkit/core');
-      const { CkptError, isCkptError } = await import('@ckptkit/gfile');
+      const { isCkptError } = await import('@ckptkit/gfile');
       for (const [name, v] of [['interval', argv.interval], ['min-interval', argv['min-interval']], ['timeout', argv.timeout]] as const) {
-        if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new CkptError('INVALID_CONFIG', { operation: 'watch', message: `--${name} must be a non-negative number of seconds, got ${v}` });
+        if (v !== undefined) parseNumberOption(name, 'seconds', v);
       }
       // Ctrl-C or a TERM ends the watch between checkpoints instead of killing it mid-line.
       const stop = new AbortController();
@@ -56,7 +66,8 @@ export const watchCommand: CommandModule<GlobalArgs, WatchArgs> = {
           signal: stop.signal,
           onPoll: (p) => {
             // A typo in a bucket name would otherwise wait in silence until the timeout.
-            if (p.polls === 1 && !p.exists) info(`${argv.uri}: nothing there yet (no such directory, prefix or bucket); waiting for checkpoints`);
+            // (With --json, stderr holds errors only: nothing found is said by the exit code.)
+            if (p.polls === 1 && !p.exists && !argv.json) info(`${argv.uri}: nothing there yet (no such directory, prefix or bucket); waiting for checkpoints`);
             debug(`poll ${p.polls}: ${p.candidates} checkpoint(s) listed`);
             for (const w of p.pending) debug(`  not yet complete: ${w.prefix}: ${w.problems.join('; ')}`);
           },
@@ -76,7 +87,7 @@ export const watchCommand: CommandModule<GlobalArgs, WatchArgs> = {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
-      if (count === 0) info('no new checkpoint before the timeout');
+      if (count === 0 && !argv.json) info('no new checkpoint before the timeout');
       return count > 0 ? EXIT.OK : EXIT.NOTHING_FOUND;
     }),
 };

@@ -5,12 +5,23 @@
  * never contain credentials or signed URLs (see {@link redact}).
  */
 
-/** The closed set of conditions a storage or checkpoint operation can fail with. */
+/**
+ * The closed set of conditions a storage or checkpoint operation can fail with.
+ *
+ * Conditions a retry cannot cure have codes of their own, so that callers neither retry them nor
+ * report them as a network blip: NO_SPACE (a full disk, ENOSPC), READ_ONLY (a read-only file system,
+ * EROFS), QUOTA_EXCEEDED (a disk quota, EDQUOT, or a store's storage quota), NOT_A_DIRECTORY (a
+ * file where a directory is needed, e.g. a destination path whose parent is a file).
+ */
 export type ErrorCode =
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'PERMISSION_DENIED'
   | 'UNAUTHENTICATED'
+  | 'NO_SPACE'
+  | 'READ_ONLY'
+  | 'QUOTA_EXCEEDED'
+  | 'NOT_A_DIRECTORY'
   | 'PRECONDITION_FAILED'
   | 'NOT_SUPPORTED'
   | 'INVALID_PATH'
@@ -27,6 +38,10 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'ALREADY_EXISTS',
   'PERMISSION_DENIED',
   'UNAUTHENTICATED',
+  'NO_SPACE',
+  'READ_ONLY',
+  'QUOTA_EXCEEDED',
+  'NOT_A_DIRECTORY',
   'PRECONDITION_FAILED',
   'NOT_SUPPORTED',
   'INVALID_PATH',
@@ -108,6 +123,14 @@ function defaultDetail(code: ErrorCode): string {
       return 'permission denied';
     case 'UNAUTHENTICATED':
       return 'not authenticated (missing or invalid credentials)';
+    case 'NO_SPACE':
+      return 'no space left on the device';
+    case 'READ_ONLY':
+      return 'the store is read-only';
+    case 'QUOTA_EXCEEDED':
+      return 'storage quota exceeded';
+    case 'NOT_A_DIRECTORY':
+      return 'is a file, not a directory';
     case 'PRECONDITION_FAILED':
       return 'precondition failed';
     case 'NOT_SUPPORTED':

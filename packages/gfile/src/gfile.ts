@@ -435,7 +435,14 @@ export class GFile {
     const to = await this.locate(dst, 'copy');
     if (!options.overwrite && (await this.exists(dst, options))) throw new CkptError('ALREADY_EXISTS', { operation: 'copy', uri: dst });
     if (from.store === to.store) {
-      await from.adapter.copy(from.key, to.key, options);
+      try {
+        await from.adapter.copy(from.key, to.key, options);
+      } catch (error) {
+        // A server-side copy fails as one request: a full, read-only or over-quota store is the
+        // destination's fault, whichever key the adapter named. Spelled as the user typed it.
+        if (isCkptError(error, 'NO_SPACE', 'READ_ONLY', 'QUOTA_EXCEEDED') && error.uri === src) throw error.withContext(error.operation, dst);
+        throw respellError(error, to.store, to.parsed);
+      }
       return;
     }
     const meta = await from.adapter.stat(from.key, options);
@@ -645,6 +652,13 @@ export class GFile {
 function respellError(error: unknown, adapter: StorageAdapter, parsed: ParsedUri): unknown {
   if (!isCkptError(error) || error.uri === undefined || parsed.base === '') return error;
   const storeUri = adapter.uriOf(parsed.key);
+  if (storeUri.startsWith(`${error.uri}/`)) {
+    // About a parent of what the user named (a file where a directory must be): spelled the same way
+    // when the user's spelling ends with the same path below it.
+    const below = storeUri.slice(error.uri.length);
+    const base = parsed.base.replace(/\/$/, '');
+    return base.endsWith(below) && base.length > below.length ? error.withContext(error.operation, base.slice(0, -below.length)) : error;
+  }
   if (!error.uri.startsWith(storeUri)) return error;
   const rest = error.uri.slice(storeUri.length);
   if (rest !== '' && !rest.startsWith('/')) return error;

@@ -281,7 +281,16 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
       const recorded = read.state.modelCheckpointPath;
       const where = locateRecorded(dir, recorded);
       if (where.note) notes.push(where.note);
-      const found = hasTfGlobChar(basenamePosix(where.uri)) ? await checkV1Pattern(gfile, where.uri, signal) : await checkTfPrefix(gfile, where.uri, ctx, signal);
+      let found: Found;
+      try {
+        found = hasTfGlobChar(basenamePosix(where.uri)) ? await checkV1Pattern(gfile, where.uri, signal) : await checkTfPrefix(gfile, where.uri, ctx, signal);
+      } catch (error) {
+        // A recorded path no store can hold (a NUL byte, a URI without a bucket): a broken state
+        // file, passed over like a stale one.
+        if (!isCkptError(error, 'INVALID_PATH')) throw error;
+        notes.push(`state file ${read.uri} names ${JSON.stringify(recorded)}, which is not a valid path (${error.message}): ignored, scanning the directory`);
+        break;
+      }
       if (found.complete) {
         notes.push(`state file ${read.uri} names ${recorded}: ${found.files.length} file(s), complete`);
         const v = await verifyOk(found);

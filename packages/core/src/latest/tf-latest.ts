@@ -4,7 +4,7 @@
  * relative, if `prefix.index` or `prefix` itself matches an existing path; otherwise null. No scan,
  * no fallback to older entries, data shards never checked.
  */
-import type { GFile } from '@ckptkit/gfile';
+import { CkptError, type GFile, isCkptError } from '@ckptkit/gfile';
 import { getCheckpointState } from '../state/state-file.js';
 import { getMatchingPaths } from './tf-glob.js';
 
@@ -40,8 +40,16 @@ export async function tfLatestCheckpoint(gfile: Pick<GFile, 'readFile' | 'exists
   const prefix = state.modelCheckpointPath;
   const signal = { signal: options.signal };
   // `get_matching_files(v2_path) or get_matching_files(v1_path)`: the second only when the first is empty.
-  if ((await getMatchingPaths(gfile, `${prefix}.index`, signal)).length > 0) return { prefix, warnings };
-  if ((await getMatchingPaths(gfile, prefix, signal)).length > 0) return { prefix, warnings };
+  try {
+    if ((await getMatchingPaths(gfile, `${prefix}.index`, signal)).length > 0) return { prefix, warnings };
+    if ((await getMatchingPaths(gfile, prefix, signal)).length > 0) return { prefix, warnings };
+  } catch (error) {
+    // A recorded path no store can hold (a NUL byte, a URI without a bucket): the state file is
+    // invalid, not the command line, and TensorFlow's file system raises on it.
+    if (!isCkptError(error, 'INVALID_PATH')) throw error;
+    const stateUri = `${dirUri.replace(/\/+$/, '')}/${options.latestFilename ?? 'checkpoint'}`;
+    throw new CkptError('CORRUPT', { operation: 'latest', uri: stateUri, message: `the state file names ${JSON.stringify(prefix)}, which is not a valid path (${error.message})`, cause: error });
+  }
   warnings.push(`Couldn't match files for checkpoint ${prefix}`);
   return { prefix: null, warnings };
 }
