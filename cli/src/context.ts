@@ -2,14 +2,23 @@ import { CkptError, type GFile, createGFile, isCkptError, redact } from '@ckptki
 import { cliRegistry } from './adapters/registry.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { GlobalArgs } from './global-args.js';
+import { colorEnabled, painter, type Painter } from './output.js';
+import { processGuard } from './process-guard.js';
 import { terminalSafeJson, terminalSafeLine, terminalSafeText } from './terminal-safe.js';
 
 /** What a command handler gets: the facade and the output channels of the contract. */
 export interface CommandContext {
   argv: GlobalArgs;
   gfile: GFile;
-  /** Writes a line to stdout. */
+  /** Writes a line to stdout (control characters escaped: see terminal-safe.ts). */
   print(line: string): void;
+  /**
+   * Writes a line to stdout as it is: for lines whose every name the caller already passed through
+   * terminalSafeLine, and which hold escape sequences of their own ({@link paint}).
+   */
+  printEscaped(line: string): void;
+  /** Colours text for stdout: only on a terminal with colours, never with NO_COLOR. */
+  paint: Painter;
   /** Writes one JSON document to stdout. */
   printJson(value: unknown): void;
   /** Writes a diagnostic to stderr unless --quiet. */
@@ -18,6 +27,10 @@ export interface CommandContext {
   debug(line: string): void;
   /** True when stderr is a terminal (progress bars only then). */
   stderrIsTTY: boolean;
+  /** True when stdout is a terminal (human output where a pipe gets machine output). */
+  stdoutIsTTY: boolean;
+  /** Fires on SIGINT/SIGTERM or when stdout closes: pass it to every operation. */
+  signal: AbortSignal;
 }
 
 /**
@@ -29,6 +42,7 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
   const verbose = argv.verbose && !argv.quiet;
   let gfile: GFile | undefined;
   let code: number = EXIT.OK;
+  const guard = processGuard();
   try {
     if (!Number.isInteger(argv.concurrency) || argv.concurrency < 1) {
       throw new CkptError('INVALID_CONFIG', { operation: 'options', message: `--concurrency must be a positive integer, got ${argv.concurrency}` });
@@ -46,20 +60,26 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
       argv,
       gfile,
       // Names from listings reach the terminal here: control characters are escaped (terminal-safe.ts).
-      print: (line) => process.stdout.write(`${terminalSafeLine(line)}\n`),
-      printJson: (value) => process.stdout.write(`${terminalSafeJson(JSON.stringify(value, null, 2))}\n`),
+      print: (line) => guard.writeOut(`${terminalSafeLine(line)}\n`),
+      printEscaped: (line) => guard.writeOut(`${line}\n`),
+      paint: painter(!argv.json && colorEnabled(process.stdout)),
+      printJson: (value) => guard.writeOut(`${terminalSafeJson(JSON.stringify(value, null, 2))}\n`),
       info: (line) => {
-        if (!argv.quiet) process.stderr.write(`${terminalSafeText(line)}\n`);
+        // After Ctrl-C the command only unwinds: nothing more to say.
+        if (!argv.quiet && guard.interrupted === undefined) process.stderr.write(`${terminalSafeText(line)}\n`);
       },
       debug: (line) => {
         if (verbose) process.stderr.write(`${terminalSafeText(line)}\n`);
       },
       stderrIsTTY: process.stderr.isTTY === true,
+      stdoutIsTTY: process.stdout.isTTY === true,
+      signal: guard.signal,
     };
     code = (await body(ctx)) ?? EXIT.OK;
   } catch (error) {
     code = exitCodeFor(error);
-    reportError(error, argv);
+    // An interrupted command fails with ABORTED on its way out: the signal is the news, not that.
+    if (guard.interrupted === undefined) reportError(error, argv);
   } finally {
     if (argv.stats && gfile) {
       const m = gfile.metrics;
@@ -69,7 +89,7 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
     }
     await gfile?.close().catch(() => undefined);
   }
-  process.exitCode = code;
+  process.exitCode = guard.exitCode ?? code;
 }
 
 /** Prints an error as the contract says: a line on stderr, or `{"error":{...}}` with --json. */

@@ -8,7 +8,8 @@ import { withGlobalOptions } from './global-args.js';
  * Runs `ckpt` with the given arguments. Sets `process.exitCode` per the contract: 0 success,
  * 1 nothing found, 2 usage or configuration error, 3 invalid checkpoint, 4 storage error.
  */
-export async function main(args: string[]): Promise<void> {
+export async function main(argsIn: string[]): Promise<void> {
+  const args = lsShortFlags(argsIn);
   let y = withGlobalOptions(yargs(args))
     .scriptName('ckpt')
     .usage('$0 <command> [options]\n\nFind, resolve and verify ML checkpoints on local disks, S3 and GCS.')
@@ -36,6 +37,28 @@ export async function main(args: string[]): Promise<void> {
     }
     process.exitCode = EXIT.USAGE;
   }
+}
+
+/**
+ * `ckpt ls -lh`: after `ls`, `-h` means human-readable sizes, as in ls(1), not help (`--help`
+ * still is). yargs gives `-h` to help everywhere, so the flag is respelled before parsing:
+ * `-h` becomes `--human-readable`, `-lh` becomes `-l --human-readable`.
+ */
+export function lsShortFlags(args: string[]): string[] {
+  if (args[0] !== 'ls') return args;
+  const out: string[] = [];
+  let rest = false;
+  for (const a of args) {
+    if (a === '--') rest = true;
+    if (rest || !/^-[a-zA-Z]*h[a-zA-Z]*$/.test(a)) {
+      out.push(a);
+      continue;
+    }
+    const others = a.slice(1).replaceAll('h', '');
+    if (others !== '') out.push(`-${others}`);
+    out.push('--human-readable');
+  }
+  return out;
 }
 
 /** A command line yargs rejected (unknown flag, missing argument). */

@@ -7,6 +7,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCommand,
@@ -26,6 +27,7 @@ import {
   type OperationOptions,
   type ReadOptions,
   type StorageAdapter,
+  type UnfinishedWrite,
   type WriteBody,
   type WriteOptions,
 } from '@ckptkit/gfile';
@@ -247,6 +249,7 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
     );
     const uploadId = created.UploadId;
     if (!uploadId) throw new CkptError('UNAVAILABLE', { operation: 'write', uri: uriOf(key), message: 'the server started a multipart upload without an upload id' });
+    options.onUnfinishedWrite?.({ phase: 'started', uri: uriOf(key), id: uploadId });
     const parts: CompletedPart[] = [];
     let total = 0;
     try {
@@ -288,11 +291,24 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
           so,
         ),
       );
+      options.onUnfinishedWrite?.({ phase: 'ended', uri: uriOf(key), id: uploadId });
       return { key, kind: 'file', size: total, etag: done.ETag || undefined };
     } catch (error) {
-      // Best effort, and not bound to the caller's signal (which may be what failed the upload).
-      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), { abortSignal: AbortSignal.timeout(30_000) }).catch(() => undefined);
+      await abortUpload(key, uploadId);
       throw conditional(error, key, o);
+    }
+  }
+
+  /**
+   * Aborts a multipart upload: best effort, and not bound to the caller's signal (which may be
+   * what failed the upload). Only an abort that went through ends the upload's record.
+   */
+  async function abortUpload(key: string, uploadId: string): Promise<void> {
+    try {
+      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), { abortSignal: AbortSignal.timeout(30_000) });
+      options.onUnfinishedWrite?.({ phase: 'ended', uri: uriOf(key), id: uploadId });
+    } catch {
+      // Left for a later run (the record says so) or the bucket's lifecycle rule.
     }
   }
 
@@ -346,6 +362,7 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
     const created = await call('copy', dst, signal, (so) => client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: dst }), so));
     const uploadId = created.UploadId;
     if (!uploadId) throw new CkptError('UNAVAILABLE', { operation: 'copy', uri: uriOf(dst), message: 'the server started a multipart upload without an upload id' });
+    options.onUnfinishedWrite?.({ phase: 'started', uri: uriOf(dst), id: uploadId });
     try {
       const ranges: Array<[number, number]> = [];
       for (let start = 0; start < meta.size; start += partSize) ranges.push([start, Math.min(meta.size, start + partSize) - 1]);
@@ -375,8 +392,9 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
       };
       await Promise.all(Array.from({ length: Math.min(resolved.partConcurrency, ranges.length) }, worker));
       await call('copy', dst, signal, (so) => client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: dst, UploadId: uploadId, MultipartUpload: { Parts: parts } }), so));
+      options.onUnfinishedWrite?.({ phase: 'ended', uri: uriOf(dst), id: uploadId });
     } catch (error) {
-      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: dst, UploadId: uploadId }), { abortSignal: AbortSignal.timeout(30_000) }).catch(() => undefined);
+      await abortUpload(dst, uploadId);
       throw error;
     }
   }
@@ -511,6 +529,35 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
       } catch (error) {
         if (!isCopySourceTooLarge((error as CkptError).cause)) throw error;
         await multipartCopy(src, dst, o?.signal);
+      }
+    },
+
+    /** The bucket's multipart uploads of keys under `prefix` (ListMultipartUploads, one request per page). */
+    async unfinishedWrites(prefix: string, o?: OperationOptions): Promise<UnfinishedWrite[]> {
+      const out: UnfinishedWrite[] = [];
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      for (;;) {
+        const page = await call('list', prefix, o?.signal, (so) =>
+          client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }), so),
+        );
+        for (const u of page.Uploads ?? []) {
+          if (u.Key !== undefined && u.UploadId !== undefined) out.push({ key: u.Key, id: u.UploadId, ...(u.Initiated ? { startedAt: u.Initiated } : {}) });
+        }
+        if (!page.IsTruncated || (page.NextKeyMarker === keyMarker && page.NextUploadIdMarker === uploadIdMarker)) break;
+        keyMarker = page.NextKeyMarker;
+        uploadIdMarker = page.NextUploadIdMarker;
+      }
+      return out;
+    },
+
+    /** AbortMultipartUpload; an upload already gone (NoSuchUpload) is no error. */
+    async abandonWrite(key: string, id: string, o?: OperationOptions) {
+      try {
+        await call('delete', key, o?.signal, (so) => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: id }), so));
+      } catch (error) {
+        if (error instanceof CkptError && error.code === 'NOT_FOUND') return;
+        throw error;
       }
     },
 

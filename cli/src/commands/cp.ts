@@ -3,6 +3,8 @@ import { runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import type { GlobalArgs } from '../global-args.js';
 import { humanBytes } from '../output.js';
+import { processGuard } from '../process-guard.js';
+import { copyProgress, showProgress } from '../progress.js';
 
 interface CpArgs extends GlobalArgs {
   src: string;
@@ -34,7 +36,7 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
       .option('parallel', { type: 'number', default: 4, describe: 'Files in flight at once' })
       .option('streams', { type: 'number', default: 4, describe: 'Byte ranges of a large file fetched side by side into a local disk (1: one stream per file)' }),
   handler: (argv) =>
-    runCommand(argv, async ({ gfile, print, printJson, info, debug, stderrIsTTY }) => {
+    runCommand(argv, async ({ gfile, print, printJson, info, debug, stderrIsTTY, signal }) => {
       // The copy pipeline's own entry point: not the bundle reader, writer and verifier (snappy).
       const { copyCheckpoint } = await import('@ckptkit/core/copy');
       for (const flag of ['parallel', 'streams'] as const) {
@@ -43,7 +45,13 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
           throw new CkptError('INVALID_CONFIG', { operation: 'cp', message: `--${flag} must be a positive integer, got ${argv[flag]}` });
         }
       }
-      const bar = stderrIsTTY && !argv.quiet ? await createBar() : undefined;
+      // Uploads a killed earlier run recorded and never finished (unfinished-journal.ts).
+      const [{ readDeadRecords }, { hostTag }] = await Promise.all([import('../unfinished-journal.js'), import('@ckptkit/local')]);
+      const records = readDeadRecords(hostTag());
+      const bar = showProgress(argv, stderrIsTTY) ? await copyProgress() : undefined;
+      // An interrupted copy abandons its unfinished writes itself (temporary files, uploads): the
+      // process waits for that (process-guard.ts).
+      const release = processGuard().hold();
       const t0 = performance.now();
       let result;
       try {
@@ -54,17 +62,24 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
           updateState: argv['update-state'],
           latestFilename: argv['state-file'],
           allowIncomplete: argv['allow-incomplete'],
+          removeLeftovers: { deadWrites: records.writes },
+          signal,
           onProgress: bar?.update,
           onFile: (f) => debug(f.action === 'skipped' ? `skipped ${f.dst} (identical: ${f.identicalBy})` : `copied ${f.src} -> ${f.dst} (${f.how}${f.replacedBecause ? `, replaced: ${f.replacedBecause}` : ''})`),
         });
       } finally {
         bar?.stop();
+        release();
       }
+      const removed = result.leftoversRemoved ?? [];
+      records.settle(removed.map((l) => l.id));
       const secs = (performance.now() - t0) / 1000;
       if (argv.json) {
         printJson(result);
       } else {
         print(result.prefix);
+        if (removed.length > 0) info(`removed ${removed.length} leftover(s) of an earlier copy that did not finish`);
+        for (const l of removed) debug(`  removed unfinished write of ${l.uri} (${LEFTOVER_WHY[l.why]})`);
         info(
           `${result.files.length} file(s): ${result.filesCopied} copied (${humanBytes(result.bytesCopied)}), ${result.filesSkipped} already there (${humanBytes(result.bytesSkipped)}) in ${secs.toFixed(1)} s` +
             (result.state ? `; ${result.state.uri} ${result.state.latest ? 'names it as the latest' : 'lists it'}` : ''),
@@ -76,30 +91,8 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
     }),
 };
 
-/** A byte progress bar on stderr (only created when stderr is a terminal). */
-async function createBar(): Promise<{ update: (p: { bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number; filesSkipped: number }) => void; stop: () => void }> {
-  const { default: cliProgress } = await import('cli-progress');
-  const bar = new cliProgress.SingleBar(
-    {
-      format: 'cp [{bar}] {percentage}% | {done} of {total} | {files} files ({skipped} already there)',
-      stream: process.stderr,
-      clearOnComplete: true,
-      hideCursor: true,
-      fps: 10,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update: (p) => {
-      const payload = { done: humanBytes(p.bytesDone), total: humanBytes(p.bytesTotal), files: `${p.filesDone}/${p.filesTotal}`, skipped: p.filesSkipped };
-      if (!started) {
-        bar.start(Math.max(1, p.bytesTotal), p.bytesDone, payload);
-        started = true;
-      } else bar.update(p.bytesDone, payload);
-    },
-    stop: () => {
-      if (started) bar.stop();
-    },
-  };
-}
+const LEFTOVER_WHY: Record<string, string> = {
+  'owner-dead': 'its process no longer runs',
+  'recorded-dead': 'recorded by a run that no longer runs',
+  'older-than-max-age': 'untouched for over a day',
+};
