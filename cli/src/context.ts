@@ -52,7 +52,7 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
       concurrency: argv.concurrency,
       retry: {
         onRetry: ({ operation, uri, attempt, delayMs, error }) => {
-          if (verbose) process.stderr.write(`${terminalSafeText(`retry ${operation} ${uri} (attempt ${attempt}, in ${delayMs} ms): ${redact(String((error as Error)?.message ?? error))}`)}\n`);
+          if (verbose) processGuard().writeErr(`${terminalSafeText(`retry ${operation} ${uri} (attempt ${attempt}, in ${delayMs} ms): ${redact(String((error as Error)?.message ?? error))}`)}\n`);
         },
       },
     });
@@ -66,10 +66,10 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
       printJson: (value) => guard.writeOut(`${terminalSafeJson(JSON.stringify(value, null, 2))}\n`),
       info: (line) => {
         // After Ctrl-C the command only unwinds: nothing more to say.
-        if (!argv.quiet && guard.interrupted === undefined) process.stderr.write(`${terminalSafeText(line)}\n`);
+        if (!argv.quiet && guard.interrupted === undefined) guard.writeErr(`${terminalSafeText(line)}\n`);
       },
       debug: (line) => {
-        if (verbose) process.stderr.write(`${terminalSafeText(line)}\n`);
+        if (verbose) guard.writeErr(`${terminalSafeText(line)}\n`);
       },
       stderrIsTTY: process.stderr.isTTY === true,
       stdoutIsTTY: process.stdout.isTTY === true,
@@ -83,7 +83,7 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
   } finally {
     if (argv.stats && gfile) {
       const m = gfile.metrics;
-      process.stderr.write(
+      guard.writeErr(
         `${JSON.stringify({ stats: { requests: { ...m.requests }, bytesRead: m.bytesRead, bytesWritten: m.bytesWritten, ms: Math.round(performance.now() - t0) } })}\n`,
       );
     }
@@ -94,13 +94,14 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
 
 /** Prints an error as the contract says: a line on stderr, or `{"error":{...}}` with --json. */
 export function reportError(error: unknown, argv: Pick<GlobalArgs, 'json' | 'verbose'>): void {
+  const out = processGuard();
   const known = isCkptError(error);
   const message = redact(known ? error.message : error instanceof Error ? error.message : String(error));
   if (argv.json) {
     const body = known ? error.toJSON() : { code: 'UNAVAILABLE', message };
-    process.stderr.write(`${terminalSafeJson(JSON.stringify({ error: body }))}\n`);
+    out.writeErr(`${terminalSafeJson(JSON.stringify({ error: body }))}\n`);
   } else {
-    process.stderr.write(`ckpt: ${known ? `${error.code}: ` : ''}${terminalSafeText(message)}\n`);
-    if (argv.verbose && error instanceof Error && error.stack && !known) process.stderr.write(`${redact(error.stack).split('\n').map(terminalSafeLine).join('\n')}\n`);
+    out.writeErr(`ckpt: ${known ? `${error.code}: ` : ''}${terminalSafeText(message)}\n`);
+    if (argv.verbose && error instanceof Error && error.stack && !known) out.writeErr(`${redact(error.stack).split('\n').map(terminalSafeLine).join('\n')}\n`);
   }
 }

@@ -18,6 +18,9 @@ export async function main(argsIn: string[]): Promise<void> {
     .recommendCommands()
     .help()
     .alias('h', 'help')
+    // Help and version are printed, then the run ends as any other: a closed stdout is noticed
+    // (exit 141, process-guard.ts) instead of being cut short by yargs' own process.exit(0).
+    .exitProcess(false)
     .version()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {

@@ -66,6 +66,11 @@ export interface ProcessGuard {
    * before the caller can start anything else.
    */
   writeOut(text: string): void;
+  /**
+   * Writes to stderr, after what stdout still holds has been taken: a diagnostic that follows the
+   * output (a summary) is never printed when that output ends in a closed pipe.
+   */
+  writeErr(text: string): void;
 }
 
 const KEY = Symbol.for('ckptkit.processGuard');
@@ -85,7 +90,9 @@ function install(): ProcessGuard {
   let exiting = false;
   let holds = 0;
   // Command output goes straight to the descriptor unless stdout is a terminal (see writeOut).
-  let direct = process.stdout.isTTY !== true;
+  const direct = process.stdout.isTTY !== true;
+  // stderr lines waiting for stdout to drain (see writeErr).
+  const pendingErr: string[] = [];
   const busy = () => holds > 0 || [...children].some((c) => c.exitCode === null && c.signalCode === null);
   /** After an interruption, once nothing holds the process any more: out. */
   const exitIfIdle = () => {
@@ -212,13 +219,30 @@ function install(): ProcessGuard {
             return;
           }
           if (code !== 'EAGAIN') throw error;
-          // A non-blocking descriptor that is full: the stream from here on, in order.
-          direct = false;
+          // The pipe is full (its descriptor is non-blocking): the stream takes the rest, and the
+          // next lines, in order, without blocking the event loop (Ctrl-C stays alive).
           process.stdout.write(bytes.subarray(done));
           return;
         }
       }
       process.stdout.write(text);
+    },
+    writeErr(text) {
+      if (interrupted === 'EPIPE') return;
+      if (process.stdout.writableLength === 0 && pendingErr.length === 0) {
+        process.stderr.write(text);
+        return;
+      }
+      pendingErr.push(text);
+      if (pendingErr.length === 1) {
+        const flush = () => {
+          if (interrupted !== 'EPIPE') process.stderr.write(pendingErr.join(''));
+          pendingErr.length = 0;
+        };
+        // Its callback runs once everything written before it is out ('drain' only follows a
+        // write that went over the stream's high-water mark).
+        process.stdout.write('', flush);
+      }
     },
   };
 }

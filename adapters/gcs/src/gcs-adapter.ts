@@ -434,7 +434,8 @@ class GcsAdapter implements StorageAdapter {
 
   /**
    * Cancels a resumable upload session (`id`: its session URI): one DELETE, answered 499 by GCS.
-   * A session already finished, cancelled or expired is no error. The session URI must belong to
+   * A session already finished, cancelled or expired is no error; a server that cannot cancel
+   * sessions (HTTP 501) gives NOT_SUPPORTED (GCS lets an abandoned session expire after a week). The session URI must belong to
    * this client's endpoint: a recorded id is never sent elsewhere.
    */
   async abandonWrite(key: string, id: string, o?: OperationOptions): Promise<void> {
@@ -461,7 +462,9 @@ class GcsAdapter implements StorageAdapter {
       this.cfg.onUnfinishedWrite?.({ phase: 'ended', uri, id: session });
       return;
     }
-    throw new CkptError(res.status === 403 || res.status === 401 ? 'PERMISSION_DENIED' : 'UNAVAILABLE', { operation: 'delete', uri, message: `cancelling the upload session: HTTP ${res.status}` });
+    // 501/405: a server without session cancel (the firebase emulator): the session expires on its own.
+    const code = res.status === 501 || res.status === 405 ? 'NOT_SUPPORTED' : res.status === 403 || res.status === 401 ? 'PERMISSION_DENIED' : 'UNAVAILABLE';
+    throw new CkptError(code, { operation: 'delete', uri, message: `cancelling the upload session: HTTP ${res.status}`, retryable: code === 'UNAVAILABLE' });
   }
 
   async delete(key: string, o?: OperationOptions): Promise<void> {

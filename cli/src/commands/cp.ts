@@ -71,8 +71,10 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
         bar?.stop();
         release();
       }
-      const removed = result.leftoversRemoved ?? [];
-      records.settle(removed.map((l) => l.id));
+      const removed = result.leftovers?.removed ?? [];
+      const kept = result.leftovers?.kept ?? [];
+      // A record is done with once its upload is gone, or once the store said it never can be.
+      records.settle([...removed.map((l) => l.id), ...kept.filter((k) => k.permanent).map((k) => k.id)]);
       const secs = (performance.now() - t0) / 1000;
       if (argv.json) {
         printJson(result);
@@ -80,6 +82,7 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
         print(result.prefix);
         if (removed.length > 0) info(`removed ${removed.length} leftover(s) of an earlier copy that did not finish`);
         for (const l of removed) debug(`  removed unfinished write of ${l.uri} (${LEFTOVER_WHY[l.why]})`);
+        for (const k of kept) debug(`  could not remove an unfinished write of ${k.uri}${k.permanent ? ' (left to expire)' : ''}: ${k.reason}`);
         info(
           `${result.files.length} file(s): ${result.filesCopied} copied (${humanBytes(result.bytesCopied)}), ${result.filesSkipped} already there (${humanBytes(result.bytesSkipped)}) in ${secs.toFixed(1)} s` +
             (result.state ? `; ${result.state.uri} ${result.state.latest ? 'names it as the latest' : 'lists it'}` : ''),

@@ -51,7 +51,7 @@ export const watchCommand: CommandModule<GlobalArgs, WatchArgs> = {
       const failures: Array<{ prefix: string; code: number }> = [];
       const execFailed = (prefix: string, code: number) => {
         failures.push({ prefix, code });
-        if (argv.json) process.stderr.write(`${terminalSafeJson(JSON.stringify({ error: { code: 'EXEC_FAILED', message: `--exec exited with ${code}`, uri: prefix, operation: 'watch' } }))}\n`);
+        if (argv.json) processGuard().writeErr(`${terminalSafeJson(JSON.stringify({ error: { code: 'EXEC_FAILED', message: `--exec exited with ${code}`, uri: prefix, operation: 'watch' } }))}\n`);
         else info(`ckpt: --exec exited with ${code} for ${prefix}; watching on`);
       };
       let count = 0;

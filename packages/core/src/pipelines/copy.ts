@@ -8,7 +8,7 @@ import { normaliseDirUri } from '../discovery/tree.js';
 import { basenamePosix } from '../state/posix-path.js';
 import { resolveCheckpointFiles, type CheckpointFile, type CheckpointFiles } from './checkpoint-files.js';
 import { compareFiles, type FileFacts } from './file-identity.js';
-import { removeLeftovers, type DeadWrite, type RemovedLeftover } from './leftovers.js';
+import { removeLeftovers, type DeadWrite, type LeftoverReport } from './leftovers.js';
 import { recordCheckpointInState, type RecordedState } from './record-state.js';
 import { destinationUri, destinationUris } from './safe-paths.js';
 
@@ -95,8 +95,8 @@ export interface CopyCheckpointResult {
   bytesSkipped: number;
   /** The state file written with `updateState`. */
   state?: RecordedState | undefined;
-  /** Leftovers of killed earlier copies removed first (with `removeLeftovers`). */
-  leftoversRemoved?: RemovedLeftover[] | undefined;
+  /** Leftovers of killed earlier copies, removed (or not) before copying (with `removeLeftovers`). */
+  leftovers?: LeftoverReport | undefined;
   /**
    * Files at the destination under the checkpoint's name that are not part of it (a shard of an
    * older save with another shard count, say). Left in place, and reported: readers that list the
@@ -175,7 +175,7 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
   const dsts = destinationUris(dir, resolved.files.map((f) => f.rel), context);
   const dstPrefix = destinationUri(dir, resolved.prefixRel, context);
   const existing = await listExisting(gfile, dir, resolved, signal);
-  const leftoversRemoved = options.removeLeftovers
+  const leftovers = options.removeLeftovers
     ? await removeLeftovers(resolved.kind === 'directory' ? `${destinationUri(dir, resolved.prefixRel.split('/')[0]!, context)}/` : dstPrefix, { gfile, ...options.removeLeftovers, signal })
     : undefined;
 
@@ -247,7 +247,7 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
     bytesCopied: results.filter((r) => r.action === 'copied').reduce((n, r) => n + r.size, 0),
     bytesSkipped: results.filter((r) => r.action === 'skipped').reduce((n, r) => n + r.size, 0),
     extraneous: extraneousOf(existing, new Set(dsts), resolved, dir),
-    ...(leftoversRemoved ? { leftoversRemoved } : {}),
+    ...(leftovers ? { leftovers } : {}),
   };
   if (options.updateState) out.state = await recordCheckpointInState(gfile, dir, resolved.prefixRel, { latestFilename: options.latestFilename, signal });
   return out;

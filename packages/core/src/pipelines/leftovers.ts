@@ -3,7 +3,7 @@
  * an S3 multipart upload, a GCS resumable upload session, left behind by a process that was
  * killed (`kill -9`, a power cut) before it could finish or abandon them.
  */
-import type { GFile, UnfinishedWrite } from '@ckptkit/gfile';
+import { isCkptError, type GFile, type UnfinishedWrite } from '@ckptkit/gfile';
 
 /** Default age after which an unfinished write is a leftover whoever started it: a day. */
 export const LEFTOVER_MAX_AGE_MS = 24 * 60 * 60 * 1000;
@@ -35,6 +35,20 @@ export interface RemovedLeftover {
   why: 'owner-dead' | 'recorded-dead' | 'older-than-max-age';
 }
 
+/** A leftover that could not be removed: `permanent` when the store cannot (NOT_SUPPORTED), else left for a later run. */
+export interface KeptLeftover {
+  uri: string;
+  id: string;
+  reason: string;
+  permanent: boolean;
+}
+
+/** What {@link removeLeftovers} did. */
+export interface LeftoverReport {
+  removed: RemovedLeftover[];
+  kept: KeptLeftover[];
+}
+
 /**
  * Why an unfinished write is a leftover, or undefined when it may still be someone's live write.
  * The rules, in order: the process that started it is known to be alive (same machine): never;
@@ -55,20 +69,25 @@ export function leftoverReason(w: UnfinishedWrite, deadIds: ReadonlySet<string>,
  * prefix such as `…/run/ckpt-5`, or a directory `…/run/ckpt-5/`): the temporary files and
  * multipart uploads the store lists (one listing), judged by {@link leftoverReason}, and the
  * recorded `deadWrites` under that prefix the store cannot list (GCS sessions). Each one is one
- * request to abandon; failures are left for a later run, never thrown.
+ * request to abandon. Failures are reported in `kept`, never thrown (only the listing may throw):
+ * left for a later run, or for good where the store cannot abandon writes (a GCS emulator without
+ * session cancel: the session expires on its own).
  */
-export async function removeLeftovers(prefixUri: string, options: LeftoverOptions): Promise<RemovedLeftover[]> {
+export async function removeLeftovers(prefixUri: string, options: LeftoverOptions): Promise<LeftoverReport> {
   const { gfile, signal } = options;
   const now = options.now ?? new Date();
   const maxAgeMs = options.maxAgeMs ?? LEFTOVER_MAX_AGE_MS;
   const dead = (options.deadWrites ?? []).filter((w) => w.uri.startsWith(prefixUri));
   const deadIds = new Set(dead.map((w) => w.id));
   const removed: RemovedLeftover[] = [];
+  const kept: KeptLeftover[] = [];
   const abandon = async (uri: string, id: string, why: RemovedLeftover['why']) => {
     try {
       if (await gfile.abandonWrite(uri, id, { signal })) removed.push({ uri, id, why });
-    } catch {
-      // Left for a later run.
+      else kept.push({ uri, id, reason: 'the store cannot abandon unfinished writes', permanent: true });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      kept.push({ uri, id, reason: isCkptError(error) ? `${error.code}: ${error.message}` : String(error), permanent: isCkptError(error, 'NOT_SUPPORTED') });
     }
   };
   const listed = await gfile.unfinishedWrites(prefixUri, { signal });
@@ -79,5 +98,5 @@ export async function removeLeftovers(prefixUri: string, options: LeftoverOption
     if (why) await abandon(w.uri, w.id, why);
   }
   for (const w of dead) if (!seen.has(w.id)) await abandon(w.uri, w.id, 'recorded-dead');
-  return removed;
+  return { removed, kept };
 }
