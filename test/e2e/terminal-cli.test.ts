@@ -101,6 +101,7 @@ describe('a closed stdout ends every command at once, quietly, with 141', () => 
     ['latest --json (yargs)', () => ['latest', '--json', '--verify', path.dirname(small)]],
     ['stat', () => ['stat', `${small}.index`]],
     ['verify', () => ['verify', small]],
+    ['state', () => ['state', 'examples/run42']],
     ['watch', () => ['watch', path.dirname(small), '--existing', 'all', '--timeout', '5']],
     ['watch --json', () => ['watch', '--json', path.dirname(small), '--existing', 'all', '--timeout', '5']],
     ['--help', () => ['--help']],

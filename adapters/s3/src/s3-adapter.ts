@@ -236,20 +236,7 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
    */
   async function multipart(key: string, o: WriteOptions | undefined, next: (partNumber: number) => Promise<Uint8Array | undefined>, partAttempts: number): Promise<ObjectMeta> {
     const signal = o?.signal;
-    const created = await call('write', key, signal, (so) =>
-      client.send(
-        new CreateMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          ContentType: o?.contentType,
-          ChecksumAlgorithm: resolved.checksums === 'when-supported' ? 'CRC32' : undefined,
-        }),
-        so,
-      ),
-    );
-    const uploadId = created.UploadId;
-    if (!uploadId) throw new CkptError('UNAVAILABLE', { operation: 'write', uri: uriOf(key), message: 'the server started a multipart upload without an upload id' });
-    options.onUnfinishedWrite?.({ phase: 'started', uri: uriOf(key), id: uploadId });
+    const uploadId = await createUpload('write', key, signal, { ContentType: o?.contentType, ChecksumAlgorithm: resolved.checksums === 'when-supported' ? 'CRC32' : undefined });
     const parts: CompletedPart[] = [];
     let total = 0;
     try {
@@ -297,6 +284,26 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
       await abortUpload(key, uploadId);
       throw conditional(error, key, o);
     }
+  }
+
+  /**
+   * Starts a multipart upload and records it (`onUnfinishedWrite`). The request is not cut by the
+   * caller's signal: cut in flight, it could leave an upload the server made and nobody knows the
+   * id of (measured on RGW: Ctrl-C at the wrong moment left one); once it is answered, a signal
+   * that fired meanwhile aborts the new upload at once.
+   */
+  async function createUpload(operation: string, key: string, signal: AbortSignal | undefined, extra: { ContentType?: string | undefined; ChecksumAlgorithm?: 'CRC32' | undefined }): Promise<string> {
+    throwIfAborted(signal, operation, uriOf(key));
+    // Bounded by the client's own request timeout.
+    const created = await call(operation, key, undefined, () => client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...extra })));
+    const uploadId = created.UploadId;
+    if (!uploadId) throw new CkptError('UNAVAILABLE', { operation, uri: uriOf(key), message: 'the server started a multipart upload without an upload id' });
+    options.onUnfinishedWrite?.({ phase: 'started', uri: uriOf(key), id: uploadId });
+    if (signal?.aborted) {
+      await abortUpload(key, uploadId);
+      throwIfAborted(signal, operation, uriOf(key));
+    }
+    return uploadId;
   }
 
   /**
@@ -359,10 +366,7 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
   async function multipartCopy(src: string, dst: string, signal: AbortSignal | undefined): Promise<void> {
     const meta = await head('copy', src, signal);
     const partSize = Math.min(MAX_PART_SIZE, Math.max(COPY_PART_SIZE, Math.ceil(meta.size / MAX_PARTS / MiB) * MiB));
-    const created = await call('copy', dst, signal, (so) => client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: dst }), so));
-    const uploadId = created.UploadId;
-    if (!uploadId) throw new CkptError('UNAVAILABLE', { operation: 'copy', uri: uriOf(dst), message: 'the server started a multipart upload without an upload id' });
-    options.onUnfinishedWrite?.({ phase: 'started', uri: uriOf(dst), id: uploadId });
+    const uploadId = await createUpload('copy', dst, signal, {});
     try {
       const ranges: Array<[number, number]> = [];
       for (let start = 0; start < meta.size; start += partSize) ranges.push([start, Math.min(meta.size, start + partSize) - 1]);
