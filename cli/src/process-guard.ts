@@ -235,9 +235,13 @@ function install(): ProcessGuard {
       }
       pendingErr.push(text);
       if (pendingErr.length === 1) {
-        const flush = () => {
-          if (interrupted !== 'EPIPE') process.stderr.write(pendingErr.join(''));
+        const flush = (error?: Error | null) => {
+          const text = pendingErr.join('');
           pendingErr.length = 0;
+          // A failed write's callback runs before the stream's error event: the pipe closed.
+          const code = (error as NodeJS.ErrnoException | null | undefined)?.code;
+          if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED') onPipeClosed();
+          else if (interrupted !== 'EPIPE') process.stderr.write(text);
         };
         // Its callback runs once everything written before it is out ('drain' only follows a
         // write that went over the stream's high-water mark).
