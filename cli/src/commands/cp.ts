@@ -21,7 +21,9 @@ interface CpArgs extends GlobalArgs {
  * store, data before the `.index`, each file atomic, files already identical skipped (so an
  * interrupted copy is finished by running it again). Prints the destination prefix (`--json`: the
  * whole report); exit 3 for an incomplete source, 2 for an unsafe destination path, 4 for storage
- * errors.
+ * errors. Before copying, the leftovers of killed earlier copies under the checkpoint's destination
+ * name are removed (decision 0011). A progress bar in binary units on a terminal (never with
+ * `--json`/`--quiet`); Ctrl-C / SIGTERM abandon the unfinished writes and exit 130 / 143.
  */
 export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
   command: 'cp <src> <dst>',
