@@ -6,7 +6,7 @@
  * forwarding; `ls -l -h`, aligned `find` / `inspect` tables with headers, inspect totals and
  * filters, colour only on a terminal and never with NO_COLOR.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -19,6 +19,8 @@ import { CKPT_BIN, REPO, runCli } from '../helpers/cli.js';
 import { hasScript, runOnPty, runWithClosedStdout } from '../helpers/pty.js';
 
 const MiB = 1024 * 1024;
+/** A pid that ran on this machine and is certainly gone. */
+const deadPid = () => Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString());
 const ESC = '\u001b';
 const TEMP = /\.ckpt-tmp-/;
 
@@ -262,6 +264,14 @@ describe('kill -9, then the next run', () => {
     expect(r.stderr).toContain('removed 1 leftover(s)');
     expect(r.stderr).toContain('untouched for over a day');
     expect(readdirSync(dst).sort()).toEqual([fresh, otherHost, live, notOurs, 'ckpt-7.data-00000-of-00001', 'ckpt-7.index'].sort());
+    // With --update-state, the state file's leftovers too (a killed state write).
+    const state = `.checkpoint.ckpt-tmp-${hostTag()}-${deadPid()}-ffffffffffff`;
+    await fs.writeFile(path.join(dst, state), 'x');
+    const withState = await runCli(['cp', '--verbose', '--update-state', small, dst]);
+    expect(withState.code).toBe(0);
+    expect(withState.stderr).toContain(`removed unfinished write of file://${dst}/checkpoint (its process no longer runs)`);
+    expect(readdirSync(dst)).not.toContain(state);
+    expect(readdirSync(dst)).toContain(live);
   });
 });
 

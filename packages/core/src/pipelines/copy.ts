@@ -70,8 +70,9 @@ export interface CopyCheckpointOptions {
   /**
    * Remove the leftovers of earlier copies of this checkpoint that were killed before they could
    * clean up (see {@link removeLeftovers}): temporary files and multipart uploads under the
-   * checkpoint's destination name whose writer is dead or that are older than `maxAgeMs`, and the
-   * recorded `deadWrites` there. Off by default (one more listing: ListMultipartUploads on S3).
+   * checkpoint's destination name (and the state file's, with `updateState`) whose writer is dead
+   * or that are older than `maxAgeMs`, and the recorded `deadWrites` there. Off by default (one
+   * more listing per name: ListMultipartUploads on S3).
    */
   removeLeftovers?: { maxAgeMs?: number | undefined; deadWrites?: readonly DeadWrite[] | undefined } | undefined;
   signal?: AbortSignal | undefined;
@@ -175,9 +176,20 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
   const dsts = destinationUris(dir, resolved.files.map((f) => f.rel), context);
   const dstPrefix = destinationUri(dir, resolved.prefixRel, context);
   const existing = await listExisting(gfile, dir, resolved, signal);
-  const leftovers = options.removeLeftovers
-    ? await removeLeftovers(resolved.kind === 'directory' ? `${destinationUri(dir, resolved.prefixRel.split('/')[0]!, context)}/` : dstPrefix, { gfile, ...options.removeLeftovers, signal })
-    : undefined;
+  // The checkpoint's own names, and the state file this copy is going to write.
+  const leftoverPrefixes = [
+    resolved.kind === 'directory' ? `${destinationUri(dir, resolved.prefixRel.split('/')[0]!, context)}/` : dstPrefix,
+    ...(options.updateState ? [destinationUri(dir, options.latestFilename ?? 'checkpoint', context)] : []),
+  ];
+  let leftovers: LeftoverReport | undefined;
+  if (options.removeLeftovers) {
+    leftovers = { removed: [], kept: [] };
+    for (const prefix of leftoverPrefixes) {
+      const r = await removeLeftovers(prefix, { gfile, ...options.removeLeftovers, signal });
+      leftovers.removed.push(...r.removed);
+      leftovers.kept.push(...r.kept);
+    }
+  }
 
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
   const results: CopiedFile[] = resolved.files.map((file, i) => ({ src: file.uri, dst: dsts[i]!, rel: file.rel, size: file.size, action: 'copied' }));
