@@ -115,7 +115,13 @@ async function main() {
  * a process with nothing left exits sooner on its own.
  */
 async function exitWhenFlushed() {
-  await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', () => resolve()))));
+  // Waiting for the streams to drain writes nothing (an empty write to a pipe closed by a reader
+  // that had all it wanted would fail with EPIPE: exit 141 for a finished command).
+  await Promise.all(
+    [process.stdout, process.stderr].map((s) =>
+      s.writableLength === 0 || s.destroyed ? undefined : new Promise((resolve) => (s.once('drain', resolve), s.once('close', resolve))),
+    ),
+  );
   setTimeout(() => process.exit(), 500).unref();
 }
 

@@ -1,5 +1,10 @@
 #!/usr/bin/env node
 import { parseFastLatest } from './fast-path.js';
+import { processGuard } from './process-guard.js';
+
+// Before anything can print (help text included): a closed pipe or a signal ends the process the
+// same way everywhere (process-guard.ts).
+processGuard();
 
 // The ES module entry (the installed `ckpt` is bin/ckpt.cjs, which runs the same fast path from a
 // one-file bundle and comes here for everything else). `ckpt latest <local dir>` with plain flags
@@ -19,5 +24,16 @@ if (fast) {
 // leaves an upload's request open when the server answers before the body is sent, and the process
 // then waited for the server to hang up (measured: 30 s after `ckpt cp` had reported the error).
 // Exit with the code already set once the output is out; a process with nothing left exits sooner.
-await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))));
+// Waiting for the streams to drain writes nothing: an empty write to a pipe its reader closed after
+// reading all it wanted would fail with EPIPE and turn a finished command into exit 141.
+await Promise.all([process.stdout, process.stderr].map(drained));
 setTimeout(() => process.exit(), 500).unref();
+
+/** Resolves once everything written to `stream` has been handed to the system (or it is gone). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('drain', resolve);
+    stream.once('close', resolve);
+  });
+}

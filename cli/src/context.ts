@@ -3,14 +3,23 @@ import { cliRegistry } from './adapters/registry.js';
 import { type CliErrorCode, EXIT, UsageError, errorCodeOf, exitCodeFor } from './exit-codes.js';
 import { parseNumberOption } from './help.js';
 import type { GlobalArgs } from './global-args.js';
+import { colorEnabled, painter, type Painter } from './output.js';
+import { processGuard } from './process-guard.js';
 import { terminalSafeJson, terminalSafeLine, terminalSafeText } from './terminal-safe.js';
 
 /** What a command handler gets: the facade and the output channels of the contract. */
 export interface CommandContext {
   argv: GlobalArgs;
   gfile: GFile;
-  /** Writes a line to stdout. */
+  /** Writes a line to stdout (control characters escaped: see terminal-safe.ts). */
   print(line: string): void;
+  /**
+   * Writes a line to stdout as it is: for lines whose every name the caller already passed through
+   * terminalSafeLine, and which hold escape sequences of their own ({@link paint}).
+   */
+  printEscaped(line: string): void;
+  /** Colours text for stdout: only on a terminal with colours, never with NO_COLOR. */
+  paint: Painter;
   /** Writes one JSON document to stdout. */
   printJson(value: unknown): void;
   /** Writes a diagnostic to stderr unless --quiet. */
@@ -19,6 +28,10 @@ export interface CommandContext {
   debug(line: string): void;
   /** True when stderr is a terminal (progress bars only then). */
   stderrIsTTY: boolean;
+  /** True when stdout is a terminal (human output where a pipe gets machine output). */
+  stdoutIsTTY: boolean;
+  /** Fires on SIGINT/SIGTERM or when stdout closes: pass it to every operation. */
+  signal: AbortSignal;
 }
 
 /**
@@ -30,6 +43,7 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
   const verbose = argv.verbose && !argv.quiet;
   let gfile: GFile | undefined;
   let code: number = EXIT.OK;
+  const guard = processGuard();
   try {
     // yargs checked it already; main() called from a program may pass anything.
     parseNumberOption('concurrency', 'positive-integer', argv.concurrency);
@@ -38,7 +52,7 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
       concurrency: argv.concurrency,
       retry: {
         onRetry: ({ operation, uri, attempt, delayMs, error }) => {
-          if (verbose) process.stderr.write(`${terminalSafeText(`retry ${operation} ${uri} (attempt ${attempt}, in ${delayMs} ms): ${redact(String((error as Error)?.message ?? error))}`)}\n`);
+          if (verbose) processGuard().writeErr(`${terminalSafeText(`retry ${operation} ${uri} (attempt ${attempt}, in ${delayMs} ms): ${redact(String((error as Error)?.message ?? error))}`)}\n`);
         },
       },
     });
@@ -46,31 +60,37 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
       argv,
       gfile,
       // Names from listings reach the terminal here: control characters are escaped (terminal-safe.ts).
-      print: (line) => process.stdout.write(`${terminalSafeLine(line)}\n`),
-      printJson: (value) => process.stdout.write(`${terminalSafeJson(JSON.stringify(value, null, 2))}\n`),
+      print: (line) => guard.writeOut(`${terminalSafeLine(line)}\n`),
+      printEscaped: (line) => guard.writeOut(`${line}\n`),
+      paint: painter(!argv.json && colorEnabled(process.stdout)),
+      printJson: (value) => guard.writeOut(`${terminalSafeJson(JSON.stringify(value, null, 2))}\n`),
       info: (line) => {
-        if (!argv.quiet) process.stderr.write(`${terminalSafeText(line)}\n`);
+        // After Ctrl-C the command only unwinds: nothing more to say.
+        if (!argv.quiet && guard.interrupted === undefined) guard.writeErr(`${terminalSafeText(line)}\n`);
       },
       debug: (line) => {
-        if (verbose) process.stderr.write(`${terminalSafeText(line)}\n`);
+        if (verbose) guard.writeErr(`${terminalSafeText(line)}\n`);
       },
       stderrIsTTY: process.stderr.isTTY === true,
+      stdoutIsTTY: process.stdout.isTTY === true,
+      signal: guard.signal,
     };
     await checkUris(gfile, argv);
     code = (await body(ctx)) ?? EXIT.OK;
   } catch (error) {
     code = exitCodeFor(error);
-    reportError(error, argv);
+    // An interrupted command fails with ABORTED on its way out: the signal is the news, not that.
+    if (guard.interrupted === undefined) reportError(error, argv);
   } finally {
     if (argv.stats && gfile) {
       const m = gfile.metrics;
-      process.stderr.write(
+      guard.writeErr(
         `${JSON.stringify({ stats: { requests: { ...m.requests }, bytesRead: m.bytesRead, bytesWritten: m.bytesWritten, ms: Math.round(performance.now() - t0) } })}\n`,
       );
     }
     await gfile?.close().catch(() => undefined);
   }
-  process.exitCode = code;
+  process.exitCode = guard.exitCode ?? code;
 }
 
 /** The argv keys that hold URIs the user typed (positionals of every command). */
@@ -108,15 +128,16 @@ export function errorJson(error: unknown): { code: CliErrorCode; message: string
  * `{"error":{"code","message","uri","operation"}}` with --json. Usage errors point to --help.
  */
 export function reportError(error: unknown, argv: Pick<GlobalArgs, 'json' | 'verbose'>): void {
+  const out = processGuard();
   const body = errorJson(error);
   if (argv.json) {
-    process.stderr.write(`${terminalSafeJson(JSON.stringify({ error: body }))}\n`);
+    out.writeErr(`${terminalSafeJson(JSON.stringify({ error: body }))}\n`);
     return;
   }
-  process.stderr.write(`ckpt: ${body.code}: ${terminalSafeText(body.message)}\n`);
-  if (error instanceof UsageError) process.stderr.write('Run `ckpt --help` for usage.\n');
+  out.writeErr(`ckpt: ${body.code}: ${terminalSafeText(body.message)}\n`);
+  if (error instanceof UsageError) out.writeErr('Run `ckpt --help` for usage.\n');
   else if (body.code === 'INTERNAL' && error instanceof Error && error.stack) {
-    if (argv.verbose) process.stderr.write(`${redact(error.stack).split('\n').map(terminalSafeLine).join('\n')}\n`);
-    else process.stderr.write('ckpt: this is a bug; run again with --verbose for the stack trace\n');
+    if (argv.verbose) out.writeErr(`${redact(error.stack).split('\n').map(terminalSafeLine).join('\n')}\n`);
+    else out.writeErr('ckpt: this is a bug; run again with --verbose for the stack trace\n');
   }
 }

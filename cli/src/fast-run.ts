@@ -4,6 +4,7 @@ import { findCommand } from './commands/find.js';
 import { latestCommand } from './commands/latest.js';
 import { reportError } from './context.js';
 import { exitCodeFor } from './exit-codes.js';
+import { processGuard } from './process-guard.js';
 import type { FastCommand } from './fast-path.js';
 import type { GlobalArgs } from './global-args.js';
 
@@ -15,6 +16,7 @@ const HANDLERS: Record<FastCommand['command'], CommandModule<GlobalArgs, any>> =
  * yargs would call, with the same argv, and the same treatment of what a handler lets through.
  */
 export async function runFast(fast: FastCommand): Promise<void> {
+  processGuard();
   try {
     await HANDLERS[fast.command].handler!(fast.argv as unknown as ArgumentsCamelCase<GlobalArgs>);
   } catch (error) {

@@ -8,7 +8,8 @@ import { withGlobalOptions } from './global-args.js';
  * Runs `ckpt` with the given arguments. Sets `process.exitCode` per the contract of exit-codes.ts:
  * 0 success, 1 nothing found, 2 usage, 3 invalid checkpoint, 4 storage error, 5 partial result.
  */
-export async function main(args: string[]): Promise<void> {
+export async function main(argsIn: string[]): Promise<void> {
+  const args = lsShortFlags(argsIn);
   let y = withGlobalOptions(yargs(args))
     .scriptName('ckpt')
     .usage('$0 <command> [options]\n\nFind, resolve and verify ML checkpoints on local disks, S3 and GCS.')
@@ -17,6 +18,9 @@ export async function main(args: string[]): Promise<void> {
     .recommendCommands()
     .help()
     .alias('h', 'help')
+    // Help and version are printed, then the run ends as any other: a closed stdout is noticed
+    // (exit 141, process-guard.ts) instead of being cut short by yargs' own process.exit(0).
+    .exitProcess(false)
     .version()
     .group(['help', 'version'], 'Global options:')
     .epilog('Run `ckpt <command> --help` for its examples and exit codes; the whole contract is in docs/cli.md.')
@@ -37,4 +41,26 @@ export async function main(args: string[]): Promise<void> {
     reportError(error, { json: args.includes('--json'), verbose: args.includes('--verbose') });
     process.exitCode = exitCodeFor(error);
   }
+}
+
+/**
+ * `ckpt ls -lh`: after `ls`, `-h` means human-readable sizes, as in ls(1), not help (`--help`
+ * still is). yargs gives `-h` to help everywhere, so the flag is respelled before parsing:
+ * `-h` becomes `--human-readable`, `-lh` becomes `-l --human-readable`.
+ */
+export function lsShortFlags(args: string[]): string[] {
+  if (args[0] !== 'ls') return args;
+  const out: string[] = [];
+  let rest = false;
+  for (const a of args) {
+    if (a === '--') rest = true;
+    if (rest || !/^-[a-zA-Z]*h[a-zA-Z]*$/.test(a)) {
+      out.push(a);
+      continue;
+    }
+    const others = a.slice(1).replaceAll('h', '');
+    if (others !== '') out.push(`-${others}`);
+    out.push('--human-readable');
+  }
+  return out;
 }

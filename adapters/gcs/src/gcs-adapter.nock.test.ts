@@ -575,16 +575,26 @@ describe('429 and 503, then success: one attempt per request, retried only by ou
     expect((await retried(adapter()).stat('k')).size).toBe(4);
   });
 
-  it('a resumable upload answered 503 is one session and one PUT: the SDK neither retries nor probes', async () => {
+  it('a resumable upload answered 503 is one session and one PUT: the SDK neither retries nor probes; the session is cancelled', async () => {
+    const session = `${EP}/upload/storage/v1/b/${BKT}/o?uploadType=resumable&name=r&upload_id=S3`;
     nock(EP)
       .post(`/upload/storage/v1/b/${BKT}/o`)
       .query((q) => q.uploadType === 'resumable')
-      .reply(200, '', { Location: `${EP}/upload/storage/v1/b/${BKT}/o?uploadType=resumable&name=r&upload_id=S3` })
+      .reply(200, '', { Location: session })
       .put(`/upload/storage/v1/b/${BKT}/o`)
       .query((q) => q.upload_id === 'S3')
-      .reply(503, 'backend error');
-    const e = await failure(adapter({ resumableThreshold: 1 }).write('r', new TextEncoder().encode('data')));
+      .reply(503, 'backend error')
+      // The failed upload's session is cancelled (nothing of it lingers for a week).
+      .delete(`/upload/storage/v1/b/${BKT}/o`)
+      .query((q) => q.upload_id === 'S3')
+      .reply(499);
+    const events: unknown[] = [];
+    const e = await failure(adapter({ resumableThreshold: 1, onUnfinishedWrite: (ev) => events.push(ev) }).write('r', new TextEncoder().encode('data')));
     expect([e.code, e.retryable]).toEqual(['UNAVAILABLE', true]);
+    expect(events).toEqual([
+      { phase: 'started', uri: `gs://${BKT}/r`, id: session },
+      { phase: 'ended', uri: `gs://${BKT}/r`, id: session },
+    ]);
   });
 
   it('list, read and a simple upload recover the same way', async () => {
@@ -782,5 +792,35 @@ describe('endpoint and environment', () => {
   it('rejects invalid bucket names and endpoints as configuration errors', () => {
     expect(() => createGcsAdapter('Not_A_Bucket!', { env: {} })).toThrow(/bucket name/);
     expect(() => createGcsAdapter(BKT, { apiEndpoint: 'ftp://x', env: {} })).toThrow(/http/);
+  });
+});
+
+describe('abandonWrite: cancelling a resumable upload session', () => {
+  const session = `${EP}/upload/storage/v1/b/${BKT}/o?name=a%2Fb&uploadType=resumable&upload_id=xyz`;
+  const events: unknown[] = [];
+  const a = () => adapter({ onUnfinishedWrite: (e) => events.push(e) });
+
+  it('sends one DELETE to the session URI; 499 (cancelled) resolves and ends the record', async () => {
+    events.length = 0;
+    nock(EP).delete(`/upload/storage/v1/b/${BKT}/o`).query({ name: 'a/b', uploadType: 'resumable', upload_id: 'xyz' }).reply(499);
+    await a().abandonWrite!('a/b', session);
+    expect(events).toEqual([{ phase: 'ended', uri: `gs://${BKT}/a/b`, id: session }]);
+  });
+
+  it('a session already gone (404) is no error', async () => {
+    nock(EP).delete(`/upload/storage/v1/b/${BKT}/o`).query(true).reply(404);
+    await expect(a().abandonWrite!('a/b', session)).resolves.toBeUndefined();
+  });
+
+  it('a server without session cancel (501) gives NOT_SUPPORTED, not retryable', async () => {
+    nock(EP).delete(`/upload/storage/v1/b/${BKT}/o`).query(true).reply(501);
+    const error: unknown = await a().abandonWrite!('a/b', session).catch((e: unknown) => e);
+    expect(isCkptError(error, 'NOT_SUPPORTED')).toBe(true);
+    expect((error as { retryable: boolean }).retryable).toBe(false);
+  });
+
+  it('never sends a recorded session URI to another endpoint', async () => {
+    const error: unknown = await a().abandonWrite!('a/b', 'https://elsewhere.example/upload?upload_id=1').catch((e: unknown) => e);
+    expect(isCkptError(error, 'INVALID_PATH')).toBe(true);
   });
 });

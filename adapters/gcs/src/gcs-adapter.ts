@@ -376,9 +376,19 @@ class GcsAdapter implements StorageAdapter {
     signal?.addEventListener('abort', onAbort, { once: true });
     const source = Readable.from(progress(chunksOf(body, size, uri), arm), { objectMode: false });
     arm();
+    const sink = file.createWriteStream(wsOptions);
+    // The resumable session: recorded while it is open, cancelled when the upload fails.
+    let session: string | undefined;
+    sink.on('uri', (u: unknown) => {
+      if (typeof u !== 'string') return;
+      session = u;
+      this.cfg.onUnfinishedWrite?.({ phase: 'started', uri, id: u });
+    });
     try {
-      await pipeline(source, file.createWriteStream(wsOptions), { signal: controller.signal });
+      await pipeline(source, sink, { signal: controller.signal });
+      if (session !== undefined) this.cfg.onUnfinishedWrite?.({ phase: 'ended', uri, id: session });
     } catch (error) {
+      if (session !== undefined) await this.cancelSession(key, session).catch(() => undefined);
       if (signal?.aborted) throw abortError('write', uri, signal);
       if (timedOut) throw new CkptError('TIMEOUT', { operation: 'write', uri, message: `the upload made no progress for ${this.cfg.timeoutMs} ms (or its answer never came)`, retryable: true });
       throw mapGcsError(error, 'write', uri, { ifNotExists: o?.ifNotExists });
@@ -420,6 +430,41 @@ class GcsAdapter implements StorageAdapter {
     if (after !== undefined) entries = entries.filter((e) => compareKeys(e.key, after) > 0);
     entries.sort((a, b) => compareKeys(a.key, b.key));
     return page.nextPageToken ? { entries, nextPageToken: page.nextPageToken } : { entries };
+  }
+
+  /**
+   * Cancels a resumable upload session (`id`: its session URI): one DELETE, answered 499 by GCS.
+   * A session already finished, cancelled or expired is no error; a server that cannot cancel
+   * sessions (HTTP 501) gives NOT_SUPPORTED (GCS lets an abandoned session expire after a week). The session URI must belong to
+   * this client's endpoint: a recorded id is never sent elsewhere.
+   */
+  async abandonWrite(key: string, id: string, o?: OperationOptions): Promise<void> {
+    const uri = this.uriOf(key);
+    throwIfAborted(o?.signal, 'delete', uri);
+    if (!id.startsWith(`${this.cfg.apiEndpoint}/`)) {
+      throw new CkptError('INVALID_PATH', { operation: 'delete', uri, message: 'not an upload session of this endpoint' });
+    }
+    await this.cancelSession(key, id, o?.signal);
+  }
+
+  private async cancelSession(key: string, session: string, signal?: AbortSignal): Promise<void> {
+    const uri = this.uriOf(key);
+    let res: Response;
+    try {
+      const headers = await this.authHeaders(session);
+      res = await fetch(session, { method: 'DELETE', headers, signal: signal ?? AbortSignal.timeout(this.cfg.timeoutMs) });
+    } catch (error) {
+      throw mapGcsError(error, 'delete', uri);
+    }
+    await res.arrayBuffer().catch(() => undefined);
+    // 499: cancelled now; 404/410: gone already; 2xx: it had finished (nothing to cancel).
+    if (res.status === 499 || res.status === 404 || res.status === 410 || res.ok) {
+      this.cfg.onUnfinishedWrite?.({ phase: 'ended', uri, id: session });
+      return;
+    }
+    // 501/405: a server without session cancel (the firebase emulator): the session expires on its own.
+    const code = res.status === 501 || res.status === 405 ? 'NOT_SUPPORTED' : res.status === 403 || res.status === 401 ? 'PERMISSION_DENIED' : 'UNAVAILABLE';
+    throw new CkptError(code, { operation: 'delete', uri, message: `cancelling the upload session: HTTP ${res.status}`, retryable: code === 'UNAVAILABLE' });
   }
 
   async delete(key: string, o?: OperationOptions): Promise<void> {

@@ -1,11 +1,16 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
-import { CkptError, registerSecret } from '@ckptkit/gfile';
+import { CkptError, registerSecret, type UnfinishedWriteListener } from '@ckptkit/gfile';
 import { Storage, type StorageOptions } from '@google-cloud/storage';
 
 /** Options of the GCS adapter. Every field is optional; the defaults talk to real GCS with ADC. */
 export interface GcsAdapterOptions {
+  /**
+   * Told when a resumable upload session starts and ends: its id (the session URI, a bearer
+   * capability: keep records of it private) cancels it if this process dies first.
+   */
+  onUnfinishedWrite?: UnfinishedWriteListener | undefined;
   /** Google Cloud project (only bucket-level calls need it). Default: GOOGLE_CLOUD_PROJECT, GCLOUD_PROJECT. */
   projectId?: string | undefined;
   /**
@@ -58,6 +63,7 @@ export interface ResolvedGcsOptions {
   maxPageSize: number;
   startAfter: boolean;
   userProject: string | undefined;
+  onUnfinishedWrite: UnfinishedWriteListener | undefined;
 }
 
 export const GOOGLE_ENDPOINT = 'https://storage.googleapis.com';
@@ -119,6 +125,7 @@ export function resolveGcsOptions(options: GcsAdapterOptions = {}): ResolvedGcsO
     maxPageSize,
     startAfter: options.startAfter ?? !customEndpoint,
     userProject: options.userProject || undefined,
+    onUnfinishedWrite: options.onUnfinishedWrite,
   };
 }
 

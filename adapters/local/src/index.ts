@@ -1,5 +1,5 @@
 /** @ckptkit/local: the local filesystem adapter for @ckptkit/gfile. */
-export { TEMP_MARKER, createLocalAdapter } from './local-adapter.js';
+export { TEMP_MARKER, createLocalAdapter, hostTag, parseTempName, removeUnfinishedWritesSync } from './local-adapter.js';
 export type { LocalAdapterOptions } from './local-adapter.js';
 export { mapFsError } from './map-error.js';
 

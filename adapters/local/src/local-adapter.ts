@@ -1,10 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, type Dirent, type Stats } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as fsConstants, unlinkSync, type Dirent, type Stats } from 'node:fs';
+import os from 'node:os';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
   CkptError,
   type Capabilities,
+  type AdapterCopyOptions as CopyOptions,
+  type UnfinishedWrite,
   type AdapterListOptions as ListOptions,
   type ListPage,
   type ObjectMeta,
@@ -58,10 +61,21 @@ async function openRegular(file: string, uri: string): Promise<fs.FileHandle> {
   }
 }
 
+/** Prefix of the temporary files a write creates next to its target. */
+export const TEMP_MARKER = '.ckpt-tmp-';
+
+let hostTagCache: string | undefined;
+/** This machine in temporary names: 8 hex digits of a hash of its host name (never the name itself). */
+export function hostTag(): string {
+  return (hostTagCache ??= createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8));
+}
+
 /**
- * The temporary name a write uses next to `target`: `.NAME.ckpt-tmp-RANDOM`, with NAME cut to 100
- * bytes. The whole name must stay within NAME_MAX (255 bytes): with the full name, a file whose
- * own name had 233 to 255 bytes could not be written at all (ENAMETOOLONG).
+ * The temporary name a write uses next to `target`: `.NAME.ckpt-tmp-HOST-PID-RANDOM` (HOST from
+ * {@link hostTag}, PID of the writing process), with NAME cut to 100 bytes. The whole name must
+ * stay within NAME_MAX (255 bytes): with the full name, a file whose own name had 233 to 255 bytes
+ * could not be written at all (ENAMETOOLONG). The owner in the name is what lets a later run tell
+ * a killed writer's leftover from a live writer's file (see {@link parseTempName}).
  */
 function tempName(target: string): string {
   let base = '';
@@ -71,7 +85,7 @@ function tempName(target: string): string {
     if (bytes > 100) break;
     base += ch;
   }
-  return path.join(path.dirname(target), `.${base}${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
+  return path.join(path.dirname(target), `.${base}${TEMP_MARKER}${hostTag()}-${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
 /**
@@ -90,8 +104,60 @@ async function sourceAtFault(error: unknown, src: string): Promise<boolean> {
   }
 }
 
-/** Prefix of the temporary files a write creates next to its target. */
-export const TEMP_MARKER = '.ckpt-tmp-';
+// `.NAME.ckpt-tmp-HOST-PID-RANDOM`, or `.NAME.ckpt-tmp-RANDOM` as written before owners were recorded.
+const TEMP_NAME = /^\.(.+)\.ckpt-tmp-(?:([0-9a-f]{8})-([1-9][0-9]{0,9})-)?[0-9a-f]{12}$/s;
+
+/**
+ * What a file name says when it is one of this adapter's temporary files: the (possibly cut) name
+ * of the target, and the writing process when the name records it. Undefined for any other name.
+ */
+export function parseTempName(name: string): { target: string; owner?: { host: string; pid: number } } | undefined {
+  const m = TEMP_NAME.exec(name);
+  if (!m) return undefined;
+  return m[2] === undefined ? { target: m[1]! } : { target: m[1]!, owner: { host: m[2], pid: Number(m[3]) } };
+}
+
+/**
+ * The temporary files this process is writing right now, process-wide: what {@link removeUnfinishedWritesSync}
+ * deletes when the process must end before its writes do (a signal's last moment, `process.exit`).
+ */
+const liveTempFiles = new Set<string>();
+
+/**
+ * Deletes, synchronously, every temporary file a write of this process has open (writes cut short
+ * by an exit): for a program's exit path, where nothing asynchronous runs any more. Returns the
+ * paths deleted.
+ */
+export function removeUnfinishedWritesSync(): string[] {
+  const removed: string[] = [];
+  for (const file of liveTempFiles) {
+    try {
+      unlinkSync(file);
+      removed.push(file);
+    } catch {
+      // already gone
+    }
+  }
+  liveTempFiles.clear();
+  return removed;
+}
+
+/**
+ * Whether a process of this machine runs: signal 0 probes without signalling. EPERM: it runs as
+ * another user. A recycled pid reads as alive: the safe side (the file waits for the age rule).
+ */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** How often a local copy reports the size of its growing temporary file. */
+const COPY_PROGRESS_MS = 100;
 
 const STAT_BATCH = 64;
 /**
@@ -189,6 +255,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     await makeDirs(dir, 'write');
     const temp = tempName(target);
     let handle: fs.FileHandle | undefined;
+    liveTempFiles.add(temp);
     try {
       handle = await fs.open(temp, 'wx', 0o644);
       if (body instanceof Uint8Array) {
@@ -214,6 +281,8 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       await handle?.close().catch(() => undefined);
       await fs.unlink(temp).catch(() => undefined);
       throw error;
+    } finally {
+      liveTempFiles.delete(temp);
     }
   }
 
@@ -446,7 +515,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       }
     },
 
-    async copy(src: string, dst: string, o?: OperationOptions) {
+    async copy(src: string, dst: string, o?: CopyOptions) {
       throwIfAborted(o?.signal, 'copy', uriOf(src));
       const target = pathOf(dst);
       const temp = tempName(target);
@@ -460,12 +529,80 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       // copyFile would block forever opening a FIFO, or copy a device without end.
       if (!st.isFile()) throw notRegular(uriOf(src));
       await makeDirs(path.dirname(target), 'copy');
+      liveTempFiles.add(temp);
+      let poll: NodeJS.Timeout | undefined;
+      let reported = 0;
+      const report = (size: number) => {
+        if (size > reported) o!.onProgress!(size - reported);
+        reported = Math.max(reported, size);
+      };
       try {
+        if (o?.onProgress) {
+          // copyFile (copy_file_range in a worker thread) says nothing until it is done; the size of
+          // the file it is filling does.
+          poll = setInterval(() => void fs.stat(temp).then((t) => report(t.size), () => undefined), COPY_PROGRESS_MS);
+          poll.unref();
+        }
         await fs.copyFile(pathOf(src), temp);
+        clearInterval(poll);
         await fs.rename(temp, target);
+        if (o?.onProgress) report(st.size);
       } catch (error) {
         await fs.unlink(temp).catch(() => undefined);
         throw fail(error, 'copy', (await sourceAtFault(error, pathOf(src))) ? src : dst);
+      } finally {
+        clearInterval(poll);
+        liveTempFiles.delete(temp);
+      }
+    },
+
+    async unfinishedWrites(prefix: string, o?: OperationOptions): Promise<UnfinishedWrite[]> {
+      throwIfAborted(o?.signal, 'list', uriOf(prefix));
+      const slash = prefix.lastIndexOf('/');
+      const dirKey = prefix.slice(0, slash + 1);
+      const namePrefix = prefix.slice(slash + 1);
+      const out: UnfinishedWrite[] = [];
+      // A name prefix: that directory only (temporary files sit next to their targets); a whole
+      // directory (`prefix` ending in `/`): its subtree.
+      const visit = async (key: string, deep: boolean): Promise<void> => {
+        let dirents: Dirent[];
+        try {
+          dirents = await fs.readdir(pathOf(key) || '/', { withFileTypes: true });
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' || code === 'ENOTDIR') return;
+          throw fail(error, 'list', key);
+        }
+        for (const d of dirents) {
+          if (d.isDirectory()) {
+            if (deep) await visit(`${key}${d.name}/`, true);
+            continue;
+          }
+          const parsed = d.isFile() ? parseTempName(d.name) : undefined;
+          // A target name cut to 100 bytes matches a longer prefix by its start.
+          if (!parsed || !(parsed.target.startsWith(namePrefix) || namePrefix.startsWith(parsed.target))) continue;
+          const st = await fs.lstat(path.join(pathOf(key) || '/', d.name)).catch(() => undefined);
+          if (!st) continue;
+          const owner = parsed.owner;
+          out.push({ key: key + parsed.target, id: key + d.name, startedAt: st.mtime, ...(owner ? { owner, ownerAlive: owner.host === hostTag() ? processAlive(owner.pid) : undefined } : {}) });
+        }
+      };
+      await visit(dirKey, namePrefix === '');
+      return out.sort((a, b) => compareKeys(a.id, b.id));
+    },
+
+    async abandonWrite(key: string, id: string, o?: OperationOptions) {
+      throwIfAborted(o?.signal, 'delete', uriOf(id));
+      // Only ever a temporary file of this adapter, next to its target.
+      const slash = id.lastIndexOf('/');
+      if (id.slice(0, slash) !== key.slice(0, key.lastIndexOf('/')) || !parseTempName(id.slice(slash + 1))) {
+        throw new CkptError('INVALID_PATH', { operation: 'delete', uri: uriOf(id), message: `not a temporary file of a write of ${uriOf(key)}` });
+      }
+      try {
+        await fs.unlink(pathOf(id));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw fail(error, 'delete', id);
       }
     },
 

@@ -1,5 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { CkptError, registerSecret } from '@ckptkit/gfile';
+import { CkptError, registerSecret, type UnfinishedWriteListener } from '@ckptkit/gfile';
 import { S3RequestHandler } from './request-handler.js';
 
 /** Static credentials (an access key pair, optionally with a session token). */
@@ -87,6 +87,8 @@ export interface S3AdapterOptions {
    */
   directGets?: boolean | undefined;
   /** A client you configured yourself; the connection options above are then ignored. */
+  /** Told when a multipart upload starts and ends (its id abandons it if this process dies first). */
+  onUnfinishedWrite?: UnfinishedWriteListener | undefined;
   client?: S3Client | undefined;
 }
 

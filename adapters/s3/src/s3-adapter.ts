@@ -7,6 +7,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCommand,
@@ -26,6 +27,7 @@ import {
   type OperationOptions,
   type ReadOptions,
   type StorageAdapter,
+  type UnfinishedWrite,
   type WriteBody,
   type WriteOptions,
 } from '@ckptkit/gfile';
@@ -234,19 +236,7 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
    */
   async function multipart(key: string, o: WriteOptions | undefined, next: (partNumber: number) => Promise<Uint8Array | undefined>, partAttempts: number): Promise<ObjectMeta> {
     const signal = o?.signal;
-    const created = await call('write', key, signal, (so) =>
-      client.send(
-        new CreateMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          ContentType: o?.contentType,
-          ChecksumAlgorithm: resolved.checksums === 'when-supported' ? 'CRC32' : undefined,
-        }),
-        so,
-      ),
-    );
-    const uploadId = created.UploadId;
-    if (!uploadId) throw new CkptError('UNAVAILABLE', { operation: 'write', uri: uriOf(key), message: 'the server started a multipart upload without an upload id' });
+    const uploadId = await createUpload('write', key, signal, { ContentType: o?.contentType, ChecksumAlgorithm: resolved.checksums === 'when-supported' ? 'CRC32' : undefined });
     const parts: CompletedPart[] = [];
     let total = 0;
     try {
@@ -288,11 +278,44 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
           so,
         ),
       );
+      options.onUnfinishedWrite?.({ phase: 'ended', uri: uriOf(key), id: uploadId });
       return { key, kind: 'file', size: total, etag: done.ETag || undefined };
     } catch (error) {
-      // Best effort, and not bound to the caller's signal (which may be what failed the upload).
-      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), { abortSignal: AbortSignal.timeout(30_000) }).catch(() => undefined);
+      await abortUpload(key, uploadId);
       throw conditional(error, key, o);
+    }
+  }
+
+  /**
+   * Starts a multipart upload and records it (`onUnfinishedWrite`). The request is not cut by the
+   * caller's signal: cut in flight, it could leave an upload the server made and nobody knows the
+   * id of (measured on RGW: Ctrl-C at the wrong moment left one); once it is answered, a signal
+   * that fired meanwhile aborts the new upload at once.
+   */
+  async function createUpload(operation: string, key: string, signal: AbortSignal | undefined, extra: { ContentType?: string | undefined; ChecksumAlgorithm?: 'CRC32' | undefined }): Promise<string> {
+    throwIfAborted(signal, operation, uriOf(key));
+    // Bounded by the client's own request timeout.
+    const created = await call(operation, key, undefined, () => client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...extra })));
+    const uploadId = created.UploadId;
+    if (!uploadId) throw new CkptError('UNAVAILABLE', { operation, uri: uriOf(key), message: 'the server started a multipart upload without an upload id' });
+    options.onUnfinishedWrite?.({ phase: 'started', uri: uriOf(key), id: uploadId });
+    if (signal?.aborted) {
+      await abortUpload(key, uploadId);
+      throwIfAborted(signal, operation, uriOf(key));
+    }
+    return uploadId;
+  }
+
+  /**
+   * Aborts a multipart upload: best effort, and not bound to the caller's signal (which may be
+   * what failed the upload). Only an abort that went through ends the upload's record.
+   */
+  async function abortUpload(key: string, uploadId: string): Promise<void> {
+    try {
+      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), { abortSignal: AbortSignal.timeout(30_000) });
+      options.onUnfinishedWrite?.({ phase: 'ended', uri: uriOf(key), id: uploadId });
+    } catch {
+      // Left for a later run (the record says so) or the bucket's lifecycle rule.
     }
   }
 
@@ -343,9 +366,7 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
   async function multipartCopy(src: string, dst: string, signal: AbortSignal | undefined): Promise<void> {
     const meta = await head('copy', src, signal);
     const partSize = Math.min(MAX_PART_SIZE, Math.max(COPY_PART_SIZE, Math.ceil(meta.size / MAX_PARTS / MiB) * MiB));
-    const created = await call('copy', dst, signal, (so) => client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: dst }), so));
-    const uploadId = created.UploadId;
-    if (!uploadId) throw new CkptError('UNAVAILABLE', { operation: 'copy', uri: uriOf(dst), message: 'the server started a multipart upload without an upload id' });
+    const uploadId = await createUpload('copy', dst, signal, {});
     try {
       const ranges: Array<[number, number]> = [];
       for (let start = 0; start < meta.size; start += partSize) ranges.push([start, Math.min(meta.size, start + partSize) - 1]);
@@ -375,8 +396,9 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
       };
       await Promise.all(Array.from({ length: Math.min(resolved.partConcurrency, ranges.length) }, worker));
       await call('copy', dst, signal, (so) => client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: dst, UploadId: uploadId, MultipartUpload: { Parts: parts } }), so));
+      options.onUnfinishedWrite?.({ phase: 'ended', uri: uriOf(dst), id: uploadId });
     } catch (error) {
-      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: dst, UploadId: uploadId }), { abortSignal: AbortSignal.timeout(30_000) }).catch(() => undefined);
+      await abortUpload(dst, uploadId);
       throw error;
     }
   }
@@ -511,6 +533,35 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
       } catch (error) {
         if (!isCopySourceTooLarge((error as CkptError).cause)) throw error;
         await multipartCopy(src, dst, o?.signal);
+      }
+    },
+
+    /** The bucket's multipart uploads of keys under `prefix` (ListMultipartUploads, one request per page). */
+    async unfinishedWrites(prefix: string, o?: OperationOptions): Promise<UnfinishedWrite[]> {
+      const out: UnfinishedWrite[] = [];
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      for (;;) {
+        const page = await call('list', prefix, o?.signal, (so) =>
+          client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }), so),
+        );
+        for (const u of page.Uploads ?? []) {
+          if (u.Key !== undefined && u.UploadId !== undefined) out.push({ key: u.Key, id: u.UploadId, ...(u.Initiated ? { startedAt: u.Initiated } : {}) });
+        }
+        if (!page.IsTruncated || (page.NextKeyMarker === keyMarker && page.NextUploadIdMarker === uploadIdMarker)) break;
+        keyMarker = page.NextKeyMarker;
+        uploadIdMarker = page.NextUploadIdMarker;
+      }
+      return out;
+    },
+
+    /** AbortMultipartUpload; an upload already gone (NoSuchUpload) is no error. */
+    async abandonWrite(key: string, id: string, o?: OperationOptions) {
+      try {
+        await call('delete', key, o?.signal, (so) => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: id }), so));
+      } catch (error) {
+        if (error instanceof CkptError && error.code === 'NOT_FOUND') return;
+        throw error;
       }
     },
 

@@ -4,6 +4,8 @@ import { EXIT } from '../exit-codes.js';
 import type { GlobalArgs } from '../global-args.js';
 import { commandHelp, numberOption, parseNumberOption } from '../help.js';
 import { humanBytes } from '../output.js';
+import { processGuard } from '../process-guard.js';
+import { copyProgress, showProgress } from '../progress.js';
 
 interface CpArgs extends GlobalArgs {
   src: string;
@@ -20,7 +22,10 @@ interface CpArgs extends GlobalArgs {
  * store, data before the `.index`, each file atomic, files already identical skipped (so an
  * interrupted copy is finished by running it again). Prints the destination prefix (`--json`: the
  * whole report); exit 3 for an incomplete source, 4 for storage errors (the destination named when
- * it is at fault) and for a destination path that is unsafe to write.
+ * it is at fault) and for a destination path that is unsafe to write. Before copying, the leftovers
+ * of killed earlier copies under the checkpoint's destination name are removed (decision 0011). A
+ * progress bar in binary units on a terminal (never with `--json`/`--quiet`); Ctrl-C / SIGTERM
+ * abandon the unfinished writes and exit 130 / 143.
  */
 export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
   command: 'cp <src> <dst>',
@@ -44,11 +49,17 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
       ['update-state', 'state-file', 'allow-incomplete', 'parallel', 'streams'],
     ),
   handler: (argv) =>
-    runCommand(argv, async ({ gfile, print, printJson, info, debug, stderrIsTTY }) => {
+    runCommand(argv, async ({ gfile, print, printJson, info, debug, stderrIsTTY, signal }) => {
       // The copy pipeline's own entry point: not the bundle reader, writer and verifier (snappy).
       const { copyCheckpoint } = await import('@ckptkit/core/copy');
       for (const flag of ['parallel', 'streams'] as const) parseNumberOption(flag, 'positive-integer', argv[flag]);
-      const bar = stderrIsTTY && !argv.quiet ? await createBar() : undefined;
+      // Uploads a killed earlier run recorded and never finished (unfinished-journal.ts).
+      const [{ readDeadRecords }, { hostTag }] = await Promise.all([import('../unfinished-journal.js'), import('@ckptkit/local')]);
+      const records = readDeadRecords(hostTag());
+      const bar = showProgress(argv, stderrIsTTY) ? await copyProgress() : undefined;
+      // An interrupted copy abandons its unfinished writes itself (temporary files, uploads): the
+      // process waits for that (process-guard.ts).
+      const release = processGuard().hold();
       const t0 = performance.now();
       let result;
       try {
@@ -59,17 +70,27 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
           updateState: argv['update-state'],
           latestFilename: argv['state-file'],
           allowIncomplete: argv['allow-incomplete'],
+          removeLeftovers: { deadWrites: records.writes },
+          signal,
           onProgress: bar?.update,
           onFile: (f) => debug(f.action === 'skipped' ? `skipped ${f.dst} (identical: ${f.identicalBy})` : `copied ${f.src} -> ${f.dst} (${f.how}${f.replacedBecause ? `, replaced: ${f.replacedBecause}` : ''})`),
         });
       } finally {
         bar?.stop();
+        release();
       }
+      const removed = result.leftovers?.removed ?? [];
+      const kept = result.leftovers?.kept ?? [];
+      // A record is done with once its upload is gone, or once the store said it never can be.
+      records.settle([...removed.map((l) => l.id), ...kept.filter((k) => k.permanent).map((k) => k.id)]);
       const secs = (performance.now() - t0) / 1000;
       if (argv.json) {
         printJson(result);
       } else {
         print(result.prefix);
+        if (removed.length > 0) info(`removed ${removed.length} leftover(s) of an earlier copy that did not finish`);
+        for (const l of removed) debug(`  removed unfinished write of ${l.uri} (${LEFTOVER_WHY[l.why]})`);
+        for (const k of kept) debug(`  could not remove an unfinished write of ${k.uri}${k.permanent ? ' (left to expire)' : ''}: ${k.reason}`);
         info(
           `${result.files.length} file(s): ${result.filesCopied} copied (${humanBytes(result.bytesCopied)}), ${result.filesSkipped} already there (${humanBytes(result.bytesSkipped)}) in ${secs.toFixed(1)} s` +
             (result.state ? `; ${result.state.uri} ${result.state.latest ? 'names it as the latest' : 'lists it'}` : ''),
@@ -81,30 +102,8 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
     }),
 };
 
-/** A byte progress bar on stderr (only created when stderr is a terminal). */
-async function createBar(): Promise<{ update: (p: { bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number; filesSkipped: number }) => void; stop: () => void }> {
-  const { default: cliProgress } = await import('cli-progress');
-  const bar = new cliProgress.SingleBar(
-    {
-      format: 'cp [{bar}] {percentage}% | {done} of {total} | {files} files ({skipped} already there)',
-      stream: process.stderr,
-      clearOnComplete: true,
-      hideCursor: true,
-      fps: 10,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update: (p) => {
-      const payload = { done: humanBytes(p.bytesDone), total: humanBytes(p.bytesTotal), files: `${p.filesDone}/${p.filesTotal}`, skipped: p.filesSkipped };
-      if (!started) {
-        bar.start(Math.max(1, p.bytesTotal), p.bytesDone, payload);
-        started = true;
-      } else bar.update(p.bytesDone, payload);
-    },
-    stop: () => {
-      if (started) bar.stop();
-    },
-  };
-}
+const LEFTOVER_WHY: Record<string, string> = {
+  'owner-dead': 'its process no longer runs',
+  'recorded-dead': 'recorded by a run that no longer runs',
+  'older-than-max-age': 'untouched for over a day',
+};

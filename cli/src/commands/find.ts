@@ -3,7 +3,9 @@ import { runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import type { GlobalArgs } from '../global-args.js';
 import { commandHelp, numberOption, parseNumberOption } from '../help.js';
-import { humanBytes } from '../output.js';
+import { alignColumns, humanBytes } from '../output.js';
+import { findProgress, showProgress } from '../progress.js';
+import { terminalSafeLine } from '../terminal-safe.js';
 
 interface FindArgs extends GlobalArgs {
   uri: string;
@@ -38,11 +40,11 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
       ['max-depth', 'format', 'jsonl', 'content-checks'],
     ),
   handler: (argv) =>
-    runCommand(argv, async ({ gfile, print, printJson, info, stderrIsTTY }) => {
+    runCommand(argv, async ({ gfile, print, printEscaped, printJson, info, paint, stderrIsTTY, stdoutIsTTY, signal }) => {
       // Discovery's own entry point: a find loads neither the bundle reader nor its native modules.
       const { findCheckpoints } = await import('@ckptkit/core/discovery');
       const maxDepth = argv['max-depth'] === undefined ? undefined : parseNumberOption('max-depth', 'non-negative-integer', argv['max-depth']);
-      const progress = stderrIsTTY && !argv.quiet ? await createProgress() : undefined;
+      const progress = showProgress(argv, stderrIsTTY) ? await findProgress() : undefined;
       let found: Awaited<ReturnType<typeof findCheckpoints>>;
       let missing = false;
       try {
@@ -51,6 +53,7 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
           maxDepth,
           formats: [argv.format ?? []].flat().flatMap((f) => f.split(',')).filter((f) => f !== ''),
           contentChecks: argv['content-checks'],
+          signal,
           onProgress: progress?.update,
         });
       } catch (error) {
@@ -77,12 +80,29 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
       if (argv.jsonl) for (const d of docs) print(JSON.stringify(d));
       else if (argv.json) printJson(docs);
       else {
-        for (const c of found) {
-          const state = c.temporary ? 'temporary' : c.complete ? 'complete' : 'INCOMPLETE';
-          const listed = STATE_NOTE[String(c.extra.stateFile)] ?? '';
-          print(`${String(c.step ?? '-').padStart(10)}  ${c.format.padEnd(16)} ${state.padEnd(10)} ${humanBytes(c.bytes).padStart(10)}  ${c.prefix}${listed}`);
-          for (const p of c.problems) print(`${' '.repeat(12)}${p}`);
-        }
+        // Column widths from every row (the answer is complete before it is printed); the header
+        // row only on a terminal, so that a pipe gets one line per checkpoint.
+        const rows = found.map((c) => [
+          String(c.step ?? '-'),
+          c.format,
+          c.temporary ? 'temporary' : c.complete ? 'complete' : 'INCOMPLETE',
+          humanBytes(c.bytes),
+          `${c.prefix}${STATE_NOTE[String(c.extra.stateFile)] ?? ''}`,
+        ]);
+        const header = stdoutIsTTY && found.length > 0;
+        const table = [...(header ? [['STEP', 'FORMAT', 'STATE', 'SIZE', 'CHECKPOINT']] : []), ...rows].map((r) => r.map(terminalSafeLine));
+        const lines = alignColumns(table, ['right', 'left', 'left', 'right', 'left'], (column, row, cell) => {
+          if (header && row === 0) return paint('bold', cell);
+          if (column !== 2) return cell;
+          return paint(cell.startsWith('complete') ? 'green' : cell.startsWith('INCOMPLETE') ? 'red' : 'yellow', cell);
+        });
+        // Problems go under their checkpoint, from the FORMAT column.
+        const indent = ' '.repeat(Math.max(0, ...table.map((r) => r[0]!.length)) + 2);
+        if (header) printEscaped(lines.shift()!);
+        found.forEach((c, i) => {
+          printEscaped(lines[i]!);
+          for (const p of c.problems) print(`${indent}${p}`);
+        });
         info(missing ? `${argv.uri}: no such directory or prefix; 0 checkpoint(s)` : `${found.length} checkpoint(s), ${found.filter((c) => c.complete).length} complete`);
       }
       return found.length === 0 ? EXIT.NOTHING_FOUND : EXIT.OK;
@@ -99,17 +119,3 @@ async function isMissingRoot(error: unknown, gfile: { exists(uri: string): Promi
 
 // Where a TensorFlow checkpoint stands in its directory's state file.
 const STATE_NOTE: Record<string, string> = { latest: '  (state file: latest)', unlisted: '  (not in the state file)' };
-
-/** A one-line progress display on stderr (only ever created when stderr is a terminal). */
-async function createProgress(): Promise<{ update: (p: { phase: string; listed: number; found: number }) => void; stop: () => void }> {
-  const { default: cliProgress } = await import('cli-progress');
-  const bar = new cliProgress.SingleBar(
-    { format: 'find: {phase} | {listed} objects listed | {found} checkpoints found', stream: process.stderr, clearOnComplete: true, hideCursor: true, fps: 10 },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(0, 0, { phase: 'listing', listed: 0, found: 0 });
-  return {
-    update: (p) => bar.update(0, { phase: p.phase, listed: p.listed, found: p.found }),
-    stop: () => bar.stop(),
-  };
-}

@@ -9,7 +9,17 @@ interface LsArgs extends GlobalArgs {
   uri: string;
   long: boolean;
   recursive: boolean;
+  'human-readable': boolean;
+  all: boolean;
 }
+
+/**
+ * ckptkit's own temporary files (`.NAME.ckpt-tmp-…`, the local adapter's unfinished writes):
+ * not part of what a directory holds. `ls` leaves them out unless `--all`, which shows them
+ * marked. (The same pattern as the local adapter's parseTempName, kept here so that `ls` loads
+ * no adapter code for it.)
+ */
+const OWN_TEMP = /^\..+\.ckpt-tmp-(?:[0-9a-f]{8}-[1-9][0-9]{0,9}-)?[0-9a-f]{12}$/s;
 
 /** `ckpt ls <uri> [-l] [-R]`: the children of a directory (or everything below it), or one file. */
 export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
@@ -20,14 +30,16 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
       y
         .positional('uri', { type: 'string', demandOption: true, describe: 'Directory or file URI (./dir, s3://bucket/prefix, gs://..., memory://...)' })
         .option('long', { alias: 'l', type: 'boolean', default: false, describe: 'Show kind, size and modification time' })
-        .option('recursive', { alias: 'R', type: 'boolean', default: false, describe: 'List every entry below the directory' }),
+        .option('recursive', { alias: 'R', type: 'boolean', default: false, describe: 'List every entry below the directory' })
+        .option('human-readable', { type: 'boolean', default: false, describe: 'With -l: sizes in KiB, MiB, GiB (-h after ls, as in ls -lh)' })
+        .option('all', { alias: 'a', type: 'boolean', default: false, describe: "Also ckptkit's temporary files of unfinished writes, marked" }),
       'ls',
       [
         ['$0 ls ./runs/42', 'the files and subdirectories of a directory'],
-        ['$0 ls -l -R s3://bucket/runs/42', 'everything below a prefix, with sizes and times'],
+        ['$0 ls -lh -R s3://bucket/runs/42', 'everything below a prefix, with human sizes and times'],
         ['$0 ls --json gs://bucket/model/checkpoint', 'one file, as JSON'],
       ],
-      ['long', 'recursive'],
+      ['long', 'recursive', 'human-readable', 'all'],
     ),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, printJson }) => {
@@ -54,14 +66,16 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
         entries = [info];
         base = info.uri.slice(0, Math.max(0, info.uri.length - info.name.length - 1));
       }
+      const temporary = (e: FileInfo) => e.kind === 'file' && OWN_TEMP.test(e.name);
+      if (!argv.all) entries = entries.filter((e) => !temporary(e));
       if (argv.json) {
-        printJson(entries.map(fileJson));
+        printJson(entries.map((e) => (temporary(e) ? { ...fileJson(e), unfinishedWrite: true } : fileJson(e))));
         return;
       }
       for (const e of entries) {
         const rel = e.uri.startsWith(`${base}/`) ? e.uri.slice(base.length + 1) : e.name;
-        const name = e.kind === 'directory' ? `${rel}/` : rel;
-        print(argv.long ? longLine(e, name) : name);
+        const name = (e.kind === 'directory' ? `${rel}/` : rel) + (temporary(e) ? '  (unfinished write of ckpt)' : '');
+        print(argv.long ? longLine(e, name, argv['human-readable']) : name);
       }
     }),
 };

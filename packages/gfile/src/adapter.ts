@@ -79,6 +79,43 @@ export interface WriteOptions extends OperationOptions {
   contentType?: string | undefined;
 }
 
+/** Options of {@link StorageAdapter.copy}. */
+export interface CopyOptions extends OperationOptions {
+  /**
+   * Called with the bytes copied since the previous call, while a server-side copy runs, where the
+   * store can tell (a local file copy: the growing temporary file); a store that cannot tell calls
+   * nothing and the caller counts the file when the copy returns.
+   */
+  onProgress?: ((bytes: number) => void) | undefined;
+}
+
+/**
+ * A write that was started and neither finished nor abandoned: a local temporary file, an S3
+ * multipart upload, a GCS resumable upload session. Invisible to listings of finished objects.
+ */
+export interface UnfinishedWrite {
+  /** The key the write was going to create. */
+  key: string;
+  /** What abandons it: the temporary file's key, the upload id, the session URI. */
+  id: string;
+  /** When it was started (upload) or last written to (temporary file), where the store says. */
+  startedAt?: Date | undefined;
+  /** The process that started it, where its name records it (ckptkit's own temporary files). */
+  owner?: { host: string; pid: number } | undefined;
+  /**
+   * Whether that process still runs, where the adapter can tell (same machine: a signal-0 probe);
+   * undefined when it cannot (another machine, no owner recorded).
+   */
+  ownerAlive?: boolean | undefined;
+}
+
+/**
+ * Told when a write that leaves something behind if its process dies starts and ends (an S3
+ * multipart upload, a GCS resumable session): `id` abandons it later (`abandonWrite`). A program
+ * keeps a record of these so that a later run can abandon the writes of a killed one.
+ */
+export type UnfinishedWriteListener = (event: { phase: 'started' | 'ended'; uri: string; id: string }) => void;
+
 /**
  * A body to write: bytes, or a stream of chunks (not replayable, so never retried, unless made by
  * `replayable` or `rangedBody`).
@@ -135,7 +172,7 @@ export interface StorageAdapter {
   /** Deletes one object (a key ending in `/` removes an empty directory or a marker). NOT_FOUND if absent. */
   delete(key: string, options?: OperationOptions): Promise<void>;
   /** Server-side copy of one object within this store. */
-  copy(srcKey: string, dstKey: string, options?: OperationOptions): Promise<void>;
+  copy(srcKey: string, dstKey: string, options?: CopyOptions): Promise<void>;
 
   /** Deletes many objects in one request (missing keys are ignored). */
   deleteMany?(keys: string[], options?: OperationOptions): Promise<void>;
@@ -143,6 +180,17 @@ export interface StorageAdapter {
   rename?(srcKey: string, dstKey: string, options?: OperationOptions): Promise<void>;
   /** The bytes as a stream of chunks, for bodies too large to hold in memory. */
   readStream?(key: string, options?: ReadOptions): AsyncIterable<Uint8Array>;
+  /**
+   * The unfinished writes of ckptkit (one request per page, like `list`) whose target keys start
+   * with `prefix`, where the store can list them (local temporary files, S3 multipart uploads).
+   */
+  unfinishedWrites?(prefix: string, options?: OperationOptions): Promise<UnfinishedWrite[]>;
+  /**
+   * Abandons one unfinished write of `key` (`id` as {@link UnfinishedWrite.id}): deletes the
+   * temporary file, aborts the multipart upload, cancels the upload session. One request; a write
+   * already gone is no error.
+   */
+  abandonWrite?(key: string, id: string, options?: OperationOptions): Promise<void>;
   /** Releases sockets and handles. */
   close?(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { ObjectMeta, StorageAdapter, WriteBody } from './adapter.js';
+import type { ObjectMeta, StorageAdapter, UnfinishedWrite, WriteBody } from './adapter.js';
 import { CkptError, isCkptError, throwIfAborted } from './errors.js';
 import { keyMatcher, literalPrefix, planGlob, segmentMatcher } from './glob.js';
 import { baseName, compareKeys, dirPrefix, parentPrefix, stripSlash } from './keys.js';
@@ -63,6 +63,8 @@ export interface WriteFileOptions extends Signalled {
 export interface OverwriteOptions extends Signalled {
   /** Replace an existing destination (default false: ALREADY_EXISTS, as tf.io.gfile). */
   overwrite?: boolean | undefined;
+  /** `copy` within one store: bytes copied so far, as the store reports them (see AdapterCopyOptions). */
+  onProgress?: ((bytes: number) => void) | undefined;
 }
 
 export interface ListOptions extends Signalled {
@@ -487,6 +489,30 @@ export class GFile {
     await this.deleteKeys(from.adapter, keys, options.signal);
   }
 
+  /**
+   * The unfinished writes (temporary files, multipart uploads) whose target starts with `prefixUri`
+   * (`…/dir/` for a whole directory, `…/dir/ckpt-5` for one prefix), each with the URI of its target.
+   * Empty where the store cannot list them (GCS upload sessions).
+   */
+  async unfinishedWrites(prefixUri: string, options: Signalled = {}): Promise<Array<UnfinishedWrite & { uri: string }>> {
+    const { adapter, key } = await this.locate(prefixUri, 'list');
+    if (!adapter.unfinishedWrites) return [];
+    const prefix = prefixUri.endsWith('/') && key !== '' && !key.endsWith('/') ? `${key}/` : key;
+    return (await adapter.unfinishedWrites(prefix, options)).map((w) => ({ ...w, uri: adapter.uriOf(w.key) }));
+  }
+
+  /**
+   * Abandons one unfinished write of the file `uri` (`id` from {@link unfinishedWrites} or from a
+   * record of an upload this program started): deletes the temporary file, aborts the multipart
+   * upload, cancels the upload session. False where the store cannot; a write already gone is no error.
+   */
+  async abandonWrite(uri: string, id: string, options: Signalled = {}): Promise<boolean> {
+    const { adapter, key } = await this.locate(uri, 'delete');
+    if (!adapter.abandonWrite) return false;
+    await adapter.abandonWrite(key, id, options);
+    return true;
+  }
+
   /** Deletes one file. NOT_FOUND when it does not exist. */
   async remove(uri: string, options: Signalled = {}): Promise<void> {
     const { adapter, key } = await this.locate(uri, 'remove');
@@ -688,6 +714,8 @@ function withSpelling(inner: StorageAdapter, parsed: ParsedUri): StorageAdapter 
   };
   if (inner.deleteMany) out.deleteMany = (keys, o) => guard(() => inner.deleteMany!(keys, o));
   if (inner.rename) out.rename = (src, dst, o) => guard(() => inner.rename!(src, dst, o));
+  if (inner.unfinishedWrites) out.unfinishedWrites = (prefix, o) => guard(() => inner.unfinishedWrites!(prefix, o));
+  if (inner.abandonWrite) out.abandonWrite = (key, id, o) => guard(() => inner.abandonWrite!(key, id, o));
   if (inner.readStream) {
     out.readStream = async function* (key, o) {
       try {

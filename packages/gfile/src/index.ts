@@ -5,6 +5,7 @@
 export type {
   ByteRange,
   Capabilities,
+  CopyOptions as AdapterCopyOptions,
   ListOptions as AdapterListOptions,
   ListPage,
   ObjectMeta,
@@ -12,6 +13,8 @@ export type {
   ReadOptions,
   RequestKind,
   StorageAdapter,
+  UnfinishedWrite,
+  UnfinishedWriteListener,
   WriteBody,
   WriteOptions,
 } from './adapter.js';

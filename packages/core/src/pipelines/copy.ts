@@ -8,6 +8,7 @@ import { normaliseDirUri } from '../discovery/tree.js';
 import { basenamePosix } from '../state/posix-path.js';
 import { resolveCheckpointFiles, type CheckpointFile, type CheckpointFiles } from './checkpoint-files.js';
 import { compareFiles, type FileFacts } from './file-identity.js';
+import { removeLeftovers, type DeadWrite, type LeftoverReport } from './leftovers.js';
 import { recordCheckpointInState, type RecordedState } from './record-state.js';
 import { destinationUri, destinationUris } from './safe-paths.js';
 
@@ -66,7 +67,16 @@ export interface CopyCheckpointOptions {
   rangeMinBytes?: number | undefined;
   /** Content checks while resolving the source (default true). */
   contentChecks?: boolean | undefined;
+  /**
+   * Remove the leftovers of earlier copies of this checkpoint that were killed before they could
+   * clean up (see {@link removeLeftovers}): temporary files and multipart uploads under the
+   * checkpoint's destination name (and the state file's, with `updateState`) whose writer is dead
+   * or that are older than `maxAgeMs`, and the recorded `deadWrites` there. Off by default (one
+   * more listing per name: ListMultipartUploads on S3).
+   */
+  removeLeftovers?: { maxAgeMs?: number | undefined; deadWrites?: readonly DeadWrite[] | undefined } | undefined;
   signal?: AbortSignal | undefined;
+  /** Progress as bytes move: streams as chunks pass, server-side copies as the store reports them. */
   onProgress?: ((progress: CopyProgress) => void) | undefined;
   /** Called as each file finishes. */
   onFile?: ((file: CopiedFile) => void) | undefined;
@@ -86,6 +96,8 @@ export interface CopyCheckpointResult {
   bytesSkipped: number;
   /** The state file written with `updateState`. */
   state?: RecordedState | undefined;
+  /** Leftovers of killed earlier copies, removed (or not) before copying (with `removeLeftovers`). */
+  leftovers?: LeftoverReport | undefined;
   /**
    * Files at the destination under the checkpoint's name that are not part of it (a shard of an
    * older save with another shard count, say). Left in place, and reported: readers that list the
@@ -164,6 +176,20 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
   const dsts = destinationUris(dir, resolved.files.map((f) => f.rel), context);
   const dstPrefix = destinationUri(dir, resolved.prefixRel, context);
   const existing = await listExisting(gfile, dir, resolved, signal);
+  // The checkpoint's own names, and the state file this copy is going to write.
+  const leftoverPrefixes = [
+    resolved.kind === 'directory' ? `${destinationUri(dir, resolved.prefixRel.split('/')[0]!, context)}/` : dstPrefix,
+    ...(options.updateState ? [destinationUri(dir, options.latestFilename ?? 'checkpoint', context)] : []),
+  ];
+  let leftovers: LeftoverReport | undefined;
+  if (options.removeLeftovers) {
+    leftovers = { removed: [], kept: [] };
+    for (const prefix of leftoverPrefixes) {
+      const r = await removeLeftovers(prefix, { gfile, ...options.removeLeftovers, signal });
+      leftovers.removed.push(...r.removed);
+      leftovers.kept.push(...r.kept);
+    }
+  }
 
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
   const results: CopiedFile[] = resolved.files.map((file, i) => ({ src: file.uri, dst: dsts[i]!, rel: file.rel, size: file.size, action: 'copied' }));
@@ -233,6 +259,7 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
     bytesCopied: results.filter((r) => r.action === 'copied').reduce((n, r) => n + r.size, 0),
     bytesSkipped: results.filter((r) => r.action === 'skipped').reduce((n, r) => n + r.size, 0),
     extraneous: extraneousOf(existing, new Set(dsts), resolved, dir),
+    ...(leftovers ? { leftovers } : {}),
   };
   if (options.updateState) out.state = await recordCheckpointInState(gfile, dir, resolved.prefixRel, { latestFilename: options.latestFilename, signal });
   return out;
@@ -271,8 +298,17 @@ interface Ranging {
 async function transfer(gfile: GFile, file: CheckpointFile, dst: string, ranging: Ranging, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<'server-side' | 'streamed'> {
   const [from, to] = await Promise.all([gfile.locate(file.uri, 'cp'), gfile.locate(dst, 'cp')]);
   if (from.store === to.store) {
-    await gfile.copy(file.uri, dst, { overwrite: true, signal });
-    onBytes(file.size);
+    let reported = 0;
+    await gfile.copy(file.uri, dst, {
+      overwrite: true,
+      signal,
+      onProgress: (n) => {
+        reported += n;
+        onBytes(n);
+      },
+    });
+    // What the store did not report as it went (all of it, on object stores).
+    onBytes(file.size - reported);
     return 'server-side';
   }
   // Replayable: when an upload fails on a transient error, the retry layer sends the file again

@@ -2,6 +2,7 @@
 export { resolveCheckpointFiles, type CheckpointFile, type CheckpointFiles, type ResolveFilesOptions } from './checkpoint-files.js';
 export { copyCheckpoint, type CopiedFile, type CopyCheckpointOptions, type CopyCheckpointResult, type CopyProgress } from './copy.js';
 export { candidatePartSizes, compareFiles, declaredHashes, isCheapToRead, type DeclaredHashes, type FileFacts, type IdentityVerdict } from './file-identity.js';
+export { LEFTOVER_MAX_AGE_MS, leftoverReason, removeLeftovers, type DeadWrite, type KeptLeftover, type LeftoverOptions, type LeftoverReport, type RemovedLeftover } from './leftovers.js';
 export { recordCheckpointInState, type RecordStateOptions, type RecordedState } from './record-state.js';
 export { destinationUri, destinationUris, unsafeReason } from './safe-paths.js';
 export {

@@ -27,6 +27,14 @@ export function withConcurrencyLimit(inner: StorageAdapter, limit: number): Stor
     const rename = inner.rename.bind(inner);
     layered.rename = (src, dst, o) => gate(() => rename(src, dst, o));
   }
+  if (inner.unfinishedWrites) {
+    const unfinishedWrites = inner.unfinishedWrites.bind(inner);
+    layered.unfinishedWrites = (prefix, o) => gate(() => unfinishedWrites(prefix, o));
+  }
+  if (inner.abandonWrite) {
+    const abandonWrite = inner.abandonWrite.bind(inner);
+    layered.abandonWrite = (key, id, o) => gate(() => abandonWrite(key, id, o));
+  }
   if (inner.readStream) {
     const readStream = inner.readStream.bind(inner);
     layered.readStream = (key, o) => ({

@@ -82,6 +82,14 @@ export function withMetrics(inner: StorageAdapter, metrics: RequestMetrics): Sto
     const rename = inner.rename.bind(inner);
     layered.rename = (src, dst, o) => timed('rename', () => rename(src, dst, o));
   }
+  if (inner.unfinishedWrites) {
+    const unfinishedWrites = inner.unfinishedWrites.bind(inner);
+    layered.unfinishedWrites = (prefix, o) => timed('list', () => unfinishedWrites(prefix, o));
+  }
+  if (inner.abandonWrite) {
+    const abandonWrite = inner.abandonWrite.bind(inner);
+    layered.abandonWrite = (key, id, o) => timed('delete', () => abandonWrite(key, id, o));
+  }
   if (inner.readStream) {
     const readStream = inner.readStream.bind(inner);
     layered.readStream = (key, o) => {

@@ -78,6 +78,14 @@ export function withRetry(inner: StorageAdapter, options: RetryOptions = {}): St
     const rename = inner.rename.bind(inner);
     layered.rename = (src, dst, o) => run('rename', src, o?.signal, false, () => rename(src, dst, o));
   }
+  if (inner.unfinishedWrites) {
+    const unfinishedWrites = inner.unfinishedWrites.bind(inner);
+    layered.unfinishedWrites = (prefix, o) => run('list', prefix, o?.signal, true, () => unfinishedWrites(prefix, o));
+  }
+  if (inner.abandonWrite) {
+    const abandonWrite = inner.abandonWrite.bind(inner);
+    layered.abandonWrite = (key, id, o) => run('delete', key, o?.signal, true, () => abandonWrite(key, id, o));
+  }
   if (inner.readStream) {
     const readStream = inner.readStream.bind(inner);
     layered.readStream = (key, o) => resumableStream(key, o, readStream, run);
