@@ -1,7 +1,8 @@
-import { CkptError, type GFile, createGFile, isCkptError, redact } from '@ckptkit/gfile';
+import { CkptError, type GFile, createGFile, isCkptError, portableUri, redact } from '@ckptkit/gfile';
 import { cliRegistry } from './adapters/registry.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { GlobalArgs } from './global-args.js';
+import { portableDoc } from './output.js';
 import { terminalSafeJson, terminalSafeLine, terminalSafeText } from './terminal-safe.js';
 
 /** What a command handler gets: the facade and the output channels of the contract. */
@@ -18,6 +19,14 @@ export interface CommandContext {
   debug(line: string): void;
   /** True when stderr is a terminal (progress bars only then). */
   stderrIsTTY: boolean;
+  /**
+   * For walks (`WalkOptions.onSkipped`): reports a part that could not be read and was left out,
+   * on stderr (`ckpt: skipped URI: CODE: message`, with --json one `{"error":...}` line), and makes
+   * the command exit PARTIAL (5) instead of 0 or 1.
+   */
+  skipped(error: CkptError): void;
+  /** URIs of what was skipped so far, with their errors (for JSON output that marks them). */
+  skippedUris: Map<string, CkptError>;
 }
 
 /**
@@ -29,6 +38,7 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
   const verbose = argv.verbose && !argv.quiet;
   let gfile: GFile | undefined;
   let code: number = EXIT.OK;
+  const skippedUris = new Map<string, CkptError>();
   try {
     if (!Number.isInteger(argv.concurrency) || argv.concurrency < 1) {
       throw new CkptError('INVALID_CONFIG', { operation: 'options', message: `--concurrency must be a positive integer, got ${argv.concurrency}` });
@@ -47,7 +57,12 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
       gfile,
       // Names from listings reach the terminal here: control characters are escaped (terminal-safe.ts).
       print: (line) => process.stdout.write(`${terminalSafeLine(line)}\n`),
-      printJson: (value) => process.stdout.write(`${terminalSafeJson(JSON.stringify(value, null, 2))}\n`),
+      printJson: (value) => {
+        let text = JSON.stringify(value, null, 2);
+        // Lone surrogates carry bytes of local names that are not UTF-8: their URIs are made portable.
+        if (/\\ud[c-f]/i.test(text)) text = JSON.stringify(portableDoc(value), null, 2);
+        process.stdout.write(`${terminalSafeJson(text)}\n`);
+      },
       info: (line) => {
         if (!argv.quiet) process.stderr.write(`${terminalSafeText(line)}\n`);
       },
@@ -55,8 +70,18 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
         if (verbose) process.stderr.write(`${terminalSafeText(line)}\n`);
       },
       stderrIsTTY: process.stderr.isTTY === true,
+      skipped: (error) => {
+        const uri = portableUri(error.uri ?? '');
+        if (skippedUris.has(uri)) return;
+        skippedUris.set(uri, error);
+        if (argv.json) process.stderr.write(`${terminalSafeJson(JSON.stringify({ error: { ...error.toJSON(), uri } }))}\n`);
+        else process.stderr.write(`ckpt: skipped ${terminalSafeText(uri)}: ${error.code}: ${terminalSafeText(redact(error.message))}\n`);
+      },
+      skippedUris,
     };
     code = (await body(ctx)) ?? EXIT.OK;
+    // A result that left parts out is partial, also when it is "nothing found".
+    if (skippedUris.size > 0 && (code === EXIT.OK || code === EXIT.NOTHING_FOUND)) code = EXIT.PARTIAL;
   } catch (error) {
     code = exitCodeFor(error);
     reportError(error, argv);

@@ -7,6 +7,7 @@ export const EXIT = {
   USAGE: 2,
   INVALID_CHECKPOINT: 3,
   STORAGE: 4,
+  PARTIAL: 5,
 } as const;
 
 /** The exit code for an error: usage/config 2, corrupt or incomplete data 3, storage 4. */

@@ -1,3 +1,4 @@
+import { portableUri } from '@ckptkit/gfile';
 import type { CommandModule } from 'yargs';
 import { runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -61,10 +62,11 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
         bar?.stop();
       }
       const secs = (performance.now() - t0) / 1000;
+      if (!argv.json) for (const n of result.notes) info(`note: ${n}`);
       if (argv.json) {
         printJson(result);
       } else {
-        print(result.prefix);
+        print(portableUri(result.prefix));
         info(
           `${result.files.length} file(s): ${result.filesCopied} copied (${humanBytes(result.bytesCopied)}), ${result.filesSkipped} already there (${humanBytes(result.bytesSkipped)}) in ${secs.toFixed(1)} s` +
             (result.state ? `; ${result.state.uri} ${result.state.latest ? 'names it as the latest' : 'lists it'}` : ''),

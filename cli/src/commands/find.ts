@@ -1,8 +1,9 @@
+import { portableUri } from '@ckptkit/gfile';
 import type { CommandModule } from 'yargs';
 import { runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import type { GlobalArgs } from '../global-args.js';
-import { humanBytes } from '../output.js';
+import { humanBytes, portableDoc } from '../output.js';
 
 interface FindArgs extends GlobalArgs {
   uri: string;
@@ -14,7 +15,8 @@ interface FindArgs extends GlobalArgs {
 
 /**
  * `ckpt find <uri> [--max-depth N] [--format F]`: every checkpoint below a URI, hidden and
- * intermediate ones included, sorted by directory then step; exit 1 when there is none. A long
+ * intermediate ones included, sorted by directory then step; exit 1 when there is none, 5 when
+ * an unreadable subdirectory was left out (reported on stderr, one line each). A long
  * run shows its progress (objects listed, checkpoints found) on stderr when stderr is a terminal.
  */
 export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
@@ -28,7 +30,7 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
       .option('jsonl', { type: 'boolean', default: false, describe: 'One JSON object per line instead of one array' })
       .option('content-checks', { type: 'boolean', default: true, describe: 'Small reads (state files, trainer_state.json, zip/HDF5 trailers) where names are not enough; --no-content-checks: listings only' }),
   handler: (argv) =>
-    runCommand(argv, async ({ gfile, print, printJson, info, stderrIsTTY }) => {
+    runCommand(argv, async ({ gfile, print, printJson, info, stderrIsTTY, skipped }) => {
       // Discovery's own entry point: a find loads neither the bundle reader nor its native modules.
       const { findCheckpoints } = await import('@ckptkit/core/discovery');
       const maxDepth = argv['max-depth'];
@@ -45,6 +47,7 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
           formats: [argv.format ?? []].flat().flatMap((f) => f.split(',')).filter((f) => f !== ''),
           contentChecks: argv['content-checks'],
           onProgress: progress?.update,
+          onSkipped: skipped,
         });
       } finally {
         progress?.stop();
@@ -62,13 +65,13 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
         mtime: c.mtime ? c.mtime.toISOString() : null,
         details: c.extra,
       }));
-      if (argv.jsonl) for (const d of docs) print(JSON.stringify(d));
+      if (argv.jsonl) for (const d of docs) print(JSON.stringify(portableDoc(d)));
       else if (argv.json) printJson(docs);
       else {
         for (const c of found) {
           const state = c.temporary ? 'temporary' : c.complete ? 'complete' : 'INCOMPLETE';
           const listed = STATE_NOTE[String(c.extra.stateFile)] ?? '';
-          print(`${String(c.step ?? '-').padStart(10)}  ${c.format.padEnd(16)} ${state.padEnd(10)} ${humanBytes(c.bytes).padStart(10)}  ${c.prefix}${listed}`);
+          print(`${String(c.step ?? '-').padStart(10)}  ${c.format.padEnd(16)} ${state.padEnd(10)} ${humanBytes(c.bytes).padStart(10)}  ${portableUri(c.prefix)}${listed}`);
           for (const p of c.problems) print(`${' '.repeat(12)}${p}`);
         }
         info(`${found.length} checkpoint(s), ${found.filter((c) => c.complete).length} complete`);

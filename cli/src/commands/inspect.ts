@@ -8,17 +8,21 @@ interface InspectArgs extends GlobalArgs {
 }
 
 /**
- * `ckpt inspect <prefix-or-index-uri>`: the variables of a V2 bundle (a V1 file when no `.index`
- * exists). Exit 3 when the index is corrupt (an LFS pointer, truncated, bad checksum), 4 when missing.
+ * `ckpt inspect <uri>`: the variables of a V2 bundle (a V1 file when no `.index` exists), of any
+ * URI `latest`/`find` print (core's `inspectAny`: data shards, V1 patterns and SavedModel
+ * directories resolve to their tensors, with a note). Exit 3 when the index is corrupt (an LFS
+ * pointer, truncated, bad checksum), 4 when missing, 2 for a directory of several checkpoints.
  */
 export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
   command: 'inspect <uri>',
-  describe: 'List the variables of a TensorFlow checkpoint (prefix or .index; V1 files too)',
-  builder: (y) => y.positional('uri', { type: 'string', demandOption: true, describe: 'Checkpoint prefix (…/ckpt-5) or its .index file' }),
+  describe: 'List the variables of a TensorFlow checkpoint (prefix, .index, V1 file or pattern, SavedModel directory)',
+  builder: (y) => y.positional('uri', { type: 'string', demandOption: true, describe: 'What `latest`/`find` print: a prefix (…/ckpt-5), its .index or a data shard, a V1 file or pattern, a SavedModel directory' }),
   handler: (argv) =>
-    runCommand(argv, async ({ gfile, print, printJson }) => {
-      const { inspectCheckpoint } = await import('@ckptkit/core');
-      const doc = await inspectCheckpoint(gfile, argv.uri);
+    runCommand(argv, async ({ gfile, print, printJson, info }) => {
+      const { inspectAny } = await import('@ckptkit/core');
+      const { doc, notes } = await inspectAny(gfile, argv.uri);
+      // With --json, stderr is for errors only (the contract).
+      if (!argv.json) for (const n of notes) info(`note: ${n}`);
       if (argv.json) {
         printJson(doc);
         return;

@@ -10,7 +10,12 @@ interface LsArgs extends GlobalArgs {
   recursive: boolean;
 }
 
-/** `ckpt ls <uri> [-l] [-R]`: the children of a directory (or everything below it), or one file. */
+/**
+ * `ckpt ls <uri> [-l] [-R]`: the children of a directory (or everything below it), or one file.
+ * Names that are not UTF-8 print with `\xFF` escapes (JSON: `file://` URIs with `%FF`); with `-R`
+ * an unreadable subdirectory is listed, reported on stderr and marked with `error` in JSON, and
+ * the command exits 5.
+ */
 export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
   command: 'ls <uri>',
   describe: 'List a directory: its files and subdirectories (-R: everything below it)',
@@ -20,14 +25,15 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
       .option('long', { alias: 'l', type: 'boolean', default: false, describe: 'Show kind, size and modification time' })
       .option('recursive', { alias: 'R', type: 'boolean', default: false, describe: 'List every entry below the directory' }),
   handler: (argv) =>
-    runCommand(argv, async ({ gfile, print, printJson }) => {
+    runCommand(argv, async ({ gfile, print, printJson, skipped, skippedUris }) => {
       let entries: FileInfo[];
       let base = argv.uri.replace(/\/+$/, '');
       try {
         if (argv.recursive) {
           entries = [];
           let any = false;
-          for await (const dir of gfile.walk(argv.uri)) {
+          // An unreadable subdirectory is reported and left out; the walk goes on (exit 5).
+          for await (const dir of gfile.walk(argv.uri, { onSkipped: skipped })) {
             any = true;
             entries.push(...dir.dirs, ...dir.files);
           }
@@ -45,7 +51,7 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
         base = info.uri.slice(0, Math.max(0, info.uri.length - info.name.length - 1));
       }
       if (argv.json) {
-        printJson(entries.map(fileJson));
+        printJson(entries.map((e) => fileJson(e, skippedUris)));
         return;
       }
       for (const e of entries) {

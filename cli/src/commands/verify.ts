@@ -16,16 +16,17 @@ interface VerifyArgs extends GlobalArgs {
  */
 export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
   command: 'verify <uri>',
-  describe: 'Check a TensorFlow V2 checkpoint: index, shard sizes (--deep: every tensor checksum)',
+  describe: 'Check a checkpoint: TensorFlow index and shard sizes (--deep: every tensor checksum); other layouts: every file there',
   builder: (y) =>
     y
-      .positional('uri', { type: 'string', demandOption: true, describe: 'Checkpoint prefix (…/ckpt-5) or its .index file' })
+      .positional('uri', { type: 'string', demandOption: true, describe: 'What `latest`/`find` print: a prefix (…/ckpt-5), its .index or a data shard, a V1 file or pattern, a checkpoint directory or file' })
       .option('deep', { type: 'boolean', default: false, describe: "Read all data and check every tensor's crc32c" }),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, printJson, info }) => {
-      const { verifyBundle } = await import('@ckptkit/core');
+      const { verifyAny } = await import('@ckptkit/core');
       const t0 = performance.now();
-      const report = await verifyBundle(gfile, argv.uri, { deep: argv.deep, concurrency: argv.concurrency });
+      const { report, scope, notes, resolved } = await verifyAny(gfile, argv.uri, { deep: argv.deep, concurrency: argv.concurrency });
+      if (!argv.json) for (const n of notes) info(`note: ${n}`);
       if (argv.json) {
         printJson(report);
       } else {
@@ -34,7 +35,12 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
           print(`${p.code}${where ? ` ${where}` : ''}: ${p.detail}`);
         }
         const secs = (performance.now() - t0) / 1000;
-        const what = argv.deep ? `${report.tensorsChecked} tensors, ${humanBytes(report.bytesChecked)} checksummed in ${secs.toFixed(2)} s` : `${report.tensorsChecked} tensors located`;
+        const what =
+          scope === 'files'
+            ? `${resolved.files.length} file(s) of ${resolved.found.format} present`
+            : argv.deep
+              ? `${report.tensorsChecked} tensors, ${humanBytes(report.bytesChecked)} checksummed in ${secs.toFixed(2)} s`
+              : `${report.tensorsChecked} tensors located`;
         if (report.ok) print(`OK: ${what}`);
         else info(`${report.problems.length} problem(s); ${what}`);
       }
