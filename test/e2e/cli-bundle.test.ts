@@ -114,9 +114,15 @@ describe('ckpt inspect / verify on bundles written by the writer', () => {
     expect(short.code).toBe(3);
     expect(JSON.parse(short.stdout).problems.map((p: { code: string }) => p.code)).toEqual(['SHORT_SHARD', 'SHORT_SHARD', 'SHORT_SHARD']);
 
+    // Nothing at all under the name is a missing path (4, the contract), not a checkpoint with problems.
     const none = await runCli(['verify', '--json', path.join(dir, 'bad', 'ckpt-404')]);
-    expect(none.code).toBe(3);
-    expect(JSON.parse(none.stdout).problems).toMatchObject([{ code: 'MISSING_INDEX' }]);
+    expect(none.code).toBe(4);
+    expect(JSON.parse(none.stderr.trim())).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    // Data without its index is a checkpoint missing its index (3).
+    await fs.copyFile(dataFilename(prefix2, 0, 2), `${path.join(dir, 'bad', 'ckpt-405')}.data-00000-of-00001`);
+    const noIndex = await runCli(['verify', '--json', path.join(dir, 'bad', 'ckpt-405')]);
+    expect(noIndex.code).toBe(3);
+    expect(JSON.parse(noIndex.stdout).problems).toMatchObject([{ code: 'MISSING_INDEX' }]);
     const missingInspect = await runCli(['inspect', '--json', path.join(dir, 'bad', 'ckpt-404')]);
     expect(missingInspect.code).toBe(4);
     expect(JSON.parse(missingInspect.stderr.trim())).toMatchObject({ error: { code: 'NOT_FOUND' } });

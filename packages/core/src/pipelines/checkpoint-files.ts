@@ -18,12 +18,12 @@
 import { CkptError, isCkptError, type FileInfo, type GFile } from '@ckptkit/gfile';
 import { bundlePrefixOf } from '../bundle/naming.js';
 import { createDetectContext, detectTree } from '../discovery/detect.js';
-import { addEntry, childUri, lastSegment, listTree, makeNode, normaliseDirUri, relativeTo } from '../discovery/tree.js';
+import { childUri, lastSegment, listChildren, listTree, loadSubtree, makeNode, normaliseDirUri, relativeTo } from '../discovery/tree.js';
 import type { DetectContext, DirNode, FileEntry, Found } from '../discovery/types.js';
 import { parentUriOf } from '../formats/dir-helpers.js';
 import { CHECKPOINT_FORMATS } from '../formats/index.js';
 import { TF_DATA, TF_TEMPSTATE, TF_V1_SHARD } from '../formats/tf-files.js';
-import { checkTfPrefix, checkV1Pattern, resolveLatestCheckpoint } from '../latest/robust-latest.js';
+import { checkTfPrefix, checkV1Pattern, recheckFile, resolveLatestCheckpoint } from '../latest/robust-latest.js';
 import { hasTfGlobChar } from '../latest/tf-glob.js';
 import { unsafeReason } from './safe-paths.js';
 
@@ -103,14 +103,6 @@ function sibling(uri: string, name: string): string {
   return `${uri.slice(0, uri.length - lastSegment(uri).length)}${name}`;
 }
 
-/** Where the tensors of a directory checkpoint are: a SavedModel's variables, or its one bundle. */
-function tensorsOfDirectory(found: Found): TensorFiles | undefined {
-  const prefixes = [...new Set(found.files.filter((f) => f.name.endsWith('.index')).map((f) => f.uri.slice(0, -'.index'.length)))];
-  const variables = childUri(childUri(found.prefix, 'variables'), 'variables');
-  if (prefixes.includes(variables)) return { kind: 'bundle', prefix: variables };
-  return prefixes.length === 1 ? { kind: 'bundle', prefix: prefixes[0]! } : undefined;
-}
-
 /**
  * Resolves `uri` into one checkpoint and every file of it (see the module comment). Requests: one
  * listing of `PREFIX.`; when that finds no bundle, one recursive listing of the directory, and
@@ -164,55 +156,103 @@ export async function resolveCheckpoint(uri: string, options: ResolveFilesOption
   // (`x.index` names its checkpoint as TensorFlow's own tools take it: no note.)
   if (isV2) return { kind: 'prefix', found: tf, root: tf.dir, prefixRel: name, files: filesOf(tf, tf.dir, uri), tensors: { kind: 'bundle', prefix }, notes: [] };
   // A file named like the prefix is judged as a single file below (a V1 file, a Keras `.h5`, ...).
-  return resolveDirectory(uri, u, ctx, options, [], name, tf.format === 'tf1-saver-v1');
+  return resolveDirectory(uri, u, ctx, options, [], name);
 }
 
-/** Steps 2 and 3 of {@link resolveCheckpoint}: a checkpoint directory, else a single file. */
-async function resolveDirectory(uri: string, u: string, ctx: DetectContext, options: ResolveFilesOptions, notes: string[], name?: string, isFile = false): Promise<CheckpointFiles> {
+/** Steps 2 and 3 of {@link resolveCheckpoint}: a checkpoint directory, else what discovery finds under this name. */
+async function resolveDirectory(uri: string, u: string, ctx: DetectContext, options: ResolveFilesOptions, notes: string[], name?: string): Promise<CheckpointFiles> {
   const { gfile, signal } = options;
-  // 2. A checkpoint directory: one recursive listing. Raw keys are checked as they arrive, since
-  //    the tree quietly drops the empty segments a hostile key may carry.
-  let tree: DirNode | undefined;
-  if (!isFile) {
+  const operation = options.operation ?? 'resolve';
+  // Raw keys are checked as they arrive, since the tree quietly drops the empty segments a
+  // hostile key may carry.
+  const check = (root: string) => (info: FileInfo) => void relOf(root, info.uri, uri);
+  // Several layouts judge a checkpoint by what sits next to it (DeepSpeed's `latest`, Megatron's
+  // tracker file, NeMo's `-unfinished` marker, Orbax siblings, S3 `.part-` shards, a `_temp`
+  // directory): the parent is listed (one delimiter listing, as `latest` lists it) and judged as
+  // `find` judges it. A store root has no parent: it is listed on its own.
+  const parentUri = name === undefined ? u : parentUriOf(makeNode(name, u, 0, undefined, false));
+  let parent: DirNode | undefined;
+  if (parentUri !== u) {
     try {
-      tree = await listTree(gfile, u, { signal, onEntry: (info: FileInfo) => void relOf(u, info.uri, uri) });
+      parent = await listChildren(gfile, parentUri, { signal, onEntry: check(parentUri) });
     } catch (error) {
       if (!isCkptError(error, 'NOT_FOUND')) throw error;
     }
   }
+  let tree: DirNode | undefined = name === undefined ? undefined : parent?.dirs.get(name);
+  try {
+    if (tree) await loadSubtree(gfile, tree, { signal, onEntry: check(tree.uri) });
+    else if (!parent) tree = await listTree(gfile, u, { signal, onEntry: check(u) });
+  } catch (error) {
+    if (!isCkptError(error, 'NOT_FOUND')) throw error;
+  }
+
+  // 2. A checkpoint directory: the layout that claims it says which files are its own.
   if (tree && (tree.files.size > 0 || tree.dirs.size > 0)) {
     for (const format of CHECKPOINT_FORMATS) {
       const found = format.claimDir ? await format.claimDir(tree, ctx) : undefined;
       if (!found) continue;
       const root = parentUriOf(tree);
-      return { kind: 'directory', found, root, prefixRel: relOf(root, found.prefix, uri), files: filesOf(found, root, uri), tensors: tensorsOfDirectory(found), notes };
+      return { kind: 'directory', found, root, prefixRel: relOf(root, found.prefix, uri), files: filesOf(found, root, uri), tensors: tensorsOf(found, found.prefix), notes };
     }
     const inside = await detectTree(tree, { ...ctx, contentChecks: false });
-    throw new CkptError('INVALID_PATH', { operation: options.operation ?? 'resolve', uri, message: await describeDirectory(gfile, u, inside, signal) });
+    throw new CkptError('INVALID_PATH', { operation, uri, message: await describeDirectory(gfile, u, inside, signal) });
   }
-  if (name === undefined) throw new CkptError('NOT_FOUND', { operation: options.operation ?? 'resolve', uri, message: 'no checkpoint here (an empty or missing directory)' });
 
-  // 3. A single file, judged with its siblings that share its name (a V1 file's `.meta`).
-  const dir = parentUriOf(makeNode(name, u, 0, undefined, false));
-  const node = makeNode(lastSegment(dir), dir, 0, undefined, false);
-  for await (const info of gfile.listPrefix(u, { delimiter: true, signal })) {
-    if (info.kind === 'file') addEntry(node, relOf(dir, info.uri, uri), info);
-  }
-  const file = node.files.get(name);
-  if (!file) throw new CkptError('NOT_FOUND', { operation: options.operation ?? 'resolve', uri, message: 'no checkpoint here (no prefix files, directory or file of this name)' });
-  let found: Found | undefined;
-  const unclaimed = new Set(node.files.keys());
-  for (const format of CHECKPOINT_FORMATS) {
-    if (!format.claimFiles) continue;
-    found = (await format.claimFiles(node, unclaimed, ctx)).find((f) => f.prefix === file.uri);
-    if (found) break;
-  }
-  // A file no layout knows is still one file to copy; nothing is claimed about it.
-  found ??= { format: 'file', prefix: file.uri, dir, step: null, complete: file.size > 0, problems: file.size > 0 ? [] : ['empty file'], files: [file], temporary: false };
-  // TensorFlow V1 files may have any name: a file no layout claims is read as one by `inspect`.
-  const tensors: TensorFiles | undefined = found.format === 'tf1-saver-v1' || found.format === 'tf-slim' || found.format === 'file' ? { kind: 'v1', files: [file] } : undefined;
-  return { kind: 'file', found, root: dir, prefixRel: name, files: filesOf(found, dir, uri), tensors, notes };
+  // 3. A file checkpoint, or one whose files sit next to its name, as discovery finds it in the parent.
+  const found = parent && name !== undefined ? await foundInParent(gfile, parent, name, ctx, signal) : undefined;
+  if (!found) throw new CkptError('NOT_FOUND', { operation, uri, message: 'no checkpoint here (no prefix files, directory or file of this name)' });
+  const root = parent!.uri;
+  const isFile = found.files.some((f) => f.uri === found.prefix);
+  return { kind: isFile ? 'file' : 'prefix', found, root, prefixRel: name!, files: filesOf(found, root, uri), tensors: tensorsOf(found, found.prefix), notes };
 }
+
+/**
+ * The checkpoint named `name` in `parent` (a delimiter listing), as `find` would report it: the
+ * layouts claim the parent's files by name (content checks then only for the match, as robust
+ * `latest` does); a sibling directory standing for the name (a sharded save's `NAME_temp`) is
+ * listed and claimed; a file no layout claims is still one file (format `file`).
+ */
+async function foundInParent(gfile: GFile, parent: DirNode, name: string, ctx: DetectContext, signal: AbortSignal | undefined): Promise<Found | undefined> {
+  const target = childUri(parent.uri, name);
+  const nameOnly: DetectContext = { ...ctx, contentChecks: false };
+  const unclaimed = new Set(parent.files.keys());
+  for (const format of CHECKPOINT_FORMATS) {
+    if (!format.claimFiles || unclaimed.size === 0) continue;
+    for (const found of await format.claimFiles(parent, unclaimed, nameOnly)) {
+      for (const n of found.claimed ?? []) unclaimed.delete(n);
+      if (found.prefix === target) return recheckFile(parent, found, ctx);
+    }
+  }
+  for (const dir of parent.dirs.values()) {
+    if (dir.name === name || !dir.name.startsWith(name)) continue;
+    await loadSubtree(gfile, dir, { signal });
+    for (const format of CHECKPOINT_FORMATS) {
+      const found = format.claimDir ? await format.claimDir(dir, ctx) : undefined;
+      if (!found) continue;
+      if (found.prefix === target) return found;
+      break;
+    }
+  }
+  const file = parent.files.get(name);
+  if (!file) return undefined;
+  return { format: 'file', prefix: file.uri, dir: parent.uri, step: null, complete: file.size > 0, problems: file.size > 0 ? [] : ['empty file'], files: [file], temporary: false };
+}
+
+/** Where a resolved checkpoint's tensors are (see {@link TensorFiles}); undefined for layouts without TensorFlow tensors. */
+function tensorsOf(found: Found, prefix: string): TensorFiles | undefined {
+  const self = found.files.find((f) => f.uri === prefix);
+  // TensorFlow V1 files may have any name: a file no layout claims is read as one by `inspect`.
+  if (self && (found.format === 'tf1-saver-v1' || found.format === 'tf-slim' || found.format === 'file')) return { kind: 'v1', files: [self] };
+  const prefixes = [...new Set(found.files.filter((f) => f.name.endsWith('.index')).map((f) => f.uri.slice(0, -'.index'.length)))];
+  const variables = childUri(childUri(prefix, 'variables'), 'variables');
+  if (prefixes.includes(variables)) return { kind: 'bundle', prefix: variables };
+  if (prefixes.length === 1) return { kind: 'bundle', prefix: prefixes[0]! };
+  // A TensorFlow checkpoint without its index: reading it says the index is missing.
+  return TF_FORMATS.has(found.format) ? { kind: 'bundle', prefix } : undefined;
+}
+
+const TF_FORMATS = new Set(['tf1-saver', 'tf2-checkpoint', 'keras-tf-weights', 'savedmodel-variables']);
 
 /**
  * What a directory that is not one checkpoint holds, for the error: how many checkpoints, and

@@ -157,7 +157,11 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
       message: `the checkpoint is incomplete (${found.problems.join('; ') || 'incomplete'}); nothing was written (allowIncomplete copies what is there)`,
     });
   }
-  if (resolved.files.length === 0) throw new CkptError('NOT_FOUND', { operation: 'cp', uri: srcUri, message: 'the checkpoint has no files to copy' });
+  if (resolved.files.length === 0) {
+    // What is there are the temporary files of a save in progress, which a copy never takes.
+    if (found.files.length > 0) throw new CkptError('CORRUPT', { operation: 'cp', uri: srcUri, message: 'only temporary files of an unfinished save are there; nothing was written' });
+    throw new CkptError('NOT_FOUND', { operation: 'cp', uri: srcUri, message: 'the checkpoint has no files to copy' });
+  }
   if (options.updateState && !(resolved.kind === 'prefix' || TF_PREFIX_FORMATS.has(found.format))) {
     throw new CkptError('INVALID_CONFIG', { operation: 'cp', uri: srcUri, message: `a state file records TensorFlow prefixes; this is a ${found.format} checkpoint; nothing was written` });
   }

@@ -60,7 +60,8 @@ export function destinationUri(dirUri: string, rel: string, context: { operation
 export function directoryBase(dirUri: string): string {
   const trimmed = dirUri.replace(/\/+$/, '');
   if (dirUri !== '' && trimmed === '') return '/';
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/$/.test(trimmed) || /^file:\/\/$/i.test(trimmed)) return `${trimmed}/`;
+  // `file:///` (and `file:/`) is the root of the local disk.
+  if (/^file:$/i.test(trimmed)) return 'file:///';
   return trimmed;
 }
 
