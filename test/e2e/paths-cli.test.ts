@@ -95,6 +95,19 @@ describe('a part of a checkpoint, a directory or a prefix given for a checkpoint
     expect(existsSync(path.join(tmp, 'never'))).toBe(false);
   });
 
+  it('a directory holding one checkpoint (at any depth) names it, with a note', async () => {
+    const one = path.join(dir, 'one');
+    await fs.mkdir(path.join(one, 'tf_ckpts'), { recursive: true });
+    for (const n of ['index', 'data-00000-of-00001']) await fs.copyFile(path.join(EXAMPLE, `ckpt-1000.${n}`), path.join(one, 'tf_ckpts', `ckpt-1000.${n}`));
+    const prefix = path.join(one, 'tf_ckpts', 'ckpt-1000');
+    const verify = await runCli(['verify', one]);
+    expect(verify.code).toBe(0);
+    expect(verify.stderr).toContain(`note: ${one} is a directory holding one checkpoint, ${prefix}; using it`);
+    const cp = await runCli(['cp', one, path.join(tmp, 'one-out')]);
+    expect(cp.code).toBe(0);
+    expect(cp.stdout).toBe(`${path.join(tmp, 'one-out', 'ckpt-1000')}\n`);
+  });
+
   it('a SavedModel directory: inspect and verify read its variables, with a note', async () => {
     const sm = path.join(dir, 'sm', '7');
     const inspect = await runCli(['inspect', sm]);

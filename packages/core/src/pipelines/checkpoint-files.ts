@@ -12,7 +12,8 @@
  *   note saying so.
  * - A checkpoint directory (an HF `checkpoint-N`, a SavedModel, an Orbax step, a zoo model folder):
  *   every file below it (one recursive listing), as the layout that claims the directory says. A
- *   directory holding several checkpoints is refused with what it holds and which is the latest.
+ *   directory holding one checkpoint names it (with a note); one holding several is refused with
+ *   what it holds and which is the latest.
  * - A single file (a Keras `.h5`, a Lightning `.ckpt`): that file.
  */
 import { CkptError, isCkptError, type FileInfo, type GFile } from '@ckptkit/gfile';
@@ -196,6 +197,12 @@ async function resolveDirectory(uri: string, u: string, ctx: DetectContext, opti
       return { kind: 'directory', found, root, prefixRel: relOf(root, found.prefix, uri), files: filesOf(found, root, uri), tensors: tensorsOf(found, found.prefix), notes };
     }
     const inside = await detectTree(tree, { ...ctx, contentChecks: false });
+    // A directory holding exactly one checkpoint names it, as a user who typed it means.
+    if (inside.length === 1 && inside[0]!.prefix !== u) {
+      const one = await resolveCheckpoint(inside[0]!.prefix, options);
+      one.notes.unshift(`${uri} is a directory holding one checkpoint, ${one.found.prefix}; using it`);
+      return one;
+    }
     throw new CkptError('INVALID_PATH', { operation, uri, message: await describeDirectory(gfile, u, inside, signal) });
   }
 
@@ -262,7 +269,9 @@ async function describeDirectory(gfile: GFile, dir: string, inside: Found[], sig
   if (inside.length === 0) return 'a directory that is not a checkpoint of any known layout and holds none';
   let latest: string | undefined;
   try {
-    latest = (await resolveLatestCheckpoint(dir, { gfile, signal })).checkpoint?.prefix;
+    // Checkpoints all in one directory below it (a run's `tf_ckpts/`): that directory's latest.
+    const dirs = [...new Set(inside.map((f) => f.dir))];
+    latest = (await resolveLatestCheckpoint(dirs.length === 1 ? dirs[0]! : dir, { gfile, signal })).checkpoint?.prefix;
   } catch {
     latest = undefined;
   }
