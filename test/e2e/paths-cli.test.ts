@@ -275,6 +275,10 @@ describe('names that are not UTF-8', () => {
     expect(JSON.parse(stat.stdout)).toMatchObject([{ uri: badUri, kind: 'file', size: 7 }]);
     const find = await runCli(['find', '--json', dir]);
     expect((JSON.parse(find.stdout) as Array<{ prefix: string }>).map((d) => d.prefix)).toEqual([`${dirUri}/ckpt-1000`]);
+    const jsonl = await runCli(['find', '--jsonl', dir]);
+    expect(JSON.parse(jsonl.stdout)).toMatchObject({ prefix: `${dirUri}/ckpt-1000`, dir: dirUri, files: [`${dirUri}/ckpt-1000.index`, `${dirUri}/ckpt-1000.data-00000-of-00001`] });
+    const text = await runCli(['find', dir]);
+    expect(text.stdout).toContain(`  ${dirUri}/ckpt-1000`);
     const latest = await runCli(['latest', dirUri!]);
     expect(latest.stdout).toBe(`${dirUri}/ckpt-1000\n`);
     expect((await runCli(['verify', `${dirUri}/ckpt-1000`])).code).toBe(0);

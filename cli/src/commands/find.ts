@@ -65,7 +65,13 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
         mtime: c.mtime ? c.mtime.toISOString() : null,
         details: c.extra,
       }));
-      if (argv.jsonl) for (const d of docs) print(JSON.stringify(portableDoc(d)));
+      if (argv.jsonl) {
+        for (const d of docs) {
+          const line = JSON.stringify(d);
+          // Only a line holding a local name that is not UTF-8 needs its URIs made portable.
+          print(/\\ud[c-f]/i.test(line) ? JSON.stringify(portableDoc(d)) : line);
+        }
+      }
       else if (argv.json) printJson(docs);
       else {
         for (const c of found) {
