@@ -143,6 +143,21 @@ describe('a part of a checkpoint, a directory or a prefix given for a checkpoint
   });
 });
 
+const FIXTURES = path.join(REPO, '..', 'shared', 'fixtures', 'tf');
+const V1_SHARDED = path.join(FIXTURES, 'serving_session_bundle_half_plus_two_v1sharded', '00000123');
+
+describe.skipIf(!existsSync(V1_SHARDED))(`the issue's script on a V1 sharded export${existsSync(V1_SHARDED) ? '' : ' [skipped: fixtures not present]'}`, () => {
+  it('ckpt cp "$(ckpt latest DIR)" DST, then inspect, verify and stat of both, in a shell', () => {
+    const dst = path.join(tmp, 'v1-serve');
+    const bin = `${JSON.stringify(process.execPath)} ${JSON.stringify(CKPT_BIN)}`;
+    const script = `set -e; p="$(${bin} latest "$1")"; echo "$p"; q="$(${bin} cp "$p" "$2")"; echo "$q"; ${bin} verify "$p"; ${bin} verify "$q"; ${bin} inspect "$q" > /dev/null; ${bin} stat "$q" > /dev/null`;
+    const r = spawnSync('sh', ['-c', script, 'sh', V1_SHARDED, dst], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').slice(0, 2)).toEqual([path.join(V1_SHARDED, 'export-?????-of-00001'), path.join(dst, 'export-?????-of-00001')]);
+    expect(readdirSync(dst).sort()).toEqual(['export-00000-of-00001', 'export.meta']);
+  });
+});
+
 describe('cp destinations', () => {
   let src: string;
   let cwd: string;
