@@ -245,6 +245,16 @@ describe('file: URIs and relative paths', () => {
     expect(rel.code).toBe(2);
   });
 
+  it('names with glob characters are names when no V1 shards match them', async () => {
+    await run42(path.join(dir, 'run[1]'));
+    const r = await runCli(['verify', path.join(dir, 'run[1]', 'ckpt-1000')]);
+    expect(r.code, r.stderr).toBe(0);
+    const cp = await runCli(['cp', path.join(dir, 'run[1]', 'ckpt-999'), path.join(dir, 'out[2]')]);
+    expect(cp.stdout).toBe(`${path.join(dir, 'out[2]', 'ckpt-999')}\n`);
+    const missing = await runCli(['inspect', '--json', path.join(dir, 'run[1]', 'ckpt-?????-of-00002')]);
+    expect(missing.code).toBe(4);
+  });
+
   it('relative paths without ./ work and keep their spelling', async () => {
     const r = await runCli(['latest', 'a b'], { cwd: dir });
     expect(r.stdout).toBe('a b/ckpt-1000\n');

@@ -106,9 +106,9 @@ function sibling(uri: string, name: string): string {
 
 /**
  * Resolves `uri` into one checkpoint and every file of it (see the module comment). Requests: one
- * listing of `PREFIX.`; when that finds no bundle, one recursive listing of the directory, and
- * else one listing of the names starting with the file's name, stopping at the first hit. A V1
- * pattern costs one listing.
+ * listing of `PREFIX.` (a V2 bundle ends there); else one delimiter listing of the parent
+ * (ceil(children/1000) pages) and, for a directory, one recursive listing of it. A V1 pattern
+ * costs one listing, and one for its `.meta`.
  *
  * @throws CkptError NOT_FOUND when nothing is there; INVALID_PATH when `uri` is a directory holding
  *   several checkpoints rather than one (the message says how many and which is the latest), or
@@ -122,10 +122,11 @@ export async function resolveCheckpoint(uri: string, options: ResolveFilesOption
   const name = lastSegment(bundlePrefixOf(u));
   if (name === '' || name === '.' || name === '..') return resolveDirectory(uri, u, ctx, options, []);
 
-  // A V1 sharded checkpoint as `latest` and `find` print it: `export-?????-of-00001`.
-  if (hasTfGlobChar(name)) {
-    const found = await checkV1Pattern(gfile, u, signal);
-    if (found.files.length === 0) throw new CkptError('NOT_FOUND', { operation: options.operation ?? 'resolve', uri, message: 'no files match this V1 checkpoint pattern' });
+  // A V1 sharded checkpoint as `latest` and `find` print it: `export-?????-of-00001`. A name with
+  // `[` or `*` that matches nothing is a name (`run[1]`), resolved as written below.
+  const pattern = hasTfGlobChar(name) ? await checkV1Pattern(gfile, u, signal) : undefined;
+  if (pattern && pattern.files.length > 0) {
+    const found = pattern;
     const metaName = `${name.replace(/-[\d?]+-of-\d+$/, '')}.meta`;
     for await (const info of gfile.listPrefix(childUri(found.dir, metaName), { delimiter: true, signal })) {
       if (info.kind === 'file' && info.name === metaName) found.files.push({ name: info.name, uri: info.uri, size: info.size, mtime: info.mtime });
