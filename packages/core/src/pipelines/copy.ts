@@ -165,7 +165,6 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
   if (options.updateState && !(resolved.kind === 'prefix' || TF_PREFIX_FORMATS.has(found.format))) {
     throw new CkptError('INVALID_CONFIG', { operation: 'cp', uri: srcUri, message: `a state file records TensorFlow prefixes; this is a ${found.format} checkpoint; nothing was written` });
   }
-  await checkDestinationIsDirectory(gfile, dir, signal);
   // Every destination is checked before anything is written.
   const context = { operation: 'cp', source: srcUri };
   const dsts = destinationUris(dir, resolved.files.map((f) => f.rel), context);
@@ -225,9 +224,16 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
     options.onFile?.(result);
     report();
   };
-  for (const phase of [0, 1, 2]) {
-    const jobs = resolved.files.flatMap((f, i) => (phaseOf(f.rel) === phase ? [jobFor(f, i)] : []));
-    await runPool(jobs, concurrency, signal, 'cp');
+  try {
+    for (const phase of [0, 1, 2]) {
+      const jobs = resolved.files.flatMap((f, i) => (phaseOf(f.rel) === phase ? [jobFor(f, i)] : []));
+      await runPool(jobs, concurrency, signal, 'cp');
+    }
+  } catch (error) {
+    // A destination that is a file (or below one) fails every write; it is named for what it is.
+    // Checked here, on failure only, so that a copy costs no request more than it did.
+    if (!isCkptError(error, 'ABORTED')) await checkDestinationIsDirectory(gfile, dir, signal);
+    throw error;
   }
 
   const out: CopyCheckpointResult = {
@@ -247,9 +253,9 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
 }
 
 /**
- * On stores with real directories (local disks), a destination that is a file, or lies below one,
- * is refused before anything is written: one stat. Object stores have no such conflict (a key and
- * a prefix of the same name coexist), and are not asked.
+ * On stores with real directories (local disks), throws INVALID_PATH when the destination is a
+ * file or lies below one (one stat; then no write below it can have succeeded). Object stores have
+ * no such conflict (a key and a prefix of the same name coexist), and are not asked.
  */
 async function checkDestinationIsDirectory(gfile: GFile, dir: string, signal: AbortSignal | undefined): Promise<void> {
   const { adapter } = await gfile.locate(dir, 'cp');
@@ -261,7 +267,7 @@ async function checkDestinationIsDirectory(gfile: GFile, dir: string, signal: Ab
     if (!isCkptError(error, 'NOT_FOUND')) throw error;
     // ENOTDIR: a parent is a file (the local adapter says so in its message).
     if (/not a directory/.test(error.message)) {
-      throw new CkptError('INVALID_PATH', { operation: 'cp', uri: dir, message: 'a parent of the destination is a file, not a directory; nothing was written', cause: error });
+      throw new CkptError('INVALID_PATH', { operation: 'cp', uri: dir, message: 'a parent of the destination is a file, not a directory: cp copies a checkpoint into a directory; nothing was written', cause: error });
     }
   }
   if (kind === 'file') {
