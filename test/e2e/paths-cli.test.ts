@@ -198,7 +198,7 @@ describe('cp destinations', () => {
     expect(await fs.readdir(cwd)).toEqual([]);
   });
 
-  it('a file where a directory is expected: refused before anything is written, naming the destination', async () => {
+  it('a file where a directory is expected: refused, naming the destination, nothing written', async () => {
     const file = path.join(tmp, 'dst-file');
     await fs.writeFile(file, 'not a directory');
     const r = await runCli(['cp', '--json', src, file]);
