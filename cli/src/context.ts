@@ -1,9 +1,9 @@
-import { type GFile, createGFile, isCkptError, redact } from '@ckptkit/gfile';
+import { type CkptError, type GFile, createGFile, isCkptError, portableUri, redact } from '@ckptkit/gfile';
 import { cliRegistry } from './adapters/registry.js';
 import { type CliErrorCode, EXIT, UsageError, errorCodeOf, exitCodeFor } from './exit-codes.js';
 import { parseNumberOption } from './help.js';
 import type { GlobalArgs } from './global-args.js';
-import { colorEnabled, painter, type Painter } from './output.js';
+import { colorEnabled, painter, portableDoc, type Painter } from './output.js';
 import { processGuard } from './process-guard.js';
 import { terminalSafeJson, terminalSafeLine, terminalSafeText } from './terminal-safe.js';
 
@@ -32,6 +32,14 @@ export interface CommandContext {
   stdoutIsTTY: boolean;
   /** Fires on SIGINT/SIGTERM or when stdout closes: pass it to every operation. */
   signal: AbortSignal;
+  /**
+   * For walks (`WalkOptions.onSkipped`): reports a part that could not be read and was left out,
+   * on stderr (`ckpt: skipped URI: CODE: message`, with --json one `{"error":...}` line), and makes
+   * the command exit PARTIAL (5) instead of 0 or 1.
+   */
+  skipped(error: CkptError): void;
+  /** URIs of what was skipped so far, with their errors (for JSON output that marks them). */
+  skippedUris: Map<string, CkptError>;
 }
 
 /**
@@ -44,6 +52,7 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
   let gfile: GFile | undefined;
   let code: number = EXIT.OK;
   const guard = processGuard();
+  const skippedUris = new Map<string, CkptError>();
   try {
     // yargs checked it already; main() called from a program may pass anything.
     parseNumberOption('concurrency', 'positive-integer', argv.concurrency);
@@ -63,7 +72,12 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
       print: (line) => guard.writeOut(`${terminalSafeLine(line)}\n`),
       printEscaped: (line) => guard.writeOut(`${line}\n`),
       paint: painter(!argv.json && colorEnabled(process.stdout)),
-      printJson: (value) => guard.writeOut(`${terminalSafeJson(JSON.stringify(value, null, 2))}\n`),
+      printJson: (value) => {
+        let text = JSON.stringify(value, null, 2);
+        // Lone surrogates carry bytes of local names that are not UTF-8: their URIs are made portable.
+        if (/\\ud[c-f]/i.test(text)) text = JSON.stringify(portableDoc(value), null, 2);
+        guard.writeOut(`${terminalSafeJson(text)}\n`);
+      },
       info: (line) => {
         // After Ctrl-C the command only unwinds: nothing more to say.
         if (!argv.quiet && guard.interrupted === undefined) guard.writeErr(`${terminalSafeText(line)}\n`);
@@ -74,9 +88,19 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
       stderrIsTTY: process.stderr.isTTY === true,
       stdoutIsTTY: process.stdout.isTTY === true,
       signal: guard.signal,
+      skipped: (error) => {
+        const uri = portableUri(error.uri ?? '');
+        if (skippedUris.has(uri)) return;
+        skippedUris.set(uri, error);
+        if (argv.json) guard.writeErr(`${terminalSafeJson(JSON.stringify({ error: { ...error.toJSON(), uri } }))}\n`);
+        else guard.writeErr(`ckpt: skipped ${terminalSafeText(uri)}: ${error.code}: ${terminalSafeText(redact(error.message))}\n`);
+      },
+      skippedUris,
     };
     await checkUris(gfile, argv);
     code = (await body(ctx)) ?? EXIT.OK;
+    // A result that left parts out is partial, also when it is "nothing found".
+    if (skippedUris.size > 0 && (code === EXIT.OK || code === EXIT.NOTHING_FOUND)) code = EXIT.PARTIAL;
   } catch (error) {
     code = exitCodeFor(error);
     // An interrupted command fails with ABORTED on its way out: the signal is the news, not that.

@@ -18,14 +18,20 @@ function escape(c: string): string {
   return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
+// Bytes of a local file name that are not UTF-8, carried as U+DC80..U+DCFF (gfile names.ts): `\xFF`.
+const ESCAPED_BYTE = /[\uDC80-\uDCFF]/gu;
+function escapeByte(c: string): string {
+  return `\\x${(c.charCodeAt(0) - 0xdc00).toString(16).toUpperCase().padStart(2, '0')}`;
+}
+
 /** One line of human output: every control character escaped (tabs kept for columns). */
 export function terminalSafeLine(line: string): string {
-  return line.replace(UNSAFE_EXCEPT_TAB, escape);
+  return line.replace(UNSAFE_EXCEPT_TAB, escape).replace(ESCAPED_BYTE, escapeByte);
 }
 
 /** A message for stderr: every control character escaped, tabs and newlines included. */
 export function terminalSafeText(text: string): string {
-  return text.replace(UNSAFE, escape);
+  return text.replace(UNSAFE, escape).replace(ESCAPED_BYTE, escapeByte);
 }
 
 /** JSON text: the characters JSON.stringify leaves raw in strings, escaped the JSON way. */

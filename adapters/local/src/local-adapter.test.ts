@@ -180,3 +180,33 @@ async function collectList(g: { list(uri: string, o: { recursive: boolean }): As
   for await (const f of g.list(dir, { recursive: true })) out.push(f);
   return out;
 }
+
+describe('names that are not UTF-8', () => {
+  it('are listed (never dropped), carried losslessly and reached again for stat, read, write, copy and delete', async () => {
+    const raw = Buffer.from([0x78, 0xff, 0xc3, 0x28]); // "x", an invalid byte, an invalid sequence
+    await fs.mkdir(Buffer.concat([Buffer.from(`${dir}/`), raw]));
+    await fs.writeFile(Buffer.concat([Buffer.from(`${dir}/`), raw, Buffer.from('/f')]), 'bytes');
+    await fs.writeFile(path.join(dir, 'plain'), 'p');
+    const names = (await g.listDir(dir)).map((f) => f.name);
+    expect(names).toEqual(['plain', 'x\udcff\udcc3(']);
+    const walked = (await collect(g.list(dir, { recursive: true }))).map((f) => f.uri);
+    const inner = `${dir}/x\udcff\udcc3(/f`;
+    expect(walked).toContain(inner);
+    expect(await g.readText(inner)).toBe('bytes');
+    expect((await g.stat(inner)).size).toBe(5);
+    // As a file:// URI with %XX escapes: the same file.
+    expect(await g.readText(`file://${dir}/x%FF%C3(/f`)).toBe('bytes');
+    await g.copy(inner, `${dir}/x\udcff\udcc3(/g`);
+    await g.writeText(`file://${dir}/x%FF%C3(/h%FE`, 'new');
+    const onDisk = (await fs.readdir(Buffer.concat([Buffer.from(`${dir}/`), raw]), { encoding: 'buffer' })).map((b) => b.toString('hex')).sort();
+    expect(onDisk).toEqual(['66', '67', Buffer.from([0x68, 0xfe]).toString('hex')].sort());
+    await g.remove(inner);
+    expect(await g.exists(inner)).toBe(false);
+  });
+
+  it('errors name the file by a file:// URI that reads back to it', async () => {
+    const error = await g.stat(`file://${dir}/gone%FF`).catch((e: unknown) => e);
+    expect(isCkptError(error, 'NOT_FOUND')).toBe(true);
+    expect((error as { uri: string }).uri).toBe(`file://${dir}/gone%FF`);
+  });
+});

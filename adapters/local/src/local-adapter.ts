@@ -13,10 +13,15 @@ import {
   type ObjectMeta,
   type OperationOptions,
   type ReadOptions,
+  type SkippedEntry,
   type StorageAdapter,
   type WriteBody,
   type WriteOptions,
   compareKeys,
+  decodeFileName,
+  encodeFileName,
+  encodeFileUriPath,
+  hasEscapedBytes,
   isRangedBody,
   throwIfAborted,
 } from '@ckptkit/gfile';
@@ -38,6 +43,21 @@ export interface LocalAdapterOptions {
   writeOnEventLoop?: boolean;
 }
 
+/**
+ * The path node:fs is given: the string itself, or, for a path holding bytes that are not UTF-8
+ * (carried as U+DC80..U+DCFF, see gfile's `names.ts`), those exact bytes.
+ */
+function fsPath(p: string): string | Buffer {
+  return hasEscapedBytes(p) ? Buffer.from(encodeFileName(p)) : p;
+}
+
+/** `fs.realpath` without losing bytes that are not UTF-8. */
+async function realpathOf(p: string): Promise<string> {
+  return decodeFileName(await fs.realpath(fsPath(p), { encoding: 'buffer' }));
+}
+
+const PERMISSION = new Set(['EACCES', 'EPERM']);
+
 function notRegular(uri: string): CkptError {
   return new CkptError('INVALID_PATH', { operation: 'read', uri, message: 'not a regular file (a FIFO, socket or device): refusing to read it' });
 }
@@ -49,7 +69,7 @@ function notRegular(uri: string): CkptError {
  * without end) are refused with INVALID_PATH.
  */
 async function openRegular(file: string, uri: string): Promise<fs.FileHandle> {
-  const handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  const handle = await fs.open(fsPath(file), fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   try {
     const st = await handle.stat();
     if (st.isDirectory()) throw new CkptError('INVALID_PATH', { operation: 'read', uri, message: 'is a directory' });
@@ -97,7 +117,7 @@ async function sourceAtFault(error: unknown, src: string): Promise<boolean> {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EFBIG') return false;
   try {
-    await fs.access(src, fsConstants.R_OK);
+    await fs.access(fsPath(src), fsConstants.R_OK);
     return false;
   } catch {
     return true;
@@ -132,7 +152,7 @@ export function removeUnfinishedWritesSync(): string[] {
   const removed: string[] = [];
   for (const file of liveTempFiles) {
     try {
-      unlinkSync(file);
+      unlinkSync(fsPath(file));
       removed.push(file);
     } catch {
       // already gone
@@ -189,7 +209,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     rangedWrites: true,
   };
   const pathOf = (key: string) => `/${key.endsWith('/') ? key.slice(0, -1) : key}`;
-  const uriOf = (key: string) => `file:///${key}`;
+  const uriOf = (key: string) => `file:///${encodeFileUriPath(key)}`;
   const fail = (error: unknown, operation: string, key: string) => mapFsError(error, operation, uriOf(key));
 
   const metaOf = (key: string, st: Stats): ObjectMeta =>
@@ -203,7 +223,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
    */
   async function makeDirs(dir: string, operation: string): Promise<void> {
     try {
-      await fs.mkdir(dir, { recursive: true });
+      await fs.mkdir(fsPath(dir), { recursive: true });
     } catch (caught) {
       const error = (caught as NodeJS.ErrnoException).code === 'ENOENT' ? await realMkdirError(dir, caught) : caught;
       const code = (error as NodeJS.ErrnoException).code;
@@ -227,9 +247,9 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     const chain: string[] = [];
     for (let p = dir; p !== path.dirname(p); p = path.dirname(p)) chain.unshift(p);
     for (const p of chain) {
-      if (await fs.stat(p).then(() => true, () => false)) continue;
+      if (await fs.stat(fsPath(p)).then(() => true, () => false)) continue;
       try {
-        await fs.mkdir(p);
+        await fs.mkdir(fsPath(p));
       } catch (error) {
         return error;
       }
@@ -242,7 +262,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     const chain: string[] = [];
     for (let p = dir; p !== path.dirname(p); p = path.dirname(p)) chain.unshift(p);
     for (const p of chain) {
-      const st = await fs.stat(p).catch(() => undefined);
+      const st = await fs.stat(fsPath(p)).catch(() => undefined);
       if (st === undefined) return undefined;
       if (!st.isDirectory()) return p;
     }
@@ -257,7 +277,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     let handle: fs.FileHandle | undefined;
     liveTempFiles.add(temp);
     try {
-      handle = await fs.open(temp, 'wx', 0o644);
+      handle = await fs.open(fsPath(temp), 'wx', 0o644);
       if (body instanceof Uint8Array) {
         await handle.writeFile(body);
       } else if (isRangedBody(body)) {
@@ -271,15 +291,15 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       handle = undefined;
       if (o?.ifNotExists) {
         // link() fails if the target exists: an atomic create-if-absent.
-        await fs.link(temp, target);
-        await fs.unlink(temp);
+        await fs.link(fsPath(temp), fsPath(target));
+        await fs.unlink(fsPath(temp));
       } else {
-        await fs.rename(temp, target);
+        await fs.rename(fsPath(temp), fsPath(target));
       }
-      return metaOf(key, await fs.stat(target));
+      return metaOf(key, await fs.stat(fsPath(target)));
     } catch (error) {
       await handle?.close().catch(() => undefined);
-      await fs.unlink(temp).catch(() => undefined);
+      await fs.unlink(fsPath(temp)).catch(() => undefined);
       throw error;
     } finally {
       liveTempFiles.delete(temp);
@@ -299,10 +319,21 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     dangling?: boolean;
   }
 
+  /**
+   * A directory's entries with their names. Names are read as UTF-8; only when one does not decode
+   * (U+FFFD in it) is the directory read again as bytes, and every name decoded losslessly.
+   */
+  async function readNames(dirAbs: string): Promise<Array<{ name: string; d: Dirent<string> | Dirent<Buffer> }>> {
+    const dirents = await fs.readdir(fsPath(dirAbs), { withFileTypes: true });
+    if (!dirents.some((d) => d.name.includes('\uFFFD'))) return dirents.map((d) => ({ name: d.name, d }));
+    const raw = await fs.readdir(fsPath(dirAbs), { withFileTypes: true, encoding: 'buffer' });
+    return raw.map((d) => ({ name: decodeFileName(d.name), d }));
+  }
+
   async function children(dirAbs: string, dirReal: string, namePrefix: string): Promise<Child[]> {
-    let dirents: Dirent[];
+    let dirents: Array<{ name: string; d: Dirent<string> | Dirent<Buffer> }>;
     try {
-      dirents = await fs.readdir(dirAbs, { withFileTypes: true });
+      dirents = await readNames(dirAbs);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return [];
@@ -310,26 +341,26 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     }
     const out: Child[] = [];
     await Promise.all(
-      dirents.map(async (d) => {
-        if (!d.name.startsWith(namePrefix)) return;
-        const abs = path.join(dirAbs, d.name);
+      dirents.map(async ({ name, d }) => {
+        if (!name.startsWith(namePrefix)) return;
+        const abs = path.join(dirAbs, name);
         let isDir = d.isDirectory();
-        let real: string | undefined = isDir ? path.join(dirReal, d.name) : undefined;
+        let real: string | undefined = isDir ? path.join(dirReal, name) : undefined;
         let linkTarget: string | undefined;
         let dangling = false;
         if (d.isSymbolicLink() || (!d.isFile() && !d.isDirectory())) {
-          if (d.isSymbolicLink()) linkTarget = await fs.readlink(abs).catch(() => undefined);
+          if (d.isSymbolicLink()) linkTarget = await fs.readlink(fsPath(abs)).catch(() => undefined);
           try {
-            isDir = (await fs.stat(abs)).isDirectory();
-            if (isDir) real = await fs.realpath(abs);
+            isDir = (await fs.stat(fsPath(abs))).isDirectory();
+            if (isDir) real = await realpathOf(abs);
           } catch {
             isDir = false; // a dangling link lists as a file
             dangling = d.isSymbolicLink();
           }
         }
         out.push({
-          name: d.name,
-          sortName: isDir ? `${d.name}/` : d.name,
+          name: name,
+          sortName: isDir ? `${name}/` : name,
           isDir,
           abs,
           ...(real === undefined ? {} : { real }),
@@ -341,26 +372,46 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     return out.sort((a, b) => compareKeys(a.sortName, b.sortName));
   }
 
-  async function statEntry(c: Child): Promise<Stats | undefined> {
+  /** The entry's stats; undefined when it is gone, or when it may not be looked at (then reported in `skipped`, if given). */
+  async function statEntry(c: Child, key: string, skipped: SkippedEntry[] | undefined): Promise<Stats | undefined> {
     try {
-      return await fs.stat(c.abs);
-    } catch {
+      return await fs.stat(fsPath(c.abs));
+    } catch (error) {
       try {
-        return await fs.lstat(c.abs);
+        return await fs.lstat(fsPath(c.abs));
       } catch {
+        if (skipped && PERMISSION.has((error as NodeJS.ErrnoException).code ?? '')) skipped.push({ key, error: fail(error, 'list', key) });
         return undefined; // removed while we listed it
       }
     }
   }
 
   /** Entries under `dirKey` in key order, lazily. */
-  async function* walk(dirKey: string, dirAbs: string, dirReal: string, chain: string[], namePrefix: string, delimiter: boolean, after: string | undefined, signal: AbortSignal | undefined): AsyncGenerator<ObjectMeta> {
+  async function* walk(
+    dirKey: string,
+    dirAbs: string,
+    dirReal: string,
+    chain: string[],
+    namePrefix: string,
+    delimiter: boolean,
+    after: string | undefined,
+    signal: AbortSignal | undefined,
+    skipped: SkippedEntry[] | undefined,
+  ): AsyncGenerator<ObjectMeta> {
     throwIfAborted(signal, 'list', uriOf(dirKey));
-    const kids = await children(dirAbs, dirReal, namePrefix);
+    let kids: Child[];
+    try {
+      kids = await children(dirAbs, dirReal, namePrefix);
+    } catch (error) {
+      // A directory we may not read: with skipped, left out and reported under its own key.
+      if (!skipped || !PERMISSION.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+      skipped.push({ key: dirKey, error: fail(error, 'list', dirKey) });
+      return;
+    }
     for (let i = 0; i < kids.length; i += STAT_BATCH) {
       const batch = kids.slice(i, i + STAT_BATCH);
       const wanted = batch.map((c) => after === undefined || compareKeys(dirKey + c.sortName, after) > 0);
-      const stats = await Promise.all(batch.map((c, j) => (wanted[j] ? statEntry(c) : undefined)));
+      const stats = await Promise.all(batch.map((c, j) => (wanted[j] ? statEntry(c, dirKey + c.sortName, skipped) : undefined)));
       for (let j = 0; j < batch.length; j++) {
         const c = batch[j]!;
         const key = dirKey + c.sortName;
@@ -375,7 +426,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
         const descend = after === undefined || compareKeys(key, after) > 0 || after.startsWith(key);
         const real = c.real!;
         const loop = chain.some((r) => r === real || r.startsWith(`${real}/`)) || real === '/';
-        if (descend && !loop) yield* walk(key, c.abs, real, [...chain, real], '', false, after, signal);
+        if (descend && !loop) yield* walk(key, c.abs, real, [...chain, real], '', false, after, signal, skipped);
       }
     }
   }
@@ -389,7 +440,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     async stat(key: string, o?: OperationOptions) {
       throwIfAborted(o?.signal, 'stat', uriOf(key));
       try {
-        return metaOf(key, await fs.stat(pathOf(key)));
+        return metaOf(key, await fs.stat(fsPath(pathOf(key))));
       } catch (error) {
         throw fail(error, 'stat', key);
       }
@@ -458,7 +509,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       try {
         if (key.endsWith('/')) {
           await makeDirs(pathOf(key), 'write');
-          return metaOf(key, await fs.stat(pathOf(key)));
+          return metaOf(key, await fs.stat(fsPath(pathOf(key))));
         }
         return await writeAtomic(key, body, o);
       } catch (error) {
@@ -476,23 +527,25 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       try {
         let real: string;
         try {
-          real = await fs.realpath(startAbs);
+          real = await realpathOf(startAbs);
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           if (code === 'ENOENT' || code === 'ENOTDIR') return { entries: [] };
           throw error;
         }
         const entries: ObjectMeta[] = [];
-        const it = walk(dirKey, startAbs, real, [real], namePrefix, o?.delimiter === true, after, o?.signal);
+        const skipped: SkippedEntry[] | undefined = o?.skipUnreadable ? [] : undefined;
+        const page = (nextPageToken?: string): ListPage => ({ entries, ...(nextPageToken === undefined ? {} : { nextPageToken }), ...(skipped?.length ? { skipped } : {}) });
+        const it = walk(dirKey, startAbs, real, [real], namePrefix, o?.delimiter === true, after, o?.signal, skipped);
         try {
           for await (const meta of it) {
-            if (entries.length === pageSize) return { entries, nextPageToken: entries[entries.length - 1]!.key };
+            if (entries.length === pageSize) return page(entries[entries.length - 1]!.key);
             entries.push(meta);
           }
         } finally {
           await it.return(undefined);
         }
-        return { entries };
+        return page();
       } catch (error) {
         // The directory that could not be read (node names it), not the listing's name prefix.
         const at = (error as NodeJS.ErrnoException).path;
@@ -504,12 +557,12 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       throwIfAborted(o?.signal, 'delete', uriOf(key));
       try {
         if (key.endsWith('/')) {
-          await fs.rmdir(pathOf(key));
+          await fs.rmdir(fsPath(pathOf(key)));
           return;
         }
-        const st = await fs.lstat(pathOf(key));
+        const st = await fs.lstat(fsPath(pathOf(key)));
         if (st.isDirectory()) throw new CkptError('INVALID_PATH', { operation: 'delete', uri: uriOf(key), message: 'is a directory; use removeTree' });
-        await fs.unlink(pathOf(key));
+        await fs.unlink(fsPath(pathOf(key)));
       } catch (error) {
         throw fail(error, 'delete', key);
       }
@@ -521,7 +574,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       const temp = tempName(target);
       let st: Stats;
       try {
-        st = await fs.stat(pathOf(src));
+        st = await fs.stat(fsPath(pathOf(src)));
       } catch (error) {
         throw fail(error, 'copy', src);
       }
@@ -540,15 +593,15 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
         if (o?.onProgress) {
           // copyFile (copy_file_range in a worker thread) says nothing until it is done; the size of
           // the file it is filling does.
-          poll = setInterval(() => void fs.stat(temp).then((t) => report(t.size), () => undefined), COPY_PROGRESS_MS);
+          poll = setInterval(() => void fs.stat(fsPath(temp)).then((t) => report(t.size), () => undefined), COPY_PROGRESS_MS);
           poll.unref();
         }
-        await fs.copyFile(pathOf(src), temp);
+        await fs.copyFile(fsPath(pathOf(src)), fsPath(temp));
         clearInterval(poll);
-        await fs.rename(temp, target);
+        await fs.rename(fsPath(temp), fsPath(target));
         if (o?.onProgress) report(st.size);
       } catch (error) {
-        await fs.unlink(temp).catch(() => undefined);
+        await fs.unlink(fsPath(temp)).catch(() => undefined);
         throw fail(error, 'copy', (await sourceAtFault(error, pathOf(src))) ? src : dst);
       } finally {
         clearInterval(poll);
@@ -567,7 +620,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       const visit = async (key: string, deep: boolean): Promise<void> => {
         let dirents: Dirent[];
         try {
-          dirents = await fs.readdir(pathOf(key) || '/', { withFileTypes: true });
+          dirents = await fs.readdir(fsPath(pathOf(key) || '/'), { withFileTypes: true });
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           if (code === 'ENOENT' || code === 'ENOTDIR') return;
@@ -581,7 +634,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
           const parsed = d.isFile() ? parseTempName(d.name) : undefined;
           // A target name cut to 100 bytes matches a longer prefix by its start.
           if (!parsed || !(parsed.target.startsWith(namePrefix) || namePrefix.startsWith(parsed.target))) continue;
-          const st = await fs.lstat(path.join(pathOf(key) || '/', d.name)).catch(() => undefined);
+          const st = await fs.lstat(fsPath(path.join(pathOf(key) || '/', d.name))).catch(() => undefined);
           if (!st) continue;
           const owner = parsed.owner;
           out.push({ key: key + parsed.target, id: key + d.name, startedAt: st.mtime, ...(owner ? { owner, ownerAlive: owner.host === hostTag() ? processAlive(owner.pid) : undefined } : {}) });
@@ -599,7 +652,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
         throw new CkptError('INVALID_PATH', { operation: 'delete', uri: uriOf(id), message: `not a temporary file of a write of ${uriOf(key)}` });
       }
       try {
-        await fs.unlink(pathOf(id));
+        await fs.unlink(fsPath(pathOf(id)));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
         throw fail(error, 'delete', id);
@@ -610,7 +663,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
       throwIfAborted(o?.signal, 'rename', uriOf(src));
       await makeDirs(path.dirname(pathOf(dst)), 'rename');
       try {
-        await fs.rename(pathOf(src), pathOf(dst));
+        await fs.rename(fsPath(pathOf(src)), fsPath(pathOf(dst)));
       } catch (error) {
         throw fail(error, 'rename', (await sourceAtFault(error, pathOf(src))) ? src : dst);
       }

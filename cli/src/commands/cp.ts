@@ -1,3 +1,4 @@
+import { portableUri } from '@ckptkit/gfile';
 import type { CommandModule } from 'yargs';
 import { runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -84,10 +85,11 @@ export const cpCommand: CommandModule<GlobalArgs, CpArgs> = {
       // A record is done with once its upload is gone, or once the store said it never can be.
       records.settle([...removed.map((l) => l.id), ...kept.filter((k) => k.permanent).map((k) => k.id)]);
       const secs = (performance.now() - t0) / 1000;
+      if (!argv.json) for (const n of result.notes) info(`note: ${n}`);
       if (argv.json) {
         printJson(result);
       } else {
-        print(result.prefix);
+        print(portableUri(result.prefix));
         if (removed.length > 0) info(`removed ${removed.length} leftover(s) of an earlier copy that did not finish`);
         for (const l of removed) debug(`  removed unfinished write of ${l.uri} (${LEFTOVER_WHY[l.why]})`);
         for (const k of kept) debug(`  could not remove an unfinished write of ${k.uri}${k.permanent ? ' (left to expire)' : ''}: ${k.reason}`);

@@ -1,9 +1,10 @@
+import { portableUri } from '@ckptkit/gfile';
 import type { CommandModule } from 'yargs';
 import { runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import type { GlobalArgs } from '../global-args.js';
 import { commandHelp, numberOption, parseNumberOption } from '../help.js';
-import { alignColumns, humanBytes } from '../output.js';
+import { alignColumns, humanBytes, portableDoc } from '../output.js';
 import { findProgress, showProgress } from '../progress.js';
 import { terminalSafeLine } from '../terminal-safe.js';
 
@@ -17,7 +18,8 @@ interface FindArgs extends GlobalArgs {
 
 /**
  * `ckpt find <uri> [--max-depth N] [--format F]`: every checkpoint below a URI, hidden and
- * intermediate ones included, sorted by directory then step; exit 1 when there is none. A long
+ * intermediate ones included, sorted by directory then step; exit 1 when there is none, 5 when
+ * an unreadable subdirectory was left out (reported on stderr, one line each). A long
  * run shows its progress (objects listed, checkpoints found) on stderr when stderr is a terminal.
  */
 export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
@@ -40,7 +42,7 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
       ['max-depth', 'format', 'jsonl', 'content-checks'],
     ),
   handler: (argv) =>
-    runCommand(argv, async ({ gfile, print, printEscaped, printJson, info, paint, stderrIsTTY, stdoutIsTTY, signal }) => {
+    runCommand(argv, async ({ gfile, print, printEscaped, printJson, info, paint, stderrIsTTY, stdoutIsTTY, signal, skipped }) => {
       // Discovery's own entry point: a find loads neither the bundle reader nor its native modules.
       const { findCheckpoints } = await import('@ckptkit/core/discovery');
       const maxDepth = argv['max-depth'] === undefined ? undefined : parseNumberOption('max-depth', 'non-negative-integer', argv['max-depth']);
@@ -55,6 +57,7 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
           contentChecks: argv['content-checks'],
           signal,
           onProgress: progress?.update,
+          onSkipped: skipped,
         });
       } catch (error) {
         // A missing root holds no checkpoint: the answer is "none" (exit 1), as for an empty one.
@@ -77,7 +80,13 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
         mtime: c.mtime ? c.mtime.toISOString() : null,
         details: c.extra,
       }));
-      if (argv.jsonl) for (const d of docs) print(JSON.stringify(d));
+      if (argv.jsonl) {
+        for (const d of docs) {
+          const line = JSON.stringify(d);
+          // Only a line holding a local name that is not UTF-8 needs its URIs made portable.
+          print(/\\ud[c-f]/i.test(line) ? JSON.stringify(portableDoc(d)) : line);
+        }
+      }
       else if (argv.json) printJson(docs);
       else {
         // Column widths from every row (the answer is complete before it is printed); the header
@@ -87,7 +96,7 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
           c.format,
           c.temporary ? 'temporary' : c.complete ? 'complete' : 'INCOMPLETE',
           humanBytes(c.bytes),
-          `${c.prefix}${STATE_NOTE[String(c.extra.stateFile)] ?? ''}`,
+          `${portableUri(c.prefix)}${STATE_NOTE[String(c.extra.stateFile)] ?? ''}`,
         ]);
         const header = stdoutIsTTY && found.length > 0;
         const table = [...(header ? [['STEP', 'FORMAT', 'STATE', 'SIZE', 'CHECKPOINT']] : []), ...rows].map((r) => r.map(terminalSafeLine));

@@ -1,3 +1,4 @@
+import { portableUri } from '@ckptkit/gfile';
 import type { CommandModule } from 'yargs';
 import { runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -9,7 +10,10 @@ interface GlobArgs extends GlobalArgs {
   pattern: string;
 }
 
-/** `ckpt glob <pattern>`: files and directories matching `*`, `?`, `[...]`, `**`; exit 1 on no match. */
+/**
+ * `ckpt glob <pattern>`: files and directories matching `*`, `?`, `[...]`, `**`; exit 1 on no
+ * match, 5 when an unreadable subdirectory was left out (reported on stderr).
+ */
 export const globCommand: CommandModule<GlobalArgs, GlobArgs> = {
   command: 'glob <pattern>',
   describe: 'List files and directories matching a pattern (quote it: "s3://b/run/*/ckpt-*.index")',
@@ -20,10 +24,10 @@ export const globCommand: CommandModule<GlobalArgs, GlobArgs> = {
       ["$0 glob 'gs://bucket/run/ckpt-[0-9]*.index' && echo found", 'branch on a match (exit 1: none)'],
     ]),
   handler: (argv) =>
-    runCommand(argv, async ({ gfile, print, printJson }) => {
-      const matches = await gfile.glob(argv.pattern);
-      if (argv.json) printJson(matches.map(fileJson));
-      else for (const m of matches) print(m.kind === 'directory' ? `${m.uri}/` : m.uri);
+    runCommand(argv, async ({ gfile, print, printJson, skipped, skippedUris }) => {
+      const matches = await gfile.glob(argv.pattern, { onSkipped: skipped });
+      if (argv.json) printJson(matches.map((m) => fileJson(m, skippedUris)));
+      else for (const m of matches) print(m.kind === 'directory' ? `${portableUri(m.uri)}/` : portableUri(m.uri));
       return matches.length === 0 ? EXIT.NOTHING_FOUND : EXIT.OK;
     }),
 };

@@ -66,19 +66,21 @@ export async function keyFilter(pattern: string): Promise<(key: string) => boole
 }
 
 /**
- * `ckpt inspect <prefix-or-index-uri> [--filter PATTERN]`: the variables of a V2 bundle (a V1 file
- * when no `.index` exists) as a table with a header row (KEY, DTYPE, SHAPE, LOCATION; columns as
+ * `ckpt inspect <uri> [--filter PATTERN]`: the variables of a V2 bundle (a V1 file when no
+ * `.index` exists), of any URI `latest`/`find` print (core's `inspectAny`: data shards, V1 patterns
+ * and SavedModel directories resolve to their tensors, with a note), as a table with a header row (KEY, DTYPE, SHAPE, LOCATION; columns as
  * wide as their widest cell), then the totals: tensors, parameters, bytes. `--json` adds `totals`
  * to the document; `--filter` keeps the variables whose key matches, totals included. Exit 3 when
- * the index is corrupt (an LFS pointer, truncated, bad checksum), 4 when missing.
+ * the index is corrupt (an LFS pointer, truncated, bad checksum), 4 when missing, 2 for a directory
+ * of several checkpoints.
  */
 export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
   command: 'inspect <uri>',
-  describe: 'List the variables of a TensorFlow checkpoint (prefix or .index; V1 files too), with totals',
+  describe: 'List the variables of a TensorFlow checkpoint (prefix, .index, V1 file or pattern, SavedModel directory), with totals',
   builder: (y) =>
     commandHelp(
       y
-        .positional('uri', { type: 'string', demandOption: true, describe: 'Checkpoint prefix (…/ckpt-5) or its .index file' })
+        .positional('uri', { type: 'string', demandOption: true, describe: 'What `latest`/`find` print: a prefix (…/ckpt-5), its .index or a data shard, a V1 file or pattern, a SavedModel directory' })
         .option('filter', {
           type: 'string',
           requiresArg: true,
@@ -94,10 +96,12 @@ export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
       ['filter'],
     ),
   handler: (argv) =>
-    runCommand(argv, async ({ gfile, print, printEscaped, printJson, paint }) => {
-      const { inspectCheckpoint } = await import('@ckptkit/core');
+    runCommand(argv, async ({ gfile, print, printEscaped, printJson, paint, info }) => {
+      const { inspectAny } = await import('@ckptkit/core');
       const matches = argv.filter === undefined ? undefined : await keyFilter(argv.filter);
-      const doc = await inspectCheckpoint(gfile, argv.uri);
+      const { doc, notes } = await inspectAny(gfile, argv.uri);
+      // With --json, stderr is for errors only (the contract).
+      if (!argv.json) for (const n of notes) info(`note: ${n}`);
       const entries = matches ? doc.entries.filter((e) => matches(e.key)) : doc.entries;
       const totals = inspectTotals(entries);
       if (argv.json) {

@@ -1,3 +1,4 @@
+import { portableUri } from '@ckptkit/gfile';
 import type { CommandModule } from 'yargs';
 import { runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -55,7 +56,7 @@ export const latestCommand: CommandModule<GlobalArgs, LatestArgs> = {
         const report = argv.verify ? await (await import('@ckptkit/core')).verifyBundle(gfile, r.prefix, { concurrency: argv.concurrency }) : undefined;
         if (argv.json) printJson(report ? { prefix: r.prefix, verify: report } : { prefix: r.prefix });
         else {
-          print(r.prefix);
+          print(portableUri(r.prefix));
           for (const p of report?.problems ?? []) info(`verify ${p.code}: ${p.detail}`);
         }
         return report && !report.ok ? EXIT.INVALID_CHECKPOINT : EXIT.OK;
@@ -87,7 +88,7 @@ export const latestCommand: CommandModule<GlobalArgs, LatestArgs> = {
           },
         );
       } else if (c) {
-        print(c.prefix);
+        print(portableUri(c.prefix));
         info(`${c.step === null ? 'no step' : `step ${c.step}`}, ${c.format}, ${c.files.length} file(s), ${humanBytes(c.bytes)}, from the ${c.source === 'scan' ? 'directory listing' : c.source === 'basename' ? "state file's basename" : 'state file'}`);
         for (const n of c.notes) info(`  ${n}`);
       } else {

@@ -21,7 +21,12 @@ interface LsArgs extends GlobalArgs {
  */
 const OWN_TEMP = /^\..+\.ckpt-tmp-(?:[0-9a-f]{8}-[1-9][0-9]{0,9}-)?[0-9a-f]{12}$/s;
 
-/** `ckpt ls <uri> [-l] [-R]`: the children of a directory (or everything below it), or one file. */
+/**
+ * `ckpt ls <uri> [-l] [-R]`: the children of a directory (or everything below it), or one file.
+ * Names that are not UTF-8 print with `\xFF` escapes (JSON: `file://` URIs with `%FF`); with `-R`
+ * an unreadable subdirectory is listed, reported on stderr and marked with `error` in JSON, and
+ * the command exits 5.
+ */
 export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
   command: 'ls <uri>',
   describe: 'List a directory: its files and subdirectories (-R: everything below it)',
@@ -42,14 +47,15 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
       ['long', 'recursive', 'human-readable', 'all'],
     ),
   handler: (argv) =>
-    runCommand(argv, async ({ gfile, print, printJson }) => {
+    runCommand(argv, async ({ gfile, print, printJson, skipped, skippedUris }) => {
       let entries: FileInfo[];
       let base = argv.uri.replace(/\/+$/, '');
       try {
         if (argv.recursive) {
           entries = [];
           let any = false;
-          for await (const dir of gfile.walk(argv.uri)) {
+          // An unreadable subdirectory is reported and left out; the walk goes on (exit 5).
+          for await (const dir of gfile.walk(argv.uri, { onSkipped: skipped })) {
             any = true;
             entries.push(...dir.dirs, ...dir.files);
           }
@@ -69,7 +75,7 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
       const temporary = (e: FileInfo) => e.kind === 'file' && OWN_TEMP.test(e.name);
       if (!argv.all) entries = entries.filter((e) => !temporary(e));
       if (argv.json) {
-        printJson(entries.map((e) => (temporary(e) ? { ...fileJson(e), unfinishedWrite: true } : fileJson(e))));
+        printJson(entries.map((e) => (temporary(e) ? { ...fileJson(e, skippedUris), unfinishedWrite: true } : fileJson(e, skippedUris))));
         return;
       }
       for (const e of entries) {

@@ -1,4 +1,3 @@
-import type { GFile } from '@ckptkit/gfile';
 import type { CommandModule } from 'yargs';
 import { reportError, runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -19,11 +18,11 @@ interface VerifyArgs extends GlobalArgs {
  */
 export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
   command: 'verify <uri>',
-  describe: 'Check a TensorFlow V2 checkpoint: index, shard sizes (--deep: every tensor checksum)',
+  describe: 'Check a checkpoint: TensorFlow index and shard sizes (--deep: every tensor checksum); other layouts: every file there',
   builder: (y) =>
     commandHelp(
       y
-        .positional('uri', { type: 'string', demandOption: true, describe: 'Checkpoint prefix (…/ckpt-5) or its .index file' })
+        .positional('uri', { type: 'string', demandOption: true, describe: 'What `latest`/`find` print: a prefix (…/ckpt-5), its .index or a data shard, a V1 file or pattern, a checkpoint directory or file' })
         .option('deep', { type: 'boolean', default: false, describe: "Read all data and check every tensor's crc32c" }),
       'verify',
       [
@@ -35,12 +34,10 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
     ),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, printJson, info }) => {
-      const { verifyBundle } = await import('@ckptkit/core');
+      const { verifyAny } = await import('@ckptkit/core');
       const t0 = performance.now();
-      const report = await verifyBundle(gfile, argv.uri, { deep: argv.deep, concurrency: argv.concurrency });
-      // Nothing at all under that name is a missing path (exit 4), as for every other command; an
-      // index missing next to data shards is a problem of the checkpoint (exit 3).
-      if (report.problems.some((p) => p.code === 'MISSING_INDEX')) await throwIfNothingThere(gfile, argv.uri);
+      const { report, scope, notes, resolved } = await verifyAny(gfile, argv.uri, { deep: argv.deep, concurrency: argv.concurrency });
+      if (!argv.json) for (const n of notes) info(`note: ${n}`);
       if (argv.json) {
         printJson(report);
       } else {
@@ -49,7 +46,12 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
           print(`${p.code}${where ? ` ${where}` : ''}: ${p.detail}`);
         }
         const secs = (performance.now() - t0) / 1000;
-        const what = argv.deep ? `${report.tensorsChecked} tensors, ${humanBytes(report.bytesChecked)} checksummed in ${secs.toFixed(2)} s` : `${report.tensorsChecked} tensors located`;
+        const what =
+          scope === 'files'
+            ? `${resolved.files.length} file(s) of ${resolved.found.format} present`
+            : argv.deep
+              ? `${report.tensorsChecked} tensors, ${humanBytes(report.bytesChecked)} checksummed in ${secs.toFixed(2)} s`
+              : `${report.tensorsChecked} tensors located`;
         if (report.ok) print(`OK: ${what}`);
         else info(what);
       }
@@ -63,10 +65,3 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
     }),
 };
 
-/** NOT_FOUND when nothing at all is named `uri` (its prefix without `.index`): one listing request. */
-async function throwIfNothingThere(gfile: GFile, uri: string): Promise<void> {
-  const prefix = uri.replace(/\.index$/, '');
-  for await (const _ of gfile.listPrefix(prefix, { delimiter: true })) return;
-  const { CkptError } = await import('@ckptkit/gfile');
-  throw new CkptError('NOT_FOUND', { operation: 'verify', uri, message: 'no checkpoint here: nothing of this name exists' });
-}

@@ -6,6 +6,7 @@
  * store's name, the filesystem root for local), never starting with `/`. A key ending in `/` names a
  * directory (a marker object on object stores, a real directory on local disks).
  */
+import type { CkptError } from './errors.js';
 
 /** Metadata of one object or directory as a store reports it. */
 export interface ObjectMeta {
@@ -37,6 +38,19 @@ export interface ListPage {
   entries: ObjectMeta[];
   /** Pass back to get the next page; absent on the last page. */
   nextPageToken?: string | undefined;
+  /**
+   * With `skipUnreadable`: what this page could not list and left out, each with its own error
+   * (a directory the process may not read). A store may report one again on a later page.
+   */
+  skipped?: SkippedEntry[] | undefined;
+}
+
+/** A part of a listing that could not be read and was left out (see `ListOptions.skipUnreadable`). */
+export interface SkippedEntry {
+  /** The key of what was skipped (a directory key ends in `/`). */
+  key: string;
+  /** Why, with the URI of what was skipped (code PERMISSION_DENIED for a directory the process may not read). */
+  error: CkptError;
 }
 
 export interface OperationOptions {
@@ -52,6 +66,12 @@ export interface ListOptions extends OperationOptions {
   pageToken?: string | undefined;
   /** Only keys strictly greater than this (S3 StartAfter, GCS startOffset). */
   startAfter?: string | undefined;
+  /**
+   * Stores with real directories (local disks): a subdirectory that cannot be read (permission
+   * denied) is left out and reported in `ListPage.skipped` instead of failing the listing,
+   * also when it is the listed directory itself. Stores without such directories ignore it.
+   */
+  skipUnreadable?: boolean | undefined;
 }
 
 /** A byte range: `offset` from the start, `length` bytes (to the end when absent). */

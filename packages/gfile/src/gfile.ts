@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { ObjectMeta, StorageAdapter, UnfinishedWrite, WriteBody } from './adapter.js';
+import type { ObjectMeta, SkippedEntry, StorageAdapter, UnfinishedWrite, WriteBody } from './adapter.js';
 import { CkptError, isCkptError, throwIfAborted } from './errors.js';
 import { keyMatcher, literalPrefix, planGlob, segmentMatcher } from './glob.js';
 import { baseName, compareKeys, dirPrefix, parentPrefix, stripSlash } from './keys.js';
@@ -67,7 +67,18 @@ export interface OverwriteOptions extends Signalled {
   onProgress?: ((bytes: number) => void) | undefined;
 }
 
-export interface ListOptions extends Signalled {
+/** Options of the listings that walk a tree: {@link GFile.walk}, {@link GFile.glob}, recursive {@link GFile.list}. */
+export interface WalkOptions extends Signalled {
+  /**
+   * Called with the error of each subdirectory that could not be read (PERMISSION_DENIED on a local
+   * disk), its URI spelled as the results are; the subdirectory is left out and the walk goes on.
+   * Without it, such a subdirectory fails the whole listing. The directory named itself is never
+   * skipped: its error is thrown.
+   */
+  onSkipped?: ((error: CkptError) => void) | undefined;
+}
+
+export interface ListOptions extends WalkOptions {
   /** Every entry below the directory, not just its children. */
   recursive?: boolean | undefined;
 }
@@ -213,7 +224,8 @@ export class GFile {
     const { adapter, parsed, key } = await this.locate(uri, 'list');
     const prefix = dirPrefix(key);
     let seen = key === '';
-    const entries = options.recursive ? this.listFlat(adapter, prefix, options.signal) : listEntries(adapter, prefix, { delimiter: true, pageSize: this.options.pageSize, signal: options.signal });
+    const onSkipped = this.skipReporter(parsed, adapter, prefix, options.onSkipped);
+    const entries = options.recursive ? this.listFlat(adapter, prefix, options.signal, onSkipped) : listEntries(adapter, prefix, { delimiter: true, pageSize: this.options.pageSize, signal: options.signal });
     const dirsShown = new Set<string>();
     for await (const raw of entries) {
       seen = true;
@@ -253,13 +265,14 @@ export class GFile {
    * level matches many directories, one planned flat listing of the root instead (bounded: given
    * up for the per-level plan once it has cost half a request per matched directory).
    */
-  async glob(pattern: string, options: Signalled = {}): Promise<FileInfo[]> {
+  async glob(pattern: string, options: WalkOptions = {}): Promise<FileInfo[]> {
     const { adapter, parsed } = await this.locate(pattern, 'glob');
     const plan = planGlob(parsed.key);
     const onlyDirs = parsed.trailingSlash;
     const results = new Map<string, FileInfo>();
     // Results are spelled from the literal root, which is a prefix of every matched key.
     const rootParsed = respell(parsed, plan.root);
+    const onSkipped = this.skipReporter(rootParsed, adapter, dirPrefix(plan.root), options.onSkipped);
     const add = (raw: ObjectMeta) => {
       const meta = presentEntry(raw);
       if (!meta || (onlyDirs && meta.kind !== 'directory')) return;
@@ -274,7 +287,7 @@ export class GFile {
         continue;
       }
       if (step.kind === 'flat') {
-        await Promise.all(candidates.map((dir) => this.fanOut(() => this.globFlat(adapter, dir, step.pattern, add, options.signal))));
+        await Promise.all(candidates.map((dir) => this.fanOut(() => this.globFlat(adapter, dir, step.pattern, add, options.signal, onSkipped))));
         candidates = [];
         break;
       }
@@ -285,7 +298,7 @@ export class GFile {
         candidates.map((dir) =>
           this.fanOut(async () => {
             const prefix = dirPrefix(dir);
-            for await (const raw of listEntries(adapter, prefix + lit, { delimiter: true, pageSize: this.options.pageSize, signal: options.signal })) {
+            for await (const raw of listEntries(adapter, prefix + lit, { delimiter: true, pageSize: this.options.pageSize, signal: options.signal, onSkipped })) {
               const meta = presentEntry(raw);
               if (!meta || meta.key === prefix) continue;
               if (!matches(baseName(meta.key))) continue;
@@ -301,7 +314,7 @@ export class GFile {
       // and given up for the per-directory plan once it has cost half as many requests.
       if (i === 0 && !step.last && next.length > 2 * (this.options.concurrency ?? DEFAULT_CONCURRENCY)) {
         const rest = plan.root === '' ? parsed.key : parsed.key.slice(plan.root.length + 1);
-        const flat = await this.globFlatBounded(adapter, plan.root, dirPrefix(plan.root) + lit, rest, Math.ceil(next.length / 2), options.signal);
+        const flat = await this.globFlatBounded(adapter, plan.root, dirPrefix(plan.root) + lit, rest, Math.ceil(next.length / 2), options.signal, undefined, onSkipped);
         if (flat) {
           for (const meta of flat) add(meta);
           break;
@@ -317,9 +330,10 @@ export class GFile {
    * Built from one recursive listing (about ceil(N/1000) requests, split into parallel parts by the
    * listing planner when the tree is big), never a request per child. A missing directory yields nothing.
    */
-  async *walk(uri: string, options: Signalled = {}): AsyncGenerator<WalkEntry> {
+  async *walk(uri: string, options: WalkOptions = {}): AsyncGenerator<WalkEntry> {
     const { adapter, parsed, key } = await this.locate(uri, 'walk');
     const rootPrefix = dirPrefix(key);
+    const onSkipped = this.skipReporter(parsed, adapter, rootPrefix, options.onSkipped);
     interface Node {
       dirs: Map<string, FileInfo>;
       files: FileInfo[];
@@ -349,7 +363,7 @@ export class GFile {
       }
     };
     let seen = false;
-    for await (const raw of this.listFlat(adapter, rootPrefix, options.signal)) {
+    for await (const raw of this.listFlat(adapter, rootPrefix, options.signal, onSkipped)) {
       seen = true;
       const meta = presentEntry(raw);
       if (!meta || meta.key === rootPrefix) continue;
@@ -574,8 +588,8 @@ export class GFile {
     }
   }
 
-  private async globFlat(adapter: StorageAdapter, dir: string, restPattern: string, add: (m: ObjectMeta) => void, signal: AbortSignal | undefined): Promise<void> {
-    await this.globFlatBounded(adapter, dir, dirPrefix(dir), restPattern, Infinity, signal, add);
+  private async globFlat(adapter: StorageAdapter, dir: string, restPattern: string, add: (m: ObjectMeta) => void, signal: AbortSignal | undefined, onSkipped: ((s: SkippedEntry) => void) | undefined): Promise<void> {
+    await this.globFlatBounded(adapter, dir, dirPrefix(dir), restPattern, Infinity, signal, add, onSkipped);
   }
 
   /**
@@ -583,7 +597,16 @@ export class GFile {
    * planned flat listing; directories implied by deeper keys are matched too. Returns the matches,
    * or undefined when the listing went past `maxPages` pages (it is then stopped).
    */
-  private async globFlatBounded(adapter: StorageAdapter, dir: string, listPrefix: string, restPattern: string, maxPages: number, signal: AbortSignal | undefined, add?: (m: ObjectMeta) => void): Promise<ObjectMeta[] | undefined> {
+  private async globFlatBounded(
+    adapter: StorageAdapter,
+    dir: string,
+    listPrefix: string,
+    restPattern: string,
+    maxPages: number,
+    signal: AbortSignal | undefined,
+    add?: (m: ObjectMeta) => void,
+    onSkipped?: (s: SkippedEntry) => void,
+  ): Promise<ObjectMeta[] | undefined> {
     const prefix = dirPrefix(dir);
     const matches = keyMatcher(restPattern);
     const dirsSeen = new Set<string>();
@@ -591,7 +614,7 @@ export class GFile {
     const emit = add ?? ((m: ObjectMeta) => void found.push(m));
     const maxEntries = maxPages * Math.min(this.options.pageSize ?? adapter.capabilities.maxPageSize, adapter.capabilities.maxPageSize);
     let listed = 0;
-    for await (const raw of this.listFlat(adapter, listPrefix, signal)) {
+    for await (const raw of this.listFlat(adapter, listPrefix, signal, onSkipped)) {
       if (++listed > maxEntries) return undefined;
       const meta = presentEntry(raw);
       if (!meta) continue;
@@ -610,13 +633,14 @@ export class GFile {
   }
 
   /** Every entry under a directory prefix, in key order, as the listing planner lists it. */
-  private listFlat(adapter: StorageAdapter, prefix: string, signal: AbortSignal | undefined): AsyncGenerator<ObjectMeta> {
+  private listFlat(adapter: StorageAdapter, prefix: string, signal: AbortSignal | undefined, onSkipped?: (s: SkippedEntry) => void): AsyncGenerator<ObjectMeta> {
     return listRecursive(adapter, prefix, {
       pageSize: this.options.pageSize,
       parallelism: this.options.listingParallelism ?? this.options.concurrency ?? DEFAULT_CONCURRENCY,
       minKeysBeforeSplit: this.options.minKeysBeforeSplit,
       signal,
       onDecision: this.options.onPlanDecision,
+      ...(onSkipped ? { onSkipped } : {}),
     });
   }
 
@@ -640,6 +664,20 @@ export class GFile {
       if (isCkptError(error, 'NOT_FOUND')) return false;
       throw error;
     }
+  }
+
+  /**
+   * The listing-level callback for a caller's `onSkipped`: each skipped part's error respelled with
+   * the part's own URI as the results spell it; the root itself is never skipped (its error is thrown).
+   */
+  private skipReporter(parsed: ParsedUri, adapter: StorageAdapter, rootPrefix: string, onSkipped: ((error: CkptError) => void) | undefined): ((s: SkippedEntry) => void) | undefined {
+    if (!onSkipped) return undefined;
+    return (s) => {
+      const uri = this.info(parsed, adapter, { key: s.key, kind: 'directory', size: 0 }).uri;
+      const error = s.error.withContext(s.error.operation, uri);
+      if (dirPrefix(stripSlash(s.key)) === rootPrefix || stripSlash(s.key) === stripSlash(rootPrefix)) throw error;
+      onSkipped(error);
+    };
   }
 
   private async prefixHasEntries(adapter: StorageAdapter, prefix: string, signal: AbortSignal | undefined): Promise<boolean> {

@@ -12,6 +12,7 @@ export type {
   OperationOptions,
   ReadOptions,
   RequestKind,
+  SkippedEntry,
   StorageAdapter,
   UnfinishedWrite,
   UnfinishedWriteListener,
@@ -24,7 +25,7 @@ export { versionOf } from './adapter.js';
 export { CkptError, ERROR_CODES, abortError, ckptError, isCkptError, redact, registerSecret, throwIfAborted } from './errors.js';
 export type { CkptErrorInit, ErrorCode } from './errors.js';
 export { GFile, createGFile } from './gfile.js';
-export type { FileInfo, GFileOptions, ListOptions, OverwriteOptions, ReadFileOptions, Signalled, WalkEntry, WriteFileOptions } from './gfile.js';
+export type { FileInfo, GFileOptions, ListOptions, OverwriteOptions, ReadFileOptions, Signalled, WalkEntry, WalkOptions, WriteFileOptions } from './gfile.js';
 export { hasWildcard, keyMatcher, planGlob, segmentMatcher } from './glob.js';
 export type { GlobPlan, GlobStep } from './glob.js';
 export { baseName, compareKeys, dirPrefix, isUnder, parentPrefix, stripSlash } from './keys.js';
@@ -45,6 +46,7 @@ export { isRangedBody, openRange, rangedBody } from './ranged-body.js';
 export type { BodyRange, RangedBody } from './ranged-body.js';
 export type { ReplayableStream } from './replayable.js';
 export type { AdapterFactory, AdapterLoader } from './registry.js';
-export { joinUri, parseUri, schemeOf, uriForKey } from './uri.js';
+export { joinUri, parseUri, portableUri, schemeOf, uriForKey } from './uri.js';
+export { decodeFileName, decodeFileUriPath, displayName, encodeFileName, encodeFileUriPath, hasEscapedBytes } from './names.js';
 export { compileFnmatch } from './wildcard.js';
 export type { ParsedUri } from './uri.js';

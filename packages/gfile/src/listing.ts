@@ -1,4 +1,4 @@
-import type { ObjectMeta, StorageAdapter } from './adapter.js';
+import type { ObjectMeta, SkippedEntry, StorageAdapter } from './adapter.js';
 import { CkptError, throwIfAborted } from './errors.js';
 import { compareKeys } from './keys.js';
 
@@ -10,6 +10,11 @@ export interface ListEntriesOptions {
   /** A token from an earlier page of the same listing: carries on from there (`startAfter` is then not sent). */
   pageToken?: string | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Called for each part the store could not list and left out (a directory the process may not
+   * read, on local disks), once per key per listing. Without it such a listing fails instead.
+   */
+  onSkipped?: ((skipped: SkippedEntry) => void) | undefined;
 }
 
 /** One page of {@link listPages}: what the consumer gets, plus what the raw answer revealed. */
@@ -37,6 +42,7 @@ export async function* listPages(adapter: StorageAdapter, prefix: string, option
   let pageToken = options.pageToken;
   if (pageToken !== undefined) seenTokens.add(pageToken);
   const startAfter = options.startAfter;
+  const skippedKeys = new Set<string>();
   while (true) {
     throwIfAborted(options.signal, 'list', adapter.uriOf(prefix));
     const sentStartAfter = pageToken === undefined ? startAfter : undefined;
@@ -46,7 +52,13 @@ export async function* listPages(adapter: StorageAdapter, prefix: string, option
       pageToken,
       startAfter: sentStartAfter,
       signal: options.signal,
+      ...(options.onSkipped ? { skipUnreadable: true } : {}),
     });
+    for (const s of page.skipped ?? []) {
+      if (skippedKeys.has(s.key)) continue;
+      skippedKeys.add(s.key);
+      options.onSkipped?.(s);
+    }
     const entries: ObjectMeta[] = [];
     let ignoredStartAfter = false;
     for (const entry of page.entries) {

@@ -1,9 +1,12 @@
 /**
- * Parsing of the URIs users type. Text is taken verbatim: nothing is percent-decoded, so a name that
- * looks like `%2F` is that name, and `a b+c@d:e` needs no quoting.
+ * Parsing of the URIs users type (decision 0002). Bare paths and `s3://`, `gs://`, `memory://` keys
+ * are taken verbatim: nothing is percent-decoded, so a name that looks like `%2F` is that name, and
+ * `a b+c@d:e` needs no quoting. `file:` URIs follow RFC 8089: `%XX` is decoded (`file:///a%20b` is
+ * `/a b`, `%FF` a byte that is not UTF-8), and `file:/abs` is as absolute as `file:///abs`.
  */
 import path from 'node:path';
 import { CkptError } from './errors.js';
+import { decodeFileUriPath, encodeFileUriPath, hasEscapedBytes } from './names.js';
 
 /** A URI split into the scheme, the store (bucket, memory name, `''` for local) and the key. */
 export interface ParsedUri {
@@ -39,7 +42,15 @@ export function parseUri(uri: string, operation = 'parse'): ParsedUri {
   }
   if (uri.includes('\0')) throw new CkptError('INVALID_PATH', { operation, uri, message: 'path contains a NUL byte' });
   const m = SCHEME_RE.exec(uri);
-  if (!m) return parseLocal(uri, uri, operation);
+  if (!m) {
+    // RFC 8089's short forms `file:/abs` (and `file:` alone): absolute, never relative to the working directory.
+    if (/^file:(?!\/\/)/i.test(uri)) {
+      const rest = uri.slice('file:'.length);
+      if (!rest.startsWith('/')) throw new CkptError('INVALID_PATH', { operation, uri, message: 'file: URIs are absolute (file:///path or file:/path); write a relative path without file:' });
+      return parseLocal(decodedFilePath(rest, uri, operation), uri, operation);
+    }
+    return parseLocal(uri, uri, operation);
+  }
   const scheme = m[1]!.toLowerCase();
   const rest = uri.slice(m[0].length);
   if (scheme === 'file') {
@@ -48,7 +59,7 @@ export function parseUri(uri: string, operation = 'parse'): ParsedUri {
     if (rest.startsWith('/')) p = rest;
     else if (rest.startsWith('localhost/')) p = rest.slice('localhost'.length);
     else throw new CkptError('INVALID_PATH', { operation, uri, message: 'file:// URIs must be absolute (file:///path)' });
-    return parseLocal(p, uri, operation);
+    return parseLocal(decodedFilePath(p, uri, operation), uri, operation);
   }
   const slash = rest.indexOf('/');
   const store = slash < 0 ? rest : rest.slice(0, slash);
@@ -60,6 +71,14 @@ export function parseUri(uri: string, operation = 'parse'): ParsedUri {
   if (key.endsWith('/')) key = key.slice(0, -1);
   const base = trailingSlash ? uri.slice(0, -1) : uri;
   return { scheme, store, key, trailingSlash, base };
+}
+
+/** The path of a `file:` URI with its `%XX` escapes decoded; INVALID_PATH for a malformed escape. */
+function decodedFilePath(p: string, uri: string, operation: string): string {
+  const decoded = decodeFileUriPath(p);
+  if (decoded === undefined) throw new CkptError('INVALID_PATH', { operation, uri, message: 'a "%" in a file: URI starts a %XX escape (write a literal "%" as %25, or give the path without file://)' });
+  if (decoded.includes('\0')) throw new CkptError('INVALID_PATH', { operation, uri, message: 'path contains a NUL byte' });
+  return decoded;
 }
 
 function parseLocal(p: string, uri: string, _operation: string): ParsedUri {
@@ -78,12 +97,26 @@ function parseLocal(p: string, uri: string, _operation: string): ParsedUri {
 export function uriForKey(parsed: ParsedUri, key: string, fallback: (key: string) => string): string {
   if (parsed.base === '') return fallback(key);
   if (key === parsed.key) return parsed.base;
+  // Below a `file:` URI the rest is escaped as in one (a name with `%` stays itself when read back).
+  const escape = parsed.scheme === 'file' && /^file:/i.test(parsed.base) ? encodeFileUriPath : (rest: string) => rest;
   if (parsed.key === '') {
     if (parsed.base === '') return fallback(key);
-    return parsed.base.endsWith('/') ? parsed.base + key : `${parsed.base}/${key}`;
+    return parsed.base.endsWith('/') ? parsed.base + escape(key) : `${parsed.base}/${escape(key)}`;
   }
-  if (key.startsWith(parsed.key)) return parsed.base + key.slice(parsed.key.length);
+  if (key.startsWith(parsed.key)) return parsed.base + escape(key.slice(parsed.key.length));
   return fallback(key);
+}
+
+/**
+ * A URI as it is printed: a local path holding bytes that are not UTF-8 (carried inside as
+ * U+DC80..U+DCFF, see `names.ts`) becomes an absolute `file://` URI with those bytes as `%XX`,
+ * which every command reads back to the same bytes; every other URI is returned unchanged.
+ */
+export function portableUri(uri: string): string {
+  if (!hasEscapedBytes(uri)) return uri;
+  const parsed = parseUri(uri, 'print');
+  if (parsed.scheme !== 'file') return uri;
+  return `file://${encodeFileUriPath(`/${parsed.key}`)}${parsed.trailingSlash ? '/' : ''}`;
 }
 
 /**

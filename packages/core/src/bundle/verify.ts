@@ -31,7 +31,9 @@ export type VerifyProblemCode =
   | 'BAD_SHARD_ID'
   | 'INVALID_SHAPE'
   | 'UNKNOWN_DTYPE'
-  | 'MISSING_SLICE';
+  | 'MISSING_SLICE'
+  /** A checkpoint of a layout without tensor checks is missing files (discovery's completeness rules). */
+  | 'INCOMPLETE';
 
 /** One thing wrong with a bundle. */
 export interface VerifyProblem {

@@ -33,6 +33,11 @@ export interface FindOptions {
   signal?: AbortSignal | undefined;
   /** Called about every 1,000 listed entries and at each phase change. */
   onProgress?: ((progress: FindProgress) => void) | undefined;
+  /**
+   * Called with the error of each subdirectory that could not be read (PERMISSION_DENIED), which is
+   * left out while the search goes on. Without it such a subdirectory fails the whole search.
+   */
+  onSkipped?: ((error: CkptError) => void) | undefined;
 }
 
 /** Orders results by directory, then step (no step first), then prefix. */
@@ -74,6 +79,7 @@ export async function findCheckpoints(uri: string, options: FindOptions): Promis
   report?.({ ...progress });
   const root = await listTree(gfile, uri, {
     signal,
+    onSkipped: options.onSkipped,
     onEntry: () => {
       progress.listed++;
       if (report && progress.listed % 1000 === 0) report({ ...progress });

@@ -3,7 +3,7 @@
  * file or per directory), or one delimiter listing for the children of a directory whose
  * subdirectories are loaded later, only when they are needed.
  */
-import type { FileInfo, GFile } from '@ckptkit/gfile';
+import type { CkptError, FileInfo, GFile } from '@ckptkit/gfile';
 import type { DirNode, FileEntry } from './types.js';
 
 /** `uri` without trailing slashes (except a bare `/`), the spelling every node URI starts from. */
@@ -99,6 +99,8 @@ export interface ListTreeOptions {
   signal?: AbortSignal | undefined;
   /** Called for every entry listed, with the listing's own metadata (progress; callers that check raw keys). */
   onEntry?: ((info: FileInfo) => void) | undefined;
+  /** Unreadable subdirectories are left out and reported here (see gfile's `WalkOptions.onSkipped`); without it they fail the listing. */
+  onSkipped?: ((error: CkptError) => void) | undefined;
 }
 
 /**
@@ -107,7 +109,7 @@ export interface ListTreeOptions {
  */
 export async function loadSubtree(gfile: Pick<GFile, 'list'>, node: DirNode, options: ListTreeOptions = {}): Promise<DirNode> {
   node.loaded = true;
-  for await (const info of gfile.list(node.uri, { recursive: true, signal: options.signal })) {
+  for await (const info of gfile.list(node.uri, { recursive: true, signal: options.signal, ...(options.onSkipped ? { onSkipped: options.onSkipped } : {}) })) {
     options.onEntry?.(info);
     const rel = relativeTo(node.uri, info.uri);
     if (rel === undefined) continue;

@@ -138,7 +138,7 @@ export async function checkTfPrefix(gfile: GFile, prefixUri: string, ctx: Detect
 }
 
 /** A V1 sharded checkpoint named by its pattern (`export-?????-of-00002`): one listing. */
-async function checkV1Pattern(gfile: GFile, patternUri: string, signal?: AbortSignal): Promise<Found> {
+export async function checkV1Pattern(gfile: GFile, patternUri: string, signal?: AbortSignal): Promise<Found> {
   const { dir, name } = parentOf(patternUri);
   const literal = name.slice(0, name.search(/[*?[\\]/));
   const total = Number(/-of-(\d+)$/.exec(name)?.[1] ?? NaN);

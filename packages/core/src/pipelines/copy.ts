@@ -2,15 +2,14 @@
  * `copyCheckpoint`: every file of one checkpoint from one store to another (local, S3, GCS, memory,
  * in any direction), resumable, with the files that make a checkpoint visible written last.
  */
-import { CkptError, rangedBody, replayable, type GFile } from '@ckptkit/gfile';
+import { CkptError, isCkptError, rangedBody, replayable, type GFile } from '@ckptkit/gfile';
 import { runPool } from '../bundle/pool.js';
-import { normaliseDirUri } from '../discovery/tree.js';
 import { basenamePosix } from '../state/posix-path.js';
-import { resolveCheckpointFiles, type CheckpointFile, type CheckpointFiles } from './checkpoint-files.js';
+import { resolveCheckpoint, type CheckpointFile, type CheckpointFiles } from './checkpoint-files.js';
 import { compareFiles, type FileFacts } from './file-identity.js';
 import { removeLeftovers, type DeadWrite, type LeftoverReport } from './leftovers.js';
 import { recordCheckpointInState, type RecordedState } from './record-state.js';
-import { destinationUri, destinationUris } from './safe-paths.js';
+import { destinationUri, destinationUris, directoryBase } from './safe-paths.js';
 
 /** Progress of a copy, reported as bytes move and as files finish. */
 export interface CopyProgress {
@@ -104,6 +103,8 @@ export interface CopyCheckpointResult {
    * prefix (`ckpt find`) may judge it inconsistent until they are removed.
    */
   extraneous: string[];
+  /** How the source URI was understood, when it named a part of the checkpoint (a data shard, an `.index`). */
+  notes: string[];
 }
 
 // Files whose presence makes a checkpoint visible or complete to readers: written after
@@ -123,7 +124,7 @@ const TF_PREFIX_FORMATS = new Set(['tf1-saver', 'tf1-saver-v1', 'tf2-checkpoint'
 
 /**
  * Copies one checkpoint (`srcUri`: a TensorFlow prefix or its `.index`, a checkpoint directory, or
- * a checkpoint file; see {@link resolveCheckpointFiles}) into the directory `dstDir`, keeping its
+ * a checkpoint file; see {@link resolveCheckpoint}) into the directory `dstDir`, keeping its
  * name: `s3://a/run/ckpt-5` to `gs://b/mirror` gives `gs://b/mirror/ckpt-5.index`, `...data-*`.
  *
  * - **Order**: data first, then `.index` files (and `saved_model.pb`), then state/commit files,
@@ -157,8 +158,9 @@ const TF_PREFIX_FORMATS = new Set(['tf1-saver', 'tf1-saver-v1', 'tf2-checkpoint'
  */
 export async function copyCheckpoint(srcUri: string, dstDir: string, options: CopyCheckpointOptions): Promise<CopyCheckpointResult> {
   const { gfile, signal } = options;
-  const dir = normaliseDirUri(dstDir);
-  const resolved = await resolveCheckpointFiles(srcUri, { gfile, contentChecks: options.contentChecks, signal });
+  if (dstDir === '') throw new CkptError('INVALID_PATH', { operation: 'cp', uri: dstDir, message: 'the destination is empty: name a directory (`.` for the current one)' });
+  const dir = directoryBase(dstDir);
+  const resolved = await resolveCheckpoint(srcUri, { gfile, contentChecks: options.contentChecks, signal, operation: 'cp' });
   const { found } = resolved;
   if (!found.complete && !options.allowIncomplete) {
     throw new CkptError('CORRUPT', {
@@ -167,7 +169,11 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
       message: `the checkpoint is incomplete (${found.problems.join('; ') || 'incomplete'}); nothing was written (allowIncomplete copies what is there)`,
     });
   }
-  if (resolved.files.length === 0) throw new CkptError('NOT_FOUND', { operation: 'cp', uri: srcUri, message: 'the checkpoint has no files to copy' });
+  if (resolved.files.length === 0) {
+    // What is there are the temporary files of a save in progress, which a copy never takes.
+    if (found.files.length > 0) throw new CkptError('CORRUPT', { operation: 'cp', uri: srcUri, message: 'only temporary files of an unfinished save are there; nothing was written' });
+    throw new CkptError('NOT_FOUND', { operation: 'cp', uri: srcUri, message: 'the checkpoint has no files to copy' });
+  }
   if (options.updateState && !(resolved.kind === 'prefix' || TF_PREFIX_FORMATS.has(found.format))) {
     throw new CkptError('INVALID_CONFIG', { operation: 'cp', uri: srcUri, message: `a state file records TensorFlow prefixes; this is a ${found.format} checkpoint; nothing was written` });
   }
@@ -244,9 +250,16 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
     options.onFile?.(result);
     report();
   };
-  for (const phase of [0, 1, 2]) {
-    const jobs = resolved.files.flatMap((f, i) => (phaseOf(f.rel) === phase ? [jobFor(f, i)] : []));
-    await runPool(jobs, concurrency, signal, 'cp');
+  try {
+    for (const phase of [0, 1, 2]) {
+      const jobs = resolved.files.flatMap((f, i) => (phaseOf(f.rel) === phase ? [jobFor(f, i)] : []));
+      await runPool(jobs, concurrency, signal, 'cp');
+    }
+  } catch (error) {
+    // A destination that is a file (or below one) fails every write; it is named for what it is.
+    // Checked here, on failure only, so that a copy costs no request more than it did.
+    if (!isCkptError(error, 'ABORTED')) await checkDestinationIsDirectory(gfile, dir, signal);
+    throw error;
   }
 
   const out: CopyCheckpointResult = {
@@ -260,9 +273,33 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
     bytesSkipped: results.filter((r) => r.action === 'skipped').reduce((n, r) => n + r.size, 0),
     extraneous: extraneousOf(existing, new Set(dsts), resolved, dir),
     ...(leftovers ? { leftovers } : {}),
+    notes: [...resolved.notes],
   };
   if (options.updateState) out.state = await recordCheckpointInState(gfile, dir, resolved.prefixRel, { latestFilename: options.latestFilename, signal });
   return out;
+}
+
+/**
+ * On stores with real directories (local disks), throws INVALID_PATH when the destination is a
+ * file or lies below one (one stat; then no write below it can have succeeded). Object stores have
+ * no such conflict (a key and a prefix of the same name coexist), and are not asked.
+ */
+async function checkDestinationIsDirectory(gfile: GFile, dir: string, signal: AbortSignal | undefined): Promise<void> {
+  const { adapter } = await gfile.locate(dir, 'cp');
+  if (adapter.capabilities.directories !== 'real') return;
+  let kind: 'file' | 'directory' | undefined;
+  try {
+    kind = (await gfile.stat(dir, { signal })).kind;
+  } catch (error) {
+    if (!isCkptError(error, 'NOT_FOUND')) throw error;
+    // ENOTDIR: a parent is a file (the local adapter says so in its message).
+    if (/not a directory/.test(error.message)) {
+      throw new CkptError('INVALID_PATH', { operation: 'cp', uri: dir, message: 'a parent of the destination is a file, not a directory: cp copies a checkpoint into a directory; nothing was written', cause: error });
+    }
+  }
+  if (kind === 'file') {
+    throw new CkptError('INVALID_PATH', { operation: 'cp', uri: dir, message: 'the destination is a file, not a directory: cp copies a checkpoint into a directory; nothing was written' });
+  }
 }
 
 /**
@@ -272,10 +309,14 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
 async function listExisting(gfile: GFile, dir: string, resolved: CheckpointFiles, signal: AbortSignal | undefined): Promise<Map<string, FileFacts>> {
   const out = new Map<string, FileFacts>();
   const top = resolved.prefixRel.split('/')[0]!;
+  // A V1 pattern (`export-?????-of-00002`) is listed by its literal head.
+  const named = resolved.kind === 'pattern' ? resolved.prefixRel.slice(0, resolved.prefixRel.search(/[*?[\\]/)) : resolved.prefixRel;
   const listing =
     resolved.kind === 'directory'
       ? gfile.listPrefix(`${destinationUri(dir, top, { operation: 'cp' })}/`, { signal })
-      : gfile.listPrefix(destinationUri(dir, resolved.prefixRel, { operation: 'cp' }), { delimiter: true, signal });
+      : named === ''
+        ? gfile.listPrefix(`${dir.replace(/\/+$/, '')}/`, { delimiter: true, signal })
+        : gfile.listPrefix(destinationUri(dir, named, { operation: 'cp' }), { delimiter: true, signal });
   for await (const info of listing) if (info.kind === 'file') out.set(info.uri, info);
   return out;
 }
@@ -283,7 +324,8 @@ async function listExisting(gfile: GFile, dir: string, resolved: CheckpointFiles
 /** Destination files that belong to the checkpoint's name but not to the copied checkpoint. */
 function extraneousOf(existing: Map<string, FileFacts>, copied: Set<string>, resolved: CheckpointFiles, dir: string): string[] {
   // A prefix owns `NAME.*` (not `NAME0.index`, another checkpoint); a directory owns its subtree.
-  const own = resolved.kind === 'prefix' ? `${dir}/${resolved.prefixRel}.` : resolved.kind === 'directory' ? `${dir}/${resolved.prefixRel.split('/')[0]}/` : undefined;
+  const base = dir.endsWith('/') ? dir : `${dir}/`;
+  const own = resolved.kind === 'prefix' ? `${base}${resolved.prefixRel}.` : resolved.kind === 'directory' ? `${base}${resolved.prefixRel.split('/')[0]}/` : undefined;
   if (own === undefined) return [];
   return [...existing.keys()].filter((uri) => uri.startsWith(own) && !copied.has(uri)).sort();
 }

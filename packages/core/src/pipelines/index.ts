@@ -1,5 +1,5 @@
 /** Pipelines: watch a directory for new checkpoints, copy one between stores, inspect and repair state files. */
-export { resolveCheckpointFiles, type CheckpointFile, type CheckpointFiles, type ResolveFilesOptions } from './checkpoint-files.js';
+export { resolveCheckpoint, resolveCheckpointFiles, type CheckpointFile, type CheckpointFiles, type ResolveFilesOptions, type TensorFiles } from './checkpoint-files.js';
 export { copyCheckpoint, type CopiedFile, type CopyCheckpointOptions, type CopyCheckpointResult, type CopyProgress } from './copy.js';
 export { candidatePartSizes, compareFiles, declaredHashes, isCheapToRead, type DeclaredHashes, type FileFacts, type IdentityVerdict } from './file-identity.js';
 export { LEFTOVER_MAX_AGE_MS, leftoverReason, removeLeftovers, type DeadWrite, type KeptLeftover, type LeftoverOptions, type LeftoverReport, type RemovedLeftover } from './leftovers.js';
@@ -16,3 +16,4 @@ export {
   type StateToolOptions,
 } from './state-repair.js';
 export { watchCheckpoints, type WatchOptions, type WatchedCheckpoint } from './watch.js';
+export { inspectAny, verifyAny, type InspectedCheckpoint, type VerifiedCheckpoint } from './read-checkpoint.js';

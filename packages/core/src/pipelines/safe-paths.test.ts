@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isCkptError } from '@ckptkit/gfile';
-import { destinationUri, destinationUris, unsafeReason } from './safe-paths.js';
+import { destinationUri, destinationUris, directoryBase, unsafeReason } from './safe-paths.js';
 
 describe('destination paths from listed names', () => {
   it('accepts plain relative paths, names with odd but harmless characters included', () => {
@@ -47,5 +47,18 @@ describe('destination paths from listed names', () => {
 
   it('checks all paths before returning any', () => {
     expect(() => destinationUris('/tmp/dst', ['a', 'b', '../c'], { operation: 'cp' })).toThrow(/"\.\.\/c"/);
+  });
+});
+
+describe('directoryBase: a root stays a root', () => {
+  it('keeps / and file:/// as the root, never the empty string of the working directory', () => {
+    expect(directoryBase('/')).toBe('/');
+    expect(directoryBase('//')).toBe('/');
+    expect(directoryBase('file:///')).toBe('file:///');
+    expect(directoryBase('s3://b/')).toBe('s3://b');
+    expect(directoryBase('./out/')).toBe('./out');
+    expect(directoryBase('')).toBe('');
+    expect(destinationUri('/', 'ckpt-5.index', { operation: 'cp' })).toBe('/ckpt-5.index');
+    expect(destinationUri('file:///', 'ckpt-5.index', { operation: 'cp' })).toBe('file:///ckpt-5.index');
   });
 });

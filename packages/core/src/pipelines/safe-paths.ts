@@ -41,8 +41,8 @@ export function destinationUri(dirUri: string, rel: string, context: { operation
     });
   const reason = unsafeReason(rel);
   if (reason !== undefined) throw refuse(reason);
-  const dir = dirUri.replace(/\/+$/, '');
-  const uri = dir === '' ? rel : `${dir}/${rel}`;
+  const dir = directoryBase(dirUri);
+  const uri = dir === '' ? rel : dir.endsWith('/') ? `${dir}${rel}` : `${dir}/${rel}`;
   const d = parseUri(dir === '' ? '.' : dir, context.operation);
   const u = parseUri(uri, context.operation);
   const base = d.key === '' ? '' : `${d.key}/`;
@@ -50,6 +50,19 @@ export function destinationUri(dirUri: string, rel: string, context: { operation
     throw refuse('it resolves outside the destination directory');
   }
   return uri;
+}
+
+/**
+ * A directory URI without its trailing slashes, except where they are the whole path: `/` (the
+ * root of the local disk) and `file:///` stay roots, never the empty string that would mean the
+ * working directory.
+ */
+export function directoryBase(dirUri: string): string {
+  const trimmed = dirUri.replace(/\/+$/, '');
+  if (dirUri !== '' && trimmed === '') return '/';
+  // `file:///` (and `file:/`) is the root of the local disk.
+  if (/^file:$/i.test(trimmed)) return 'file:///';
+  return trimmed;
 }
 
 /**

@@ -28,7 +28,7 @@ function worthWalking(ctx: PlanContext, depth: number): boolean {
  * only the keys under `within` and stopping at the first key past it.
  */
 async function carryOn(ctx: PlanContext, segment: Segment, listed: string, token: string, within: string): Promise<void> {
-  for await (const page of listPages(ctx.adapter, listed, { pageToken: token, pageSize: ctx.pageSize, signal: ctx.signal })) {
+  for await (const page of listPages(ctx.adapter, listed, { pageToken: token, pageSize: ctx.pageSize, signal: ctx.signal, onSkipped: ctx.onSkipped })) {
     const i = page.entries.findIndex((e) => !e.key.startsWith(within));
     const kept = i < 0 ? page.entries : page.entries.slice(0, i);
     ctx.stats.observe(listed, kept, { startsListing: false, endsListing: i < 0 && page.nextPageToken === undefined });
@@ -56,7 +56,7 @@ export async function walkRest(ctx: PlanContext, segment: Segment, dir: string, 
   // Then what follows it in `dir`: files as the delimiter listing shows them, each subdirectory
   // listed on its own. Its marker object, if any, comes with its own flat listing, as in one flat listing.
   let files: ObjectMeta[] = [];
-  for await (const page of listPages(ctx.adapter, dir, { delimiter: true, pageSize: ctx.pageSize, signal: ctx.signal })) {
+  for await (const page of listPages(ctx.adapter, dir, { delimiter: true, pageSize: ctx.pageSize, signal: ctx.signal, onSkipped: ctx.onSkipped })) {
     for (const e of page.entries) {
       // Everything at or before the path sorts before `after` or is the head.
       if (compareKeys(e.key, path) <= 0) continue;
@@ -77,7 +77,7 @@ export async function walkRest(ctx: PlanContext, segment: Segment, dir: string, 
 
 /** A whole directory, planned on its own: one flat page, then walked further if it is big. */
 async function listDir(ctx: PlanContext, segment: Segment, dir: string): Promise<void> {
-  const pages = listPages(ctx.adapter, dir, { pageSize: ctx.pageSize, signal: ctx.signal });
+  const pages = listPages(ctx.adapter, dir, { pageSize: ctx.pageSize, signal: ctx.signal, onSkipped: ctx.onSkipped });
   let page;
   try {
     page = (await pages.next()).value;

@@ -43,7 +43,7 @@ export async function* listRecursive(adapter: StorageAdapter, prefix: string, op
     let token: string | undefined;
     let startsListing = true;
     // Flat pages until the listing ends or has shown enough to be worth splitting.
-    for await (const page of listPages(adapter, prefix, { pageSize: ctx.pageSize, signal: options.signal })) {
+    for await (const page of listPages(adapter, prefix, { pageSize: ctx.pageSize, signal: options.signal, onSkipped: ctx.onSkipped })) {
       ctx.stats.observe(prefix, page.entries, { startsListing, endsListing: page.nextPageToken === undefined });
       startsListing = false;
       yield* page.entries;
@@ -68,7 +68,7 @@ export async function* listRecursive(adapter: StorageAdapter, prefix: string, op
       if (!(error instanceof StartAfterIgnored)) throw error;
       ctx.decide({ kind: 'fallback', reason: error.message });
       // Flat from where the sequential pages stopped, skipping what the plan already gave.
-      for await (const entry of listEntries(adapter, prefix, { pageSize: ctx.pageSize, pageToken: from, signal: options.signal })) {
+      for await (const entry of listEntries(adapter, prefix, { pageSize: ctx.pageSize, pageToken: from, signal: options.signal, onSkipped: ctx.onSkipped })) {
         if (compareKeys(entry.key, given) > 0) yield entry;
       }
     }

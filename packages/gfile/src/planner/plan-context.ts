@@ -4,7 +4,7 @@
  * cancellation for all of them (the first failure, or the consumer stopping early, ends them all).
  */
 import pLimit from 'p-limit';
-import type { StorageAdapter } from '../adapter.js';
+import type { SkippedEntry, StorageAdapter } from '../adapter.js';
 import type { Segment } from './ordered-output.js';
 import { TreeStats } from './tree-stats.js';
 
@@ -29,6 +29,8 @@ export interface PlannerOptions {
   signal?: AbortSignal | undefined;
   /** Called with each decision the planner takes. */
   onDecision?: ((decision: PlanDecision) => void) | undefined;
+  /** Unreadable parts are left out and reported here, once each (see `ListEntriesOptions.onSkipped`); without it they fail the listing. */
+  onSkipped?: ((skipped: SkippedEntry) => void) | undefined;
 }
 
 /** Thrown inside a plan when the store turns out to ignore start keys: the plan is abandoned for a flat listing. */
@@ -50,6 +52,9 @@ export class PlanContext {
   private readonly pool: ReturnType<typeof pLimit>;
   private firstFailure: { error: unknown } | undefined;
   private readonly unlink: () => void;
+  private readonly skippedKeys = new Set<string>();
+  /** For every listing of the plan: reports each skipped part once across all of them (undefined: fail instead). */
+  readonly onSkipped: ((skipped: SkippedEntry) => void) | undefined;
 
   constructor(
     readonly adapter: StorageAdapter,
@@ -62,6 +67,14 @@ export class PlanContext {
     this.parallelism = Math.max(1, Math.floor(options.parallelism ?? DEFAULT_PARALLELISM));
     this.minKeysBeforeSplit = Math.max(1, options.minKeysBeforeSplit ?? max);
     this.pool = pLimit(this.parallelism);
+    const report = options.onSkipped;
+    this.onSkipped = report
+      ? (s) => {
+          if (this.skippedKeys.has(s.key)) return;
+          this.skippedKeys.add(s.key);
+          report(s);
+        }
+      : undefined;
     const outer = options.signal;
     const onAbort = () => this.controller.abort(outer?.reason);
     if (outer?.aborted) onAbort();

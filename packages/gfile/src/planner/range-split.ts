@@ -42,7 +42,7 @@ function clip(entries: ObjectMeta[], upTo: string | undefined): { kept: ObjectMe
 export async function listRange(ctx: PlanContext, segment: Segment, range: KeyRange, pageToken?: string): Promise<void> {
   let first = true;
   const from = pageToken === undefined ? { startAfter: range.after } : { startAfter: range.after, pageToken };
-  for await (const page of listPages(ctx.adapter, ctx.prefix, { ...from, pageSize: ctx.pageSize, signal: ctx.signal })) {
+  for await (const page of listPages(ctx.adapter, ctx.prefix, { ...from, pageSize: ctx.pageSize, signal: ctx.signal, onSkipped: ctx.onSkipped })) {
     if (page.ignoredStartAfter || !ctx.adapter.capabilities.startAfter) throw new StartAfterIgnored();
     const { kept, passed } = clip(page.entries, range.upTo);
     ctx.stats.observe(ctx.prefix, kept, { startsListing: false, endsListing: !passed && page.nextPageToken === undefined });
@@ -98,7 +98,7 @@ async function continueLevel(ctx: PlanContext, segment: Segment, range: KeyRange
   let lo = range.after;
   let head = range.weight;
   const upTo = range.upTo;
-  for await (const page of listPages(ctx.adapter, level.dir, { delimiter: true, pageToken: level.token, pageSize: ctx.pageSize, signal: ctx.signal })) {
+  for await (const page of listPages(ctx.adapter, level.dir, { delimiter: true, pageToken: level.token, pageSize: ctx.pageSize, signal: ctx.signal, onSkipped: ctx.onSkipped })) {
     const { items, beyond } = frontierItems(ctx, page.entries, lo, upTo);
     const more = page.nextPageToken !== undefined && !beyond;
     const weight = items.reduce((n, i) => n + i.weight, 0);
@@ -183,7 +183,7 @@ function frontierItems(ctx: PlanContext, entries: readonly ObjectMeta[], after: 
 
 /** One level of the frontier: the first page of a delimiter listing of `dir` after `after`. */
 async function frontierOf(ctx: PlanContext, dir: string, after: string, upTo: string | undefined): Promise<{ items: FrontierItem[]; unknownHead: boolean }> {
-  const pages = listPages(ctx.adapter, dir, { delimiter: true, startAfter: after, pageSize: ctx.pageSize, signal: ctx.signal });
+  const pages = listPages(ctx.adapter, dir, { delimiter: true, startAfter: after, pageSize: ctx.pageSize, signal: ctx.signal, onSkipped: ctx.onSkipped });
   let page;
   try {
     page = (await pages.next()).value;
