@@ -24,7 +24,7 @@ interface CpArgs extends GlobalArgs {
  * interrupted copy is finished by running it again). Prints the destination prefix (`--json`: the
  * whole report); exit 3 for an incomplete source, 4 for storage errors (the destination named when
  * it is at fault) and for a destination path that is unsafe to write. Before copying, the leftovers
- * of killed earlier copies under the checkpoint's destination name are removed (decision 0011). A
+ * of killed earlier copies under the checkpoint's destination name are removed (decision 0013). A
  * progress bar in binary units on a terminal (never with `--json`/`--quiet`); Ctrl-C / SIGTERM
  * abandon the unfinished writes and exit 130 / 143.
  */
