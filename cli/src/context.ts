@@ -132,7 +132,7 @@ async function checkUris(gfile: GFile, argv: GlobalArgs): Promise<void> {
     try {
       await gfile.locate(uri, 'resolve');
     } catch (error) {
-      if (isCkptError(error, 'INVALID_PATH')) throw new UsageError(error.message, uri);
+      if (isCkptError(error, 'INVALID_PATH')) throw new UsageError(uri === '' ? 'an empty path where a URI is needed (`.` names the current directory)' : error.message, uri);
       throw error;
     }
   }

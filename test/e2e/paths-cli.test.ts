@@ -194,7 +194,7 @@ describe('cp destinations', () => {
   it('cp SRC "" is a usage error (2) and writes nothing', async () => {
     const r = await runCli(['cp', '--json', src, ''], { cwd });
     expect(r.code).toBe(2);
-    expect(jsonError(r)).toMatchObject({ code: 'INVALID_PATH', message: expect.stringContaining('the destination is empty') });
+    expect(jsonError(r)).toMatchObject({ code: 'USAGE', uri: '', message: expect.stringContaining('empty') });
     expect(await fs.readdir(cwd)).toEqual([]);
   });
 
@@ -202,11 +202,12 @@ describe('cp destinations', () => {
     const file = path.join(tmp, 'dst-file');
     await fs.writeFile(file, 'not a directory');
     const r = await runCli(['cp', '--json', src, file]);
-    expect(r.code).toBe(2);
-    expect(jsonError(r)).toMatchObject({ code: 'INVALID_PATH', uri: file, message: expect.stringContaining('the destination is a file, not a directory') });
+    // The contract: NOT_A_DIRECTORY (exit 4), naming the file in the way.
+    expect(r.code).toBe(4);
+    expect(jsonError(r)).toMatchObject({ code: 'NOT_A_DIRECTORY', uri: file, message: expect.stringContaining('the destination is a file, not a directory') });
     const below = await runCli(['cp', '--json', src, path.join(file, 'sub')]);
-    expect(below.code).toBe(2);
-    expect(jsonError(below)).toMatchObject({ code: 'INVALID_PATH', uri: path.join(file, 'sub'), message: expect.stringContaining('a parent of the destination is a file') });
+    expect(below.code).toBe(4);
+    expect(jsonError(below)).toMatchObject({ code: 'NOT_A_DIRECTORY', uri: file, message: expect.stringContaining(`is a file, not a directory (needed for the destination ${path.join(file, 'sub')})`) });
     expect(await fs.readFile(file, 'utf8')).toBe('not a directory');
   });
 });

@@ -292,14 +292,30 @@ async function checkDestinationIsDirectory(gfile: GFile, dir: string, signal: Ab
     kind = (await gfile.stat(dir, { signal })).kind;
   } catch (error) {
     if (!isCkptError(error, 'NOT_FOUND')) throw error;
-    // ENOTDIR: a parent is a file (the local adapter says so in its message).
+    // ENOTDIR: a parent is a file (the local adapter says so in its message). Named is that file,
+    // the object at fault, found walking up (on this error path only).
     if (/not a directory/.test(error.message)) {
-      throw new CkptError('INVALID_PATH', { operation: 'cp', uri: dir, message: 'a parent of the destination is a file, not a directory: cp copies a checkpoint into a directory; nothing was written', cause: error });
+      const file = await fileInTheWay(gfile, dir, signal);
+      throw new CkptError('NOT_A_DIRECTORY', { operation: 'cp', uri: file ?? dir, message: `is a file, not a directory (needed for the destination ${dir}): cp copies a checkpoint into a directory; nothing was written`, cause: error });
     }
   }
   if (kind === 'file') {
-    throw new CkptError('INVALID_PATH', { operation: 'cp', uri: dir, message: 'the destination is a file, not a directory: cp copies a checkpoint into a directory; nothing was written' });
+    throw new CkptError('NOT_A_DIRECTORY', { operation: 'cp', uri: dir, message: 'the destination is a file, not a directory: cp copies a checkpoint into a directory; nothing was written' });
   }
+}
+
+/** The nearest ancestor of `dir` that is a file, if any (one stat per level, error path only). */
+async function fileInTheWay(gfile: GFile, dir: string, signal: AbortSignal | undefined): Promise<string | undefined> {
+  for (let p = parentDir(dir); p !== undefined; p = parentDir(p)) {
+    const info = await gfile.stat(p, { signal }).catch(() => undefined);
+    if (info) return info.kind === 'file' ? p : undefined;
+  }
+  return undefined;
+}
+
+function parentDir(uri: string): string | undefined {
+  const i = uri.replace(/\/+$/, '').lastIndexOf('/');
+  return i <= 0 ? undefined : uri.slice(0, i);
 }
 
 /**
