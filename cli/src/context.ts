@@ -28,7 +28,7 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
   const t0 = performance.now();
   const verbose = argv.verbose && !argv.quiet;
   let gfile: GFile | undefined;
-  let code: number = EXIT.OK;
+  let code: number;
   try {
     if (!Number.isInteger(argv.concurrency) || argv.concurrency < 1) {
       throw new CkptError('INVALID_CONFIG', { operation: 'options', message: `--concurrency must be a positive integer, got ${argv.concurrency}` });

@@ -259,7 +259,6 @@ export class GFile {
       }
       if (step.kind === 'flat') {
         await Promise.all(candidates.map((dir) => this.fanOut(() => this.globFlat(adapter, dir, step.pattern, add, options.signal))));
-        candidates = [];
         break;
       }
       const matches = segmentMatcher(step.segment);
