@@ -9,6 +9,9 @@
 //   node cli/bin/node-runtime.cjs ensure [MAJOR...]   installs what is missing (default: the
 //                                                     preferred line), prints one binary a line
 //   node cli/bin/node-runtime.cjs path [MAJOR]        the binary to use, installed if needed
+//   node cli/bin/node-runtime.cjs prepare             installs the preferred line only when the
+//                                                     running Node is older than the floor (the
+//                                                     repository's `prepare` script: `pnpm install`)
 //
 // Cache: $CKPT_NODE_CACHE, else $XDG_CACHE_HOME/ckptkit/node, else ~/.cache/ckptkit/node; one
 // folder per major line (node-24/, node-22/). Delete a folder to take the line's newest release.
@@ -171,10 +174,12 @@ if (require.main === module) {
     if (cmd === 'ensure') {
       const majors = rest.length > 0 ? rest.map(Number) : [PREFERRED_MAJOR];
       for (const m of majors) process.stdout.write(`${ensureNode(m, { log })}\n`);
+    } else if (cmd === 'prepare') {
+      if (!atLeast(process.version, FLOOR)) ensureNode(PREFERRED_MAJOR, { log });
     } else if (cmd === 'path') {
       process.stdout.write(`${rest.length > 0 ? ensureNode(Number(rest[0]), { log }) : bestNode(FLOOR, { log })}\n`);
     } else {
-      process.stderr.write('usage: node-runtime.cjs ensure [MAJOR...] | path [MAJOR]\n');
+      process.stderr.write('usage: node-runtime.cjs ensure [MAJOR...] | path [MAJOR] | prepare\n');
       process.exit(2);
     }
   } catch (error) {
