@@ -8,7 +8,7 @@
 // Set CKPT_SKIP_SERVERS=1 to run without servers (server suites then skip visibly, or fail under CI=true).
 //
 // Node versions (decision 0011): the suite runs once, under the running Node when the tooling
-// supports it (22.20+, 24, 26+), else under Node 24 fetched from the npm registry into a cache
+// supports it (22.13+, 24, 26+), else under Node 24 fetched from the npm registry into a cache
 // (cli/bin/node-runtime.cjs). `--node 22,24` (or CKPT_TEST_NODE=22,24) runs it once per line
 // named, one after the other against the same servers; `--node all` or CI=true runs every line
 // CI tests (22 and 24). The exit status is the first failure's.
@@ -22,10 +22,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
 const runtime = createRequire(import.meta.url)(path.join(repo, 'cli', 'bin', 'node-runtime.cjs'));
 
-/** What vitest 5, nock and eslint 10 run on (the root package's engines). */
+/** What vitest 5 and eslint 10 run on (the root package's engines: ^22.13, ^24, >= 26). */
 const testable = (version) => {
   const [major] = runtime.parse(version);
-  return major === 22 ? runtime.atLeast(version, '22.20.0') : major === 24 || major >= 26;
+  return major === 22 ? runtime.atLeast(version, '22.13.0') : major === 24 || major >= 26;
 };
 
 function requestedLines() {
