@@ -130,6 +130,9 @@ if (major < FLOOR[0] || (major === FLOOR[0] && minor < FLOOR[1])) {
   // npm registry into a cache on first use.
   require('./node-runtime.cjs').rerunUnderSupportedNode(__filename, process.argv.slice(2));
 } else {
+  // Set by a re-run (node-runtime.cjs): not for the commands this one starts (`watch --exec`),
+  // which may run ckpt on the old Node again.
+  delete process.env.CKPT_NODE_REEXEC;
   main().catch((error) => {
     process.stderr.write(`ckpt: ${error && error.stack ? error.stack : error}\n`);
     process.exitCode = 2;
