@@ -6,13 +6,60 @@
 // Each server script in test/servers/ is called as `<script> start <state-dir>` and prints
 // KEY=VALUE lines (endpoints, test credentials) on stdout; `<script> stop <state-dir>` stops it.
 // Set CKPT_SKIP_SERVERS=1 to run without servers (server suites then skip visibly, or fail under CI=true).
+//
+// Node versions (decision 0011): the suite runs once, under the running Node when the tooling
+// supports it (22.13+, 24, 26+), else under Node 24 fetched from the npm registry into a cache
+// (cli/bin/node-runtime.cjs). `--node 22,24` (or CKPT_TEST_NODE=22,24) runs it once per line
+// named, one after the other against the same servers; `--node all` or CI=true runs every line
+// CI tests (22 and 24). The exit status is the first failure's.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
+const runtime = createRequire(import.meta.url)(path.join(repo, 'cli', 'bin', 'node-runtime.cjs'));
+
+/** What vitest 5 and eslint 10 run on (the root package's engines: ^22.13, ^24, >= 26). */
+const testable = (version) => {
+  const [major] = runtime.parse(version);
+  return major === 22 ? runtime.atLeast(version, '22.13.0') : major === 24 || major >= 26;
+};
+
+function requestedLines() {
+  const args = process.argv.slice(2);
+  const i = args.findIndex((a) => a === '--node' || a.startsWith('--node='));
+  let spec = process.env.CKPT_TEST_NODE;
+  if (i >= 0) {
+    spec = args[i].includes('=') ? args[i].slice('--node='.length) : args[i + 1];
+    args.splice(i, args[i].includes('=') ? 1 : 2);
+  }
+  if (spec === undefined && process.env.CI === 'true') spec = 'all';
+  const lines = spec === undefined ? [] : spec === 'all' ? runtime.TESTED_MAJORS : spec.split(',').map((m) => Number(m.trim()));
+  if (lines.some((m) => !Number.isInteger(m) || m < 22)) {
+    process.stderr.write(`[test] --node takes Node major lines of 22 or later, comma-separated, or "all"; got ${JSON.stringify(spec)}\n`);
+    process.exit(2);
+  }
+  return { lines, vitestArgs: args };
+}
+
+/** The Node binaries to run the suite under, fetched into the cache when needed. */
+function nodesToTest(lines) {
+  const log = (line) => process.stderr.write(`[test] ${line}\n`);
+  if (lines.length === 0) return [testable(process.version) ? process.execPath : runtime.ensureNode(runtime.PREFERRED_MAJOR, { log })];
+  return lines.map((m) => (runtime.parse(process.version)[0] === m && testable(process.version) ? process.execPath : runtime.ensureNode(m, { log })));
+}
+
+const { lines, vitestArgs } = requestedLines();
+let nodes;
+try {
+  nodes = nodesToTest(lines);
+} catch (error) {
+  process.stderr.write(`[test] no Node to run the suite under: ${error.message}\n`);
+  process.exit(2);
+}
 // One state folder per run, so two runs in one checkout never stop each other's servers.
 const stateRoot = path.join(repo, '.servers', `run-${process.pid}`);
 const servers = [
@@ -21,13 +68,13 @@ const servers = [
 ];
 
 // End-to-end tests run the built CLI: bring dist/ up to date first (incremental, fast when nothing changed).
-const build = spawnSync(process.execPath, [path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], { cwd: repo, stdio: 'inherit' });
+const build = spawnSync(nodes[0], [path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], { cwd: repo, stdio: 'inherit' });
 if (build.status !== 0) {
   process.stderr.write('[test] the TypeScript build failed\n');
   process.exit(build.status ?? 1);
 }
 // The one-file bundle of `ckpt latest`'s start-up fast path (without it the CLI runs the unbundled modules).
-const bundle = spawnSync(process.execPath, [path.join(repo, 'cli', 'scripts', 'bundle-fast-path.mjs')], { cwd: repo, stdio: 'inherit' });
+const bundle = spawnSync(nodes[0], [path.join(repo, 'cli', 'scripts', 'bundle-fast-path.mjs')], { cwd: repo, stdio: 'inherit' });
 if (bundle.status !== 0) {
   process.stderr.write('[test] bundling the CLI fast path failed\n');
   process.exit(bundle.status ?? 1);
@@ -72,8 +119,23 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 
 const vitest = path.join(repo, 'node_modules', 'vitest', 'vitest.mjs');
-const child = spawn(process.execPath, [vitest, 'run', ...process.argv.slice(2)], { cwd: repo, env, stdio: 'inherit' });
-child.on('exit', (code, signal) => {
-  stopAll();
-  process.exit(code ?? (signal ? 1 : 0));
-});
+
+/** One vitest run under `node`; `node` also comes first on PATH, for what the tests start by name. */
+function runSuite(node) {
+  const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const runEnv = { ...env, PATH: `${path.dirname(node)}${path.delimiter}${env.PATH ?? ''}` };
+  process.stderr.write(`[test] node ${version} (${node})\n`);
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(node, [vitest, 'run', ...vitestArgs], { cwd: repo, env: runEnv, stdio: 'inherit' });
+    child.on('exit', (code, signal) => resolve({ version, code: code ?? (signal ? 1 : 0), seconds: (Date.now() - t0) / 1000 }));
+  });
+}
+
+const results = [];
+for (const node of nodes) results.push(await runSuite(node));
+stopAll();
+if (results.length > 1) {
+  for (const r of results) process.stderr.write(`[test] node ${r.version}: ${r.code === 0 ? 'passed' : `FAILED (exit ${r.code})`} in ${r.seconds.toFixed(0)} s\n`);
+}
+process.exit(results.find((r) => r.code !== 0)?.code ?? 0);

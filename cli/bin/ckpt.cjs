@@ -10,6 +10,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 const dist = path.join(__dirname, '..', 'dist');
 
+/** The oldest Node ckptkit runs on (cli/bin/node-runtime.cjs and decision 0011 say why). */
+const FLOOR = [22, 12];
+
 /**
  * The manifest of the bundle `name` when the bundle exists and is current, else undefined. In the
  * repository (where dist/.tsbuildinfo exists) current means that the build state of every package
@@ -45,7 +48,9 @@ function loadBundle(name, manifest) {
   const bundleFile = path.join(dist, `${name}.bundle.cjs`);
   const vm = require('node:vm');
   const Module = require('node:module');
-  const cacheFile = `${bundleFile}.v8-cache`;
+  // V8 rejects a cache made by another V8 or with other flags, and a rejected cache is rewritten:
+  // one cache per Node version and architecture, so that two Nodes never overwrite each other's.
+  const cacheFile = `${bundleFile}.${process.version}-${process.arch}.v8-cache`;
   let cachedData;
   try {
     cachedData = fs.readFileSync(cacheFile);
@@ -125,7 +130,17 @@ async function exitWhenFlushed() {
   setTimeout(() => process.exit(), 500).unref();
 }
 
-main().catch((error) => {
-  process.stderr.write(`ckpt: ${error && error.stack ? error.stack : error}\n`);
-  process.exitCode = 2;
-});
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < FLOOR[0] || (major === FLOOR[0] && minor < FLOOR[1])) {
+  // An older Node (a Debian 12 machine has 20): run again under a supported one, fetched from the
+  // npm registry into a cache on first use.
+  require('./node-runtime.cjs').rerunUnderSupportedNode(__filename, process.argv.slice(2));
+} else {
+  // Set by a re-run (node-runtime.cjs): not for the commands this one starts (`watch --exec`),
+  // which may run ckpt on the old Node again.
+  delete process.env.CKPT_NODE_REEXEC;
+  main().catch((error) => {
+    process.stderr.write(`ckpt: ${error && error.stack ? error.stack : error}\n`);
+    process.exitCode = 2;
+  });
+}

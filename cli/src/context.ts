@@ -50,7 +50,7 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
   const t0 = performance.now();
   const verbose = argv.verbose && !argv.quiet;
   let gfile: GFile | undefined;
-  let code: number = EXIT.OK;
+  let code: number;
   const guard = processGuard();
   const skippedUris = new Map<string, CkptError>();
   try {

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGFile, createRegistry, type GFile } from '@ckptkit/gfile';
 import { createBucket, deleteBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
-import { REPO } from '../helpers/cli.js';
+import { assertNoRuntimeWarning, REPO } from '../helpers/cli.js';
 import { s3Server, serverSuite } from '../helpers/servers.js';
 
 const LAUNCHER = path.join(REPO, 'cli', 'bin', 'ckpt.cjs');
@@ -49,9 +49,10 @@ interface Run {
 
 function run(script: string, args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...nodeArgs, script, ...args], { cwd: REPO, env, timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-    );
+    execFile(process.execPath, [...nodeArgs, script, ...args], { cwd: REPO, env, timeout: 60_000 }, (error, stdout, stderr) => {
+      assertNoRuntimeWarning(stderr, `${script} ${args.join(' ')}`);
+      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
+    });
   });
 }
 

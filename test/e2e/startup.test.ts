@@ -71,7 +71,8 @@ describe('ckpt latest start-up', () => {
         expect(r.loaded).toContain(pathOf('cli/dist/fast-latest.js'));
       }
     }
-    if (current) expect(existsSync(path.join(DIST, 'fast-latest.bundle.cjs.v8-cache'))).toBe(true);
+    // One code cache per Node version (decision 0011).
+    if (current) expect(existsSync(path.join(DIST, `fast-latest.bundle.cjs.${process.version}-${process.arch}.v8-cache`))).toBe(true);
   });
 
   it('the ES module entry runs the same fast path without yargs', async () => {

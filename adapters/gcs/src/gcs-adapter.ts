@@ -108,7 +108,7 @@ class GcsAdapter implements StorageAdapter {
     const uri = this.uriOf(key);
     throwIfAborted(signal, operation, uri);
     try {
-      return await raceAbort(fn(), signal, operation, uri);
+      return await raceAbort(withTimeout(fn(), this.cfg.timeoutMs, operation, uri), signal, operation, uri);
     } catch (error) {
       throw mapGcsError(error, operation, uri, ctx);
     }
@@ -157,7 +157,10 @@ class GcsAdapter implements StorageAdapter {
               reject(err);
               return;
             }
-            const headers = { ...((reqOpts?.headers ?? {}) as Record<string, string>) };
+            // SDK 8 (gaxios 7) hands the headers over as a fetch `Headers`, which spreads to nothing;
+            // SDK 7 gave a plain object.
+            const given = reqOpts?.headers as Headers | Record<string, string> | undefined;
+            const headers: Record<string, string> = given instanceof Headers ? Object.fromEntries(given.entries()) : { ...given };
             // The access token is a secret we now hold: keep it out of every message.
             for (const [name, value] of Object.entries(headers)) {
               if (name.toLowerCase() === 'authorization') registerSecret(value.replace(/^\S+\s+/, ''));
@@ -512,6 +515,19 @@ function isJsonObject(v: unknown): v is Record<string, unknown> {
 /** A 2xx answer whose JSON body is not the resource it should be: retryable, like a body cut short. */
 function malformed(operation: string, uri: string, what: string): CkptError {
   return new CkptError('UNAVAILABLE', { operation, uri, message: `the server answered with a ${what} that is not a JSON object (body cut short or mangled)`, retryable: true });
+}
+
+/**
+ * Settles with `p`, or rejects with a retryable TIMEOUT after `ms`. The SDK's own `timeout` option
+ * is ignored on Node since SDK 8 (its teeny-request 11 sends through node-fetch 3, which has no
+ * timeout option), so the adapter bounds each SDK call itself; like an abort, it stops the wait,
+ * not the request.
+ */
+function withTimeout<T>(p: Promise<T>, ms: number, operation: string, uri: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CkptError('TIMEOUT', { operation, uri, message: `no answer for ${ms} ms`, retryable: true })), ms);
+    p.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
 }
 
 /** Settles with `p`, or rejects with ABORTED as soon as the signal fires. */

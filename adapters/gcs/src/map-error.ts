@@ -151,7 +151,8 @@ export function mapGcsError(error: unknown, operation: string, uri: string, ctx:
     return make('CORRUPT', 'checksum mismatch between the bytes sent and the bytes stored', true);
   }
   // node-fetch could not parse a JSON body (cut short, or mangled on the way): worth reading again.
-  if (s.type === 'invalid-json') return make('UNAVAILABLE', 'the response body is not valid JSON (cut short or mangled)', true);
+  // SDK 8 parses JSON bodies itself and lets JSON.parse's SyntaxError through.
+  if (s.type === 'invalid-json' || (s.name === 'SyntaxError' && /JSON/.test(s.message))) return make('UNAVAILABLE', 'the response body is not valid JSON (cut short or mangled)', true);
   if (s.type === 'request-timeout' || s.type === 'body-timeout' || (s.netCode !== undefined && TIMEOUT_NET.has(s.netCode))) {
     return make('TIMEOUT', 'timed out', true);
   }

@@ -189,6 +189,41 @@ serverSuite('s3 adapter on Ceph RGW', s3Server(), (server) => {
     });
   });
 
+  describe('direct GETs and the SDK', () => {
+    // The adapter's own GET client (decision 0009) replaces the SDK's node:http handler for GetObject
+    // only; the SDK still signs and deserializes. The SDK is a caret range (decision 0011): after any
+    // upgrade both paths must still give the same bytes, metadata and errors from the same server.
+    it('give the same bytes, ranges, empty reads and typed errors', async () => {
+      const direct = facade({ directGets: true });
+      const sdk = facade({ directGets: false });
+      const big = randomBytes(3 * MiB + 17);
+      await g.writeFile(`${root}/dg/big`, big);
+      await g.writeFile(`${root}/dg/empty`, new Uint8Array(0));
+      await g.writeText(`${root}/dg/ten`, '0123456789');
+      const reads: Array<[string, { offset: number; length?: number } | undefined]> = [
+        ['big', undefined],
+        ['big', { offset: MiB - 1, length: MiB + 2 }],
+        ['big', { offset: 3 * MiB }],
+        ['ten', { offset: 9, length: 5 }],
+        ['ten', { offset: 10 }],
+        ['empty', undefined],
+      ];
+      for (const [name, range] of reads) {
+        const uri = `${root}/dg/${name}`;
+        const a = Buffer.from(await direct.readFile(uri, range));
+        const b = Buffer.from(await sdk.readFile(uri, range));
+        expect(a.equals(b), `${name} ${JSON.stringify(range)}`).toBe(true);
+        expect(Buffer.concat(await collect(direct.readStream(uri, range))).equals(b)).toBe(true);
+      }
+      expect(Buffer.from(await direct.readFile(`${root}/dg/big`)).equals(big)).toBe(true);
+      const missing = `${root}/dg/missing`;
+      const [ea, eb] = [await rejection(direct.readFile(missing)), await rejection(sdk.readFile(missing))];
+      if (!isCkptError(ea) || !isCkptError(eb)) throw new Error(`untyped errors: ${String(ea)} / ${String(eb)}`);
+      expect([ea.code, ea.retryable, ea.uri]).toEqual([eb.code, eb.retryable, eb.uri]);
+      expect(ea.code).toBe('NOT_FOUND');
+    }, 60_000);
+  });
+
   describe('errors from a real server', () => {
     it('a wrong secret key is UNAUTHENTICATED, not retried, and the secret is not in the message', async () => {
       const secret = 'wrong-secret-0123456789abcdef';

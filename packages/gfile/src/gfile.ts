@@ -288,7 +288,6 @@ export class GFile {
       }
       if (step.kind === 'flat') {
         await Promise.all(candidates.map((dir) => this.fanOut(() => this.globFlat(adapter, dir, step.pattern, add, options.signal, onSkipped))));
-        candidates = [];
         break;
       }
       const matches = segmentMatcher(step.segment);
