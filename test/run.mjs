@@ -7,7 +7,7 @@
 // KEY=VALUE lines (endpoints, test credentials) on stdout; `<script> stop <state-dir>` stops it.
 // Set CKPT_SKIP_SERVERS=1 to run without servers (server suites then skip visibly, or fail under CI=true).
 //
-// Node versions (decision 0011): the suite runs once, under the running Node when the tooling
+// Node versions (decision 0014): the suite runs once, under the running Node when the tooling
 // supports it (22.13+, 24, 26+), else under Node 24 fetched from the npm registry into a cache
 // (cli/bin/node-runtime.cjs). `--node 22,24` (or CKPT_TEST_NODE=22,24) runs it once per line
 // named, one after the other against the same servers; `--node all` or CI=true runs every line

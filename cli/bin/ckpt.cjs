@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const dist = path.join(__dirname, '..', 'dist');
 
-/** The oldest Node ckptkit runs on (cli/bin/node-runtime.cjs and decision 0011 say why). */
+/** The oldest Node ckptkit runs on (cli/bin/node-runtime.cjs and decision 0014 say why). */
 const FLOOR = [22, 12];
 
 /**

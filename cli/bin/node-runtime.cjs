@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// A supported Node for machines whose own is too old (decision 0011). ckptkit needs Node >= 22.12;
+// A supported Node for machines whose own is too old (decision 0014). ckptkit needs Node >= 22.12;
 // a machine with only Node 20 (Debian 12, this project's CI) gets one from the npm registry's
 // `node-<platform>-<arch>` package (a plain binary, no install script), installed once into a
 // cache and reused: `ckpt` and the test command re-run themselves under it.

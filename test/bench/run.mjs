@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-// On a Node older than the floor (decision 0011) every row would measure ckpt's re-run under a
+// On a Node older than the floor (decision 0014) every row would measure ckpt's re-run under a
 // supported Node: the whole harness runs under that Node instead (fetched into the cache once).
 const runtime = createRequire(import.meta.url)(path.join(repo, 'cli', 'bin', 'node-runtime.cjs'));
 if (!runtime.atLeast(process.version, runtime.FLOOR)) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Benchmark 4 (start-up of `ckpt latest ./dir` against `node -e 0`) on several Nodes in one run,
-// interleaved so that the machine's load hits every row alike (decision 0011). Prints a markdown
+// interleaved so that the machine's load hits every row alike (decision 0014). Prints a markdown
 // table. Run after a build (`tsc -b && node cli/scripts/bundle-fast-path.mjs`).
 //
 //   node test/bench/startup-nodes.mjs [--runs 20] [NODE_BINARY...]

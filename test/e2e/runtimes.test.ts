@@ -1,5 +1,5 @@
 /**
- * `ckpt` on every supported Node (decision 0011): a representative command of every kind (local
+ * `ckpt` on every supported Node (decision 0014): a representative command of every kind (local
  * fast path, yargs, s3:// and gs:// on the real servers, errors with and without --json) gives the
  * same answer, byte for byte, under each Node this machine has (the running one, and Node 22 and 24
  * from the cache of cli/bin/node-runtime.cjs; under CI=true both must be there), and no stderr

@@ -71,7 +71,7 @@ describe('ckpt latest start-up', () => {
         expect(r.loaded).toContain(pathOf('cli/dist/fast-latest.js'));
       }
     }
-    // One code cache per Node version (decision 0011).
+    // One code cache per Node version (decision 0014).
     if (current) expect(existsSync(path.join(DIST, `fast-latest.bundle.cjs.${process.version}-${process.arch}.v8-cache`))).toBe(true);
   });
 

@@ -17,7 +17,7 @@ export interface CliResult {
 /**
  * What Node, or a library through it, prints on its own: `(node:PID) ...` lines, any `...Warning`
  * (DeprecationWarning, ExperimentalWarning, the AWS SDK's NodeVersionSupportWarning) and `DEP0...`
- * codes. ckpt never prints these words itself, so none may appear on a CLI run's stderr (decision 0011).
+ * codes. ckpt never prints these words itself, so none may appear on a CLI run's stderr (decision 0014).
  */
 export const RUNTIME_WARNING = /^\(node:\d+\)|Warning\b|\bDEP0\d{3}\b/m;
 

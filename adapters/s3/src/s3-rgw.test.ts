@@ -191,7 +191,7 @@ serverSuite('s3 adapter on Ceph RGW', s3Server(), (server) => {
 
   describe('direct GETs and the SDK', () => {
     // The adapter's own GET client (decision 0009) replaces the SDK's node:http handler for GetObject
-    // only; the SDK still signs and deserializes. The SDK is a caret range (decision 0011): after any
+    // only; the SDK still signs and deserializes. The SDK is a caret range (decision 0014): after any
     // upgrade both paths must still give the same bytes, metadata and errors from the same server.
     it('give the same bytes, ranges, empty reads and typed errors', async () => {
       const direct = facade({ directGets: true });
