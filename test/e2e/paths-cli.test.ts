@@ -201,12 +201,13 @@ describe('cp destinations', () => {
   it('a file where a directory is expected: refused, naming the destination, nothing written', async () => {
     const file = path.join(tmp, 'dst-file');
     await fs.writeFile(file, 'not a directory');
+    // A property of stored data (4), with the code `state` gives a file where its directory is expected, naming the file.
     const r = await runCli(['cp', '--json', src, file]);
-    expect(r.code).toBe(2);
-    expect(jsonError(r)).toMatchObject({ code: 'INVALID_PATH', uri: file, message: expect.stringContaining('the destination is a file, not a directory') });
-    const below = await runCli(['cp', '--json', src, path.join(file, 'sub')]);
-    expect(below.code).toBe(2);
-    expect(jsonError(below)).toMatchObject({ code: 'INVALID_PATH', uri: path.join(file, 'sub'), message: expect.stringContaining('a parent of the destination is a file') });
+    expect(r.code).toBe(4);
+    expect(jsonError(r)).toMatchObject({ code: 'NOT_A_DIRECTORY', uri: file, message: expect.stringContaining('the destination is a file, not a directory') });
+    const below = await runCli(['cp', '--json', src, path.join(file, 'sub', 'deeper')]);
+    expect(below.code).toBe(4);
+    expect(jsonError(below)).toMatchObject({ code: 'NOT_A_DIRECTORY', uri: file, message: expect.stringContaining('a parent of the destination is a file') });
     expect(await fs.readFile(file, 'utf8')).toBe('not a directory');
   });
 });
