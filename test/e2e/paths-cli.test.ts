@@ -194,7 +194,8 @@ describe('cp destinations', () => {
   it('cp SRC "" is a usage error (2) and writes nothing', async () => {
     const r = await runCli(['cp', '--json', src, ''], { cwd });
     expect(r.code).toBe(2);
-    expect(jsonError(r)).toMatchObject({ code: 'INVALID_PATH', message: expect.stringContaining('the destination is empty') });
+    // The command line is wrong: USAGE, as the contract gives every usage error (the check runs before any request).
+    expect(jsonError(r)).toMatchObject({ code: 'USAGE', uri: '', message: expect.stringContaining('the destination is empty') });
     expect(await fs.readdir(cwd)).toEqual([]);
   });
 
