@@ -84,11 +84,11 @@ describe('a part of a checkpoint, a directory or a prefix given for a checkpoint
     expect(jsonError(missing)?.code).toBe('NOT_FOUND');
   });
 
-  it('a directory holding several checkpoints: says how many and which is the latest (exit 2), for inspect, verify and cp', async () => {
+  it('a directory holding several checkpoints: says how many and which is the latest (exit 4, INVALID_PATH as the contract table maps it), for inspect, verify and cp', async () => {
     const run = path.join(dir, 'run');
     for (const cmd of [['inspect'], ['verify'], ['cp', '--json']]) {
       const r = await runCli([...cmd, run, ...(cmd[0] === 'cp' ? [path.join(tmp, 'never')] : [])]);
-      expect(r.code, r.stderr).toBe(2);
+      expect(r.code, r.stderr).toBe(4);
       expect(r.stderr).toContain(`a directory holding 2 checkpoint(s), not one checkpoint; the latest is ${run}/ckpt-1000`);
       expect(r.stderr).not.toMatch(misreads);
     }
