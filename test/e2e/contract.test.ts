@@ -181,7 +181,7 @@ describe('the contract on a local disk', () => {
       { args: ['ls', m], exit: 4, code: 'NOT_FOUND', uri: m },
       { args: ['stat', m], exit: 4, code: 'NOT_FOUND', uri: m },
       { args: ['stat', p('run', 'checkpoint'), m], exit: 4, code: 'NOT_FOUND', uri: m },
-      { args: ['inspect', `${m}/ckpt-1`], exit: 4, code: 'NOT_FOUND', uri: `${m}/ckpt-1.index` },
+      { args: ['inspect', `${m}/ckpt-1`], exit: 4, code: 'NOT_FOUND', uri: `${m}/ckpt-1` },
       { args: ['verify', `${m}/ckpt-1`], exit: 4, code: 'NOT_FOUND', uri: `${m}/ckpt-1` },
       { args: ['verify', p('run', 'ckpt-7')], exit: 4, code: 'NOT_FOUND', uri: p('run', 'ckpt-7') },
       { args: ['cp', `${m}/ckpt-1`, p('out')], exit: 4, code: 'NOT_FOUND', uri: `${m}/ckpt-1` },
@@ -326,7 +326,7 @@ describe.each([
         return [
           { args: ['ls', m], exit: 4, code: 'NOT_FOUND', uri: m },
           { args: ['stat', m], exit: 4, code: 'NOT_FOUND', uri: m },
-          { args: ['inspect', `${m}/ckpt-1`], exit: 4, code: 'NOT_FOUND', uri: `${m}/ckpt-1.index` },
+          { args: ['inspect', `${m}/ckpt-1`], exit: 4, code: 'NOT_FOUND', uri: `${m}/ckpt-1` },
           { args: ['verify', `${m}/ckpt-1`], exit: 4, code: 'NOT_FOUND', uri: `${m}/ckpt-1` },
           { args: ['cp', `${m}/ckpt-1`, path.join(home, 'out')], exit: 4, code: 'NOT_FOUND', uri: `${m}/ckpt-1` },
           { args: ['state', m], exit: 4, code: 'NOT_FOUND', uri: `${m}/checkpoint` },
