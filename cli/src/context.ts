@@ -92,7 +92,8 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
         const uri = portableUri(error.uri ?? '');
         if (skippedUris.has(uri)) return;
         skippedUris.set(uri, error);
-        if (argv.json) guard.writeErr(`${terminalSafeJson(JSON.stringify({ error: { ...error.toJSON(), uri } }))}\n`);
+        // The shape of every error line: code, message, uri, operation.
+        if (argv.json) guard.writeErr(`${terminalSafeJson(JSON.stringify({ error: { ...error.toJSON(), uri, operation: error.operation } }))}\n`);
         else guard.writeErr(`ckpt: skipped ${terminalSafeText(uri)}: ${error.code}: ${terminalSafeText(redact(error.message))}\n`);
       },
       skippedUris,

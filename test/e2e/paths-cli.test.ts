@@ -377,7 +377,7 @@ describe.skipIf(!canDrop)(`an unreadable subdirectory${canDrop ? '' : ' [skipped
       expect(r.code, args.join(' ')).toBe(5);
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(JSON.parse(lines[0]!)).toEqual({ error: { code: 'PERMISSION_DENIED', message: expect.stringContaining('permission denied'), uri: locked } });
+      expect(JSON.parse(lines[0]!)).toEqual({ error: { code: 'PERMISSION_DENIED', message: expect.stringContaining('permission denied'), uri: locked, operation: 'list' } });
       const out = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
       expect(Array.isArray(out)).toBe(true);
       if (args[0] !== 'find') {
