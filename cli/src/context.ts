@@ -92,7 +92,8 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
         const uri = portableUri(error.uri ?? '');
         if (skippedUris.has(uri)) return;
         skippedUris.set(uri, error);
-        if (argv.json) guard.writeErr(`${terminalSafeJson(JSON.stringify({ error: { ...error.toJSON(), uri } }))}\n`);
+        // The shape of every error line: code, message, uri, operation.
+        if (argv.json) guard.writeErr(`${terminalSafeJson(JSON.stringify({ error: { ...error.toJSON(), uri, operation: error.operation } }))}\n`);
         else guard.writeErr(`ckpt: skipped ${terminalSafeText(uri)}: ${error.code}: ${terminalSafeText(redact(error.message))}\n`);
       },
       skippedUris,
@@ -126,7 +127,10 @@ const URI_KEYS = ['uri', 'uris', 'src', 'dst', 'pattern'];
  * about a path found in stored data, is not.
  */
 async function checkUris(gfile: GFile, argv: GlobalArgs): Promise<void> {
-  const values = URI_KEYS.flatMap((k) => (argv as unknown as Record<string, unknown>)[k] ?? []);
+  const args = argv as unknown as Record<string, unknown>;
+  // An empty argument (`cp SRC ""`, an unset shell variable) is named for what it is, not "resolve: empty path".
+  if (args.dst === '') throw new UsageError('the destination is empty: name a directory (`.` for the current one)', '');
+  const values = URI_KEYS.flatMap((k) => args[k] ?? []);
   for (const uri of values as unknown[]) {
     if (typeof uri !== 'string') continue;
     try {

@@ -121,6 +121,8 @@ function usageTables(dir: () => string): void {
     { args: ['find', dir(), '--max-depth', '-1'], exit: 2, code: 'USAGE', message: /^--max-depth must be a non-negative integer, got '-1'$/ },
     { args: ['cp', `${dir()}/ckpt-1000`, dir(), '--parallel', '1.5'], exit: 2, code: 'USAGE', message: /^--parallel must be a positive integer, got '1.5'$/ },
     { args: ['watch', dir(), '--timeout', 'soon'], exit: 2, code: 'USAGE', message: /^--timeout must be a non-negative number of seconds, got 'soon'$/ },
+    // A value that does not parse is the command line's fault, whichever flag: code USAGE, not a store's INVALID_CONFIG.
+    { args: ['inspect', `${dir()}/ckpt-1000`, '--filter', '/[/'], exit: 2, code: 'USAGE', message: /^--filter: not a valid regular expression: / },
   ]);
 }
 

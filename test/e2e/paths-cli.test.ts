@@ -84,11 +84,11 @@ describe('a part of a checkpoint, a directory or a prefix given for a checkpoint
     expect(jsonError(missing)?.code).toBe('NOT_FOUND');
   });
 
-  it('a directory holding several checkpoints: says how many and which is the latest (exit 2), for inspect, verify and cp', async () => {
+  it('a directory holding several checkpoints: says how many and which is the latest (exit 4, INVALID_PATH as the contract table maps it), for inspect, verify and cp', async () => {
     const run = path.join(dir, 'run');
     for (const cmd of [['inspect'], ['verify'], ['cp', '--json']]) {
       const r = await runCli([...cmd, run, ...(cmd[0] === 'cp' ? [path.join(tmp, 'never')] : [])]);
-      expect(r.code, r.stderr).toBe(2);
+      expect(r.code, r.stderr).toBe(4);
       expect(r.stderr).toContain(`a directory holding 2 checkpoint(s), not one checkpoint; the latest is ${run}/ckpt-1000`);
       expect(r.stderr).not.toMatch(misreads);
     }
@@ -194,20 +194,21 @@ describe('cp destinations', () => {
   it('cp SRC "" is a usage error (2) and writes nothing', async () => {
     const r = await runCli(['cp', '--json', src, ''], { cwd });
     expect(r.code).toBe(2);
-    expect(jsonError(r)).toMatchObject({ code: 'USAGE', uri: '', message: expect.stringContaining('empty') });
+    // The command line is wrong: USAGE, as the contract gives every usage error (the check runs before any request).
+    expect(jsonError(r)).toMatchObject({ code: 'USAGE', uri: '', message: expect.stringContaining('the destination is empty') });
     expect(await fs.readdir(cwd)).toEqual([]);
   });
 
   it('a file where a directory is expected: refused, naming the destination, nothing written', async () => {
     const file = path.join(tmp, 'dst-file');
     await fs.writeFile(file, 'not a directory');
+    // A property of stored data (4), with the code `state` gives a file where its directory is expected, naming the file.
     const r = await runCli(['cp', '--json', src, file]);
-    // The contract: NOT_A_DIRECTORY (exit 4), naming the file in the way.
     expect(r.code).toBe(4);
     expect(jsonError(r)).toMatchObject({ code: 'NOT_A_DIRECTORY', uri: file, message: expect.stringContaining('the destination is a file, not a directory') });
-    const below = await runCli(['cp', '--json', src, path.join(file, 'sub')]);
+    const below = await runCli(['cp', '--json', src, path.join(file, 'sub', 'deeper')]);
     expect(below.code).toBe(4);
-    expect(jsonError(below)).toMatchObject({ code: 'NOT_A_DIRECTORY', uri: file, message: expect.stringContaining(`is a file, not a directory (needed for the destination ${path.join(file, 'sub')})`) });
+    expect(jsonError(below)).toMatchObject({ code: 'NOT_A_DIRECTORY', uri: file, message: expect.stringContaining('a parent of the destination is a file') });
     expect(await fs.readFile(file, 'utf8')).toBe('not a directory');
   });
 });
@@ -376,7 +377,7 @@ describe.skipIf(!canDrop)(`an unreadable subdirectory${canDrop ? '' : ' [skipped
       expect(r.code, args.join(' ')).toBe(5);
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(JSON.parse(lines[0]!)).toEqual({ error: { code: 'PERMISSION_DENIED', message: expect.stringContaining('permission denied'), uri: locked } });
+      expect(JSON.parse(lines[0]!)).toEqual({ error: { code: 'PERMISSION_DENIED', message: expect.stringContaining('permission denied'), uri: locked, operation: 'list' } });
       const out = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
       expect(Array.isArray(out)).toBe(true);
       if (args[0] !== 'find') {

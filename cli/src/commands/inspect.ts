@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { runCommand } from '../context.js';
+import { UsageError } from '../exit-codes.js';
 import type { GlobalArgs } from '../global-args.js';
 import { commandHelp } from '../help.js';
 import { alignColumns, humanBytes } from '../output.js';
@@ -57,8 +58,8 @@ export async function keyFilter(pattern: string): Promise<(key: string) => boole
       const compiled = new RegExp(re[1]!, re[2]!.replace(/[gy]/g, ''));
       return (key) => compiled.test(key);
     } catch (error) {
-      const { CkptError } = await import('@ckptkit/gfile');
-      throw new CkptError('INVALID_CONFIG', { operation: 'inspect', message: `--filter: not a valid regular expression: ${(error as Error).message}` });
+      // The command line is wrong: USAGE, as for any flag value that does not parse (INVALID_CONFIG is a store's refusal).
+      throw new UsageError(`--filter: not a valid regular expression: ${(error as Error).message}`);
     }
   }
   const { keyMatcher } = await import('@ckptkit/gfile');

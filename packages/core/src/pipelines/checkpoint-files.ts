@@ -110,7 +110,7 @@ function sibling(uri: string, name: string): string {
  * (ceil(children/1000) pages) and, for a directory, one recursive listing of it. A V1 pattern
  * costs one listing, and one for its `.meta`.
  *
- * @throws CkptError NOT_FOUND when nothing is there; INVALID_CONFIG when `uri` is a directory holding
+ * @throws CkptError NOT_FOUND when nothing is there; INVALID_PATH when `uri` is a directory holding
  *   several checkpoints rather than one (the message says how many and which is the latest), or
  *   when a listed key would not be a plain path below the checkpoint (`..`, empty segments,
  *   backslashes: a hostile or broken listing).
@@ -204,9 +204,7 @@ async function resolveDirectory(uri: string, u: string, ctx: DetectContext, opti
       one.notes.unshift(`${uri} is a directory holding one checkpoint, ${one.found.prefix}; using it`);
       return one;
     }
-    // Several checkpoints where one is needed: the argument is what is wrong (INVALID_CONFIG, the
-    // CLI's usage error); none at all: nothing of the kind is there.
-    throw new CkptError(inside.length === 0 ? 'NOT_FOUND' : 'INVALID_CONFIG', { operation, uri, message: await describeDirectory(gfile, u, inside, signal) });
+    throw new CkptError('INVALID_PATH', { operation, uri, message: await describeDirectory(gfile, u, inside, signal) });
   }
 
   // 3. A file checkpoint, or one whose files sit next to its name, as discovery finds it in the parent.

@@ -280,9 +280,11 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
 }
 
 /**
- * On stores with real directories (local disks), throws INVALID_PATH when the destination is a
- * file or lies below one (one stat; then no write below it can have succeeded). Object stores have
- * no such conflict (a key and a prefix of the same name coexist), and are not asked.
+ * On stores with real directories (local disks), throws NOT_A_DIRECTORY naming the file when the
+ * destination is a file or lies below one (as `state` does for a file given as its directory: one
+ * condition, one code). Called once a write failed; a parent that is a file costs one stat per level
+ * up to it. Object stores have no such conflict (a key and a prefix of the same name coexist), and
+ * are not asked.
  */
 async function checkDestinationIsDirectory(gfile: GFile, dir: string, signal: AbortSignal | undefined): Promise<void> {
   const { adapter } = await gfile.locate(dir, 'cp');
@@ -292,11 +294,9 @@ async function checkDestinationIsDirectory(gfile: GFile, dir: string, signal: Ab
     kind = (await gfile.stat(dir, { signal })).kind;
   } catch (error) {
     if (!isCkptError(error, 'NOT_FOUND')) throw error;
-    // ENOTDIR: a parent is a file (the local adapter says so in its message). Named is that file,
-    // the object at fault, found walking up (on this error path only).
+    // ENOTDIR: a parent is a file (the local adapter says so in its message): name that file.
     if (/not a directory/.test(error.message)) {
-      const file = await fileInTheWay(gfile, dir, signal);
-      throw new CkptError('NOT_A_DIRECTORY', { operation: 'cp', uri: file ?? dir, message: `is a file, not a directory (needed for the destination ${dir}): cp copies a checkpoint into a directory; nothing was written`, cause: error });
+      throw new CkptError('NOT_A_DIRECTORY', { operation: 'cp', uri: await fileAbove(gfile, dir, signal), message: 'a parent of the destination is a file, not a directory: cp copies a checkpoint into a directory; nothing was written', cause: error });
     }
   }
   if (kind === 'file') {
@@ -304,18 +304,19 @@ async function checkDestinationIsDirectory(gfile: GFile, dir: string, signal: Ab
   }
 }
 
-/** The nearest ancestor of `dir` that is a file, if any (one stat per level, error path only). */
-async function fileInTheWay(gfile: GFile, dir: string, signal: AbortSignal | undefined): Promise<string | undefined> {
-  for (let p = parentDir(dir); p !== undefined; p = parentDir(p)) {
-    const info = await gfile.stat(p, { signal }).catch(() => undefined);
-    if (info) return info.kind === 'file' ? p : undefined;
+/** The nearest ancestor of `dir` that is a file (`dir` itself when none is found). */
+async function fileAbove(gfile: GFile, dir: string, signal: AbortSignal | undefined): Promise<string> {
+  for (let up = dir.replace(/\/+$/, ''); ; ) {
+    const next = up.replace(/\/[^/]*$/, '');
+    if (next === up || next === '' || /^[a-z][a-z0-9+.-]*:\/*$/i.test(next)) return dir;
+    up = next;
+    try {
+      if ((await gfile.stat(up, { signal })).kind === 'file') return up;
+      return dir;
+    } catch (error) {
+      if (!isCkptError(error, 'NOT_FOUND')) return dir;
+    }
   }
-  return undefined;
-}
-
-function parentDir(uri: string): string | undefined {
-  const i = uri.replace(/\/+$/, '').lastIndexOf('/');
-  return i <= 0 ? undefined : uri.slice(0, i);
 }
 
 /**
