@@ -17,6 +17,7 @@ import { nemoFormat } from './nemo.js';
 import { orbaxFormat } from './orbax.js';
 import { savedModelFormat } from './savedmodel.js';
 import { t5xFormat } from './t5x.js';
+import { verlFormat } from './verl.js';
 import { tf1SaverFormat } from './tf1-saver.js';
 import { tf2CheckpointFormat } from './tf2-checkpoint.js';
 import { tfOdZooFormat } from './tf-od-zoo.js';
@@ -31,6 +32,7 @@ export const CHECKPOINT_FORMATS: readonly CheckpointFormat[] = [
   lightningFormat,
   deepspeedFormat,
   megatronFormat,
+  verlFormat,
   t5xFormat,
   orbaxFormat,
   dcpFormat,
@@ -65,4 +67,5 @@ export {
   tfOdZooFormat,
   tfSlimFormat,
   tfTemporaryFormat,
+  verlFormat,
 };

@@ -5,7 +5,8 @@
  */
 import { parseCheckpointState, type CheckpointState } from '../state/checkpoint-state.js';
 import { basenamePosix } from '../state/posix-path.js';
-import type { DetectContext, DirNode, FileEntry, Found } from '../discovery/types.js';
+import { type Step, compareSteps, parseStep } from '../discovery/step.js';
+import type { DetectContext, DirNode, FileEntry, Found, Pointer } from '../discovery/types.js';
 
 /** `PREFIX.data-SHARD-of-TOTAL` (`%05d` is a minimum width). */
 export const TF_DATA = /^(?<prefix>.+)\.data-(?<shard>\d{5,})-of-(?<total>\d{5,})$/;
@@ -123,28 +124,43 @@ export function bundleCompleteness(g: TfGroup): { complete: boolean; problems: s
  * The step in a TensorFlow prefix: the number after its last `-` (`model.ckpt-1000`, `ckpt-5`),
  * or, for Keras templates, before `.ckpt` (`cp-0005.ckpt`). Null for shard counters
  * (`-00000-of-00002`), for prefixes without a number (`model.ckpt`, `variables`) and for numbers
- * that are part of a name (`mobilenet_v1_1.0_224.ckpt`).
+ * that are part of a name (`mobilenet_v1_1.0_224.ckpt`). Exact at any size.
  */
-export function stepFromTfPrefix(prefix: string): number | null {
+export function stepFromTfPrefix(prefix: string): Step | null {
   const name = basenamePosix(prefix);
   if (SHARD_SUFFIX.test(name)) return null;
   const m = /^.+-(\d+)$/.exec(name) ?? /^.*-(\d+)\.ckpt$/.exec(name);
-  return m ? Number(m[1]) : null;
+  return m ? parseStep(m[1]) : null;
 }
 
-/** The state file of a directory, when one is listed there and reads as a valid state. */
-export async function tfStateOf(node: DirNode, ctx: DetectContext): Promise<CheckpointState | undefined> {
-  const file = node.files.get('checkpoint');
-  // Reading it is a content check: off, discovery sticks to listings.
-  if (!file || !ctx.contentChecks) return undefined;
-  const text = await ctx.readText(file);
-  if (text === undefined) return undefined;
-  try {
-    const state = parseCheckpointState(text);
-    return state.modelCheckpointPath === '' && state.allModelCheckpointPaths.length === 0 ? undefined : state;
-  } catch {
-    return undefined;
+/** A parsed state file as the layouts use it: undefined when it records no path at all. */
+export function layoutState(state: CheckpointState): CheckpointState | undefined {
+  return state.modelCheckpointPath === '' && state.allModelCheckpointPaths.length === 0 ? undefined : state;
+}
+
+/**
+ * The state file of a directory (`ctx.stateFileName`), when one is listed there and reads as a
+ * valid state: decoded and parsed exactly as robust `latest` reads it (UTF-8 only, a byte-order
+ * mark is not whitespace), read once per context.
+ */
+export function tfStateOf(node: DirNode, ctx: DetectContext): Promise<CheckpointState | undefined> {
+  const file = node.files.get(ctx.stateFileName);
+  // Reading it is a metadata read: off, discovery sticks to listings.
+  if (!file || !ctx.metadata) return Promise.resolve(undefined);
+  let p = ctx.states.get(file.uri);
+  if (!p) {
+    p = (async () => {
+      const bytes = await ctx.readBytes(file, 0, file.size);
+      if (!bytes) return undefined;
+      try {
+        return layoutState(parseCheckpointState(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)));
+      } catch {
+        return undefined;
+      }
+    })();
+    ctx.states.set(file.uri, p);
   }
+  return p;
 }
 
 /** The basenames a state file records (model path first); recorded paths may be absolute or foreign. */
@@ -155,20 +171,46 @@ export function stateBasenames(state: CheckpointState): { latest: string | undef
   return { latest, all };
 }
 
+/** The checkpoint the directory's state file names as the latest: its pointer. */
+export async function tfStatePointers(node: DirNode, ctx: DetectContext): Promise<Pointer[]> {
+  const state = await tfStateOf(node, ctx);
+  const latest = state && stateBasenames(state).latest;
+  return latest === undefined || latest === '' ? [] : [{ target: latest, by: ctx.stateFileName }];
+}
+
+/** Whether the prefix `name` in `node` is a whole checkpoint by its listing (a V2 bundle, or a non-empty V1 file). */
+function wholeInListing(node: DirNode, name: string): boolean {
+  const g = groupTfFiles(node, [...node.files.keys()].filter((n) => n.startsWith(`${name}.`))).get(name);
+  if (g && isBundle(g)) return bundleCompleteness(g).complete;
+  const v1 = node.files.get(name);
+  return v1 !== undefined && v1.size > 0;
+}
+
 /**
  * Records, for a TensorFlow checkpoint in a directory with a state file, whether the state file
  * names it as the latest, lists it, or does not know it (a "hidden" checkpoint: written by
  * `Checkpoint.write`, or left behind by a crash; TensorFlow's managers never delete it).
+ *
+ * The state file is what commits a save for TensorFlow (it is rewritten after the bundle, and
+ * `tf.train.latest_checkpoint` trusts nothing else): when it names a whole checkpoint here, a
+ * checkpoint with a higher step is not committed, and is reported incomplete with that reason.
  */
-export function annotateState(found: Found, prefixName: string, state: CheckpointState | undefined): void {
+export function annotateState(found: Found, prefixName: string, state: CheckpointState | undefined, node?: DirNode): void {
   if (!state) return;
   const { latest, all } = stateBasenames(state);
   const status = latest === prefixName ? 'latest' : all.has(prefixName) ? 'listed' : 'unlisted';
   found.extra = { ...found.extra, stateFile: status };
+  if (!node || latest === undefined || status === 'latest' || found.step === null || !found.complete) return;
+  const latestStep = stepFromTfPrefix(latest);
+  if (latestStep === null || compareSteps(found.step, latestStep) <= 0 || !wholeInListing(node, latest)) return;
+  found.complete = false;
+  found.problems.push(
+    `newer than ${latest}, the checkpoint the state file names: not committed (TensorFlow restores ${latest}; a save interrupted before the state file was rewritten, or a Checkpoint.write outside the manager)`,
+  );
 }
 
 /** A Found for one V2 group, with the completeness rule applied. */
-export function bundleFound(node: DirNode, g: TfGroup, format: string, step: number | null): Found {
+export function bundleFound(node: DirNode, g: TfGroup, format: string, step: Step | null): Found {
   const { complete, problems, numShards } = bundleCompleteness(g);
   const files = groupFiles(g);
   const found: Found = {
