@@ -5,10 +5,12 @@
  * (both modes) against the answers those documents give, and the request budgets of the issue.
  * Every expectation is the same on every store.
  */
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CheckpointInfo, type LatestResolution, findCheckpoints, latestCheckpoint, writeBundle } from '@ckptkit/core';
+import { type CheckpointInfo, type LatestResolution, findCheckpoints, latestCheckpoint, newestComplete, writeBundle } from '@ckptkit/core';
 import { type GFile, isCkptError } from '@ckptkit/gfile';
 import { filler, type TreeSpec } from './bytes.js';
+import { layoutDirectory, selfDirectory } from './layout-arbitraries.js';
 import { ABSOLUTE_TARGET, F01, F02_STEPS, F03, F03B, F05, F07, F13, F15, F17, F19, F21, F23, HIDDEN, OTHERS, ZOO, edgeCases } from './trees.js';
 
 /** What a target provides. */
@@ -29,6 +31,8 @@ export interface CheckpointTarget {
   budgetCheckpoints?: number;
   /** Timeout of the budget tree's setup, in ms. */
   budgetTimeout?: number;
+  /** Random trees of the latest-model property (default 60). */
+  propertyRuns?: number;
 }
 
 /** Writes a tree spec under `base` with bounded parallelism. */
@@ -343,7 +347,7 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
         const status = Object.fromEntries(all.filter((c) => c.dir === u('hidden/run')).map((c) => [c.step, c.extra.stateFile]));
         expect(status).toEqual({ 3: 'unlisted', 4: 'listed', 5: 'latest', 6: 'unlisted', 8: 'unlisted', 9: 'unlisted', 7: undefined });
         expect(all.find((c) => c.step === 9)!.problems.join(' ')).toMatch(/tempstate/);
-        expect(all.find((c) => c.step === 6 && c.dir === u('hidden/run'))!.problems.join(' ')).toMatch(/newer than ckpt-5, the checkpoint the state file names: not committed/);
+        expect(all.find((c) => c.step === 6 && c.dir === u('hidden/run'))!.problems.join(' ')).toMatch(/newer than ckpt-5, which the directory's state file \(checkpoint\) names as the latest: not committed/);
       });
       it('--format and --max-depth narrow the results', async () => {
         const hf = await findCheckpoints(u('f15'), { gfile: g, formats: ['hf-trainer'], maxDepth: 1 });
@@ -367,6 +371,37 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
         const s = await counting(g, () => findCheckpoints(u('f02'), { gfile: g }));
         expect(s.requests).toMatchObject({ list: 1, get: 1, head: 0 });
       });
+    });
+
+    describe('one model of latest (property over random trees of every layout)', () => {
+      const runs = Number(process.env.CKPT_PROPERTY_RUNS ?? target.propertyRuns ?? 60);
+      const summary = (c: { prefix: string; step: unknown; format: string; complete: boolean } | null | undefined) =>
+        c ? { prefix: c.prefix, step: c.step, format: c.format, complete: c.complete } : null;
+      it(`latest(dir) is the newest complete checkpoint find(dir, depth 0) reports, with the same reasons (${runs} trees)`, async () => {
+        let n = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.oneof({ weight: 12, arbitrary: layoutDirectory }, { weight: 1, arbitrary: selfDirectory }), async ({ spec, root: sub }) => {
+            const base = u(`prop/t${n++}`);
+            await writeTree(g, base, spec);
+            const dir = sub ? `${base}/${sub}` : base;
+            const found = await findCheckpoints(dir, { gfile: g, maxDepth: 0 });
+            const r = await latestCheckpoint(dir, { gfile: g });
+            expect(summary(r.checkpoint)).toEqual(summary(newestComplete(found)));
+            // Every candidate latest passed over is one find reports as not complete, for the same reasons;
+            // only the state file's own recorded path may be one find does not know (it names nothing here).
+            const unknown = r.passedOver.filter((p) => !found.some((f) => f.prefix === p.prefix));
+            expect(unknown.length).toBeLessThanOrEqual(1);
+            for (const p of r.passedOver) {
+              const f = found.find((x) => x.prefix === p.prefix);
+              if (!f) continue;
+              expect(f.complete && !f.temporary).toBe(false);
+              expect(p.reasons).toEqual(f.problems.length > 0 ? f.problems : ['incomplete']);
+              expect(p.step).toEqual(f.step);
+            }
+          }),
+          { numRuns: runs },
+        );
+      }, 600_000);
     });
 
     describe('request budget on a directory of many checkpoints', () => {

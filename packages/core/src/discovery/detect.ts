@@ -138,7 +138,7 @@ export function toCheckpointInfo(found: Found): CheckpointInfo {
   for (const f of found.files) if (f.mtime && (!mtime || f.mtime > mtime)) mtime = f.mtime;
   const extra: Record<string, unknown> = { ...(found.extra ?? {}) };
   if (found.pointedBy !== undefined) extra.pointedBy = found.pointedBy;
-  if (found.tiebreak !== undefined && extra.version === undefined) extra.version = found.tiebreak;
+  if (found.tiebreak !== undefined && found.tiebreak !== 0) extra.tiebreak = found.tiebreak;
   return {
     prefix: found.prefix,
     dir: found.dir,

@@ -19,7 +19,7 @@
  */
 import type { GFile } from '@ckptkit/gfile';
 import { CHECKPOINT_FORMATS } from '../formats/index.js';
-import { type OrderFacts, orderFactsOf } from './order.js';
+import { type OrderFacts, compareOrder, orderFactsOf } from './order.js';
 import { NotListedError, isUnlisted, loadSubtree } from './tree.js';
 import type { CheckpointFormat, DetectContext, DirNameStep, DirNode, Found } from './types.js';
 
@@ -103,6 +103,9 @@ export class DirectoryCheckpoints {
   private readonly namesMetadata: boolean;
   private pointerMap: Promise<Map<string, string>> | undefined;
   private readonly judged = new Map<DirectoryCandidate, Promise<Found | undefined>>();
+  private readonly raw = new Map<DirectoryCandidate, Promise<Found | undefined>>();
+  private listed: Promise<DirectoryCandidate[]> | undefined;
+  private committed: Promise<{ name: string; facts: OrderFacts } | undefined> | undefined;
 
   constructor(
     readonly node: DirNode,
@@ -146,7 +149,12 @@ export class DirectoryCheckpoints {
   }
 
   /** The checkpoints the names show: file checkpoints of every layout, then every subdirectory. */
-  async candidates(): Promise<DirectoryCandidate[]> {
+  candidates(): Promise<DirectoryCandidate[]> {
+    this.listed ??= this.nameCandidates();
+    return this.listed;
+  }
+
+  private async nameCandidates(): Promise<DirectoryCandidate[]> {
     const pointers = await this.pointers();
     const out: DirectoryCandidate[] = [];
     const unclaimed = new Set(this.node.files.keys());
@@ -199,14 +207,52 @@ export class DirectoryCheckpoints {
     else for (const n of unlisted) await this.lister.load(n);
   }
 
-  /** The candidate with all its evidence; undefined for a subdirectory that is no checkpoint. */
+  /**
+   * The candidate with all its evidence; undefined for a subdirectory that is no checkpoint. In a
+   * directory whose TensorFlow state file names a whole checkpoint, that checkpoint is the
+   * directory's committed latest (TensorFlow restores it, robust `latest` answers it from the state
+   * file alone): a checkpoint newer than it is reported not committed.
+   */
   judge(c: DirectoryCandidate): Promise<Found | undefined> {
     let p = this.judged.get(c);
     if (!p) {
-      p = c.kind === 'file' ? this.judgeFile(c) : this.judgeDir(c);
+      p = (async () => {
+        const found = await this.judgeRaw(c);
+        if (!found || !found.complete || found.temporary) return found;
+        const commit = await this.stateCommit();
+        if (commit && commit.name !== c.name && compareOrder(orderFactsOf(found), commit.facts, false).cmp > 0) {
+          found.complete = false;
+          found.problems.push(
+            `newer than ${commit.name}, which the directory's state file (${this.ctx.stateFileName}) names as the latest: not committed (TensorFlow restores ${commit.name}; a save interrupted before the state file was rewritten, or one written outside TensorFlow's manager)`,
+          );
+        }
+        return found;
+      })();
       this.judged.set(c, p);
     }
     return p;
+  }
+
+  private judgeRaw(c: DirectoryCandidate): Promise<Found | undefined> {
+    let p = this.raw.get(c);
+    if (!p) {
+      p = c.kind === 'file' ? this.judgeFile(c) : this.judgeDir(c);
+      this.raw.set(c, p);
+    }
+    return p;
+  }
+
+  /** The whole checkpoint the TensorFlow state file names, if any (judged once). */
+  private stateCommit(): Promise<{ name: string; facts: OrderFacts } | undefined> {
+    this.committed ??= (async () => {
+      let target: string | undefined;
+      for (const [name, by] of await this.pointers()) if (by === this.ctx.stateFileName) target = name;
+      if (target === undefined) return undefined;
+      const candidate = (await this.candidates()).find((c) => c.kind === 'file' && c.name === target);
+      const found = candidate && (await this.judgeRaw(candidate));
+      return found && found.complete && !found.temporary ? { name: target, facts: orderFactsOf(found) } : undefined;
+    })();
+    return this.committed;
   }
 
   private async judgeFile(c: DirectoryCandidate): Promise<Found | undefined> {

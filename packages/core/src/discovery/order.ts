@@ -69,7 +69,7 @@ export function orderFactsOf(found: Found): OrderFacts {
 
 /** The order facts of a `findCheckpoints` result (the same as those of the checkpoint it reports). */
 export function orderFactsOfInfo(info: CheckpointInfo): OrderFacts {
-  const version = typeof info.extra.version === 'number' ? info.extra.version : 0;
+  const version = typeof info.extra.tiebreak === 'number' ? info.extra.tiebreak : 0;
   return factsFrom(info.step, info.extra, info.temporary, version, info.mtime?.getTime(), info.prefix);
 }
 

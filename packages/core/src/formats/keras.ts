@@ -123,7 +123,7 @@ export const kerasFormat: CheckpointFormat = {
       const step = kerasEpoch(g.name);
       const found = bundleFound(node, g, 'keras-tf-weights', step);
       if (step !== null) found.extra = { ...found.extra, epoch: step };
-      annotateState(found, g.name, state, node);
+      annotateState(found, g.name, state);
       out.push(found);
     }
     return out;

@@ -5,7 +5,7 @@
  */
 import { parseCheckpointState, type CheckpointState } from '../state/checkpoint-state.js';
 import { basenamePosix } from '../state/posix-path.js';
-import { type Step, compareSteps, parseStep } from '../discovery/step.js';
+import { type Step, parseStep } from '../discovery/step.js';
 import type { DetectContext, DirNode, FileEntry, Found, Pointer } from '../discovery/types.js';
 
 /** `PREFIX.data-SHARD-of-TOTAL` (`%05d` is a minimum width). */
@@ -178,35 +178,18 @@ export async function tfStatePointers(node: DirNode, ctx: DetectContext): Promis
   return latest === undefined || latest === '' ? [] : [{ target: latest, by: ctx.stateFileName }];
 }
 
-/** Whether the prefix `name` in `node` is a whole checkpoint by its listing (a V2 bundle, or a non-empty V1 file). */
-function wholeInListing(node: DirNode, name: string): boolean {
-  const g = groupTfFiles(node, [...node.files.keys()].filter((n) => n.startsWith(`${name}.`))).get(name);
-  if (g && isBundle(g)) return bundleCompleteness(g).complete;
-  const v1 = node.files.get(name);
-  return v1 !== undefined && v1.size > 0;
-}
-
 /**
  * Records, for a TensorFlow checkpoint in a directory with a state file, whether the state file
  * names it as the latest, lists it, or does not know it (a "hidden" checkpoint: written by
- * `Checkpoint.write`, or left behind by a crash; TensorFlow's managers never delete it).
- *
- * The state file is what commits a save for TensorFlow (it is rewritten after the bundle, and
- * `tf.train.latest_checkpoint` trusts nothing else): when it names a whole checkpoint here, a
- * checkpoint with a higher step is not committed, and is reported incomplete with that reason.
+ * `Checkpoint.write`, or left behind by a crash; TensorFlow's managers never delete it). What a
+ * state file naming a whole checkpoint means for newer ones is decided for the whole directory
+ * (`discovery/directory.ts`).
  */
-export function annotateState(found: Found, prefixName: string, state: CheckpointState | undefined, node?: DirNode): void {
+export function annotateState(found: Found, prefixName: string, state: CheckpointState | undefined): void {
   if (!state) return;
   const { latest, all } = stateBasenames(state);
   const status = latest === prefixName ? 'latest' : all.has(prefixName) ? 'listed' : 'unlisted';
   found.extra = { ...found.extra, stateFile: status };
-  if (!node || latest === undefined || status === 'latest' || found.step === null || !found.complete) return;
-  const latestStep = stepFromTfPrefix(latest);
-  if (latestStep === null || compareSteps(found.step, latestStep) <= 0 || !wholeInListing(node, latest)) return;
-  found.complete = false;
-  found.problems.push(
-    `newer than ${latest}, the checkpoint the state file names: not committed (TensorFlow restores ${latest}; a save interrupted before the state file was rewritten, or a Checkpoint.write outside the manager)`,
-  );
 }
 
 /** A Found for one V2 group, with the completeness rule applied. */

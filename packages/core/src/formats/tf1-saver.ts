@@ -29,7 +29,7 @@ export const tf1SaverFormat: CheckpointFormat = {
       if (TF_S3_PART.test(g.name)) continue;
       if (isBundle(g) && (g.meta !== undefined || SAVER_NAME.test(g.name))) {
         const found = bundleFound(node, g, 'tf1-saver', stepFromTfPrefix(g.name));
-        annotateState(found, g.name, state, node);
+        annotateState(found, g.name, state);
         out.push(found);
       }
     }
@@ -47,7 +47,7 @@ export const tf1SaverFormat: CheckpointFormat = {
         complete: verdict?.complete ?? true,
         problems: verdict?.problem ? [verdict.problem] : [],
       });
-      annotateState(found, name, state, node);
+      annotateState(found, name, state);
       out.push(found);
     }
     // V1 sharded: PREFIX-i-of-N files, with PREFIX.meta beside them or the pattern recorded.
@@ -86,7 +86,7 @@ export const tf1SaverFormat: CheckpointFormat = {
         temporary: false,
         claimed: [...files, ...(meta ? [meta] : [])].map((f) => f.name),
       };
-      annotateState(found, s.prefix, state, node);
+      annotateState(found, s.prefix, state);
       out.push(found);
     }
     // A `.meta` whose checkpoint is gone (no bundle, no V1 file): reported so it is not a mystery.
@@ -98,7 +98,7 @@ export const tf1SaverFormat: CheckpointFormat = {
         problems: ['only the .meta graph is left: no .index, no data (deleted, or never written)'],
       });
       found.prefix = `${node.uri.endsWith('/') ? node.uri : `${node.uri}/`}${g.name}`;
-      annotateState(found, g.name, state, node);
+      annotateState(found, g.name, state);
       out.push(found);
     }
     return out;

@@ -19,7 +19,7 @@ export const tf2CheckpointFormat: CheckpointFormat = {
     for (const g of groupTfFiles(node, unclaimed).values()) {
       if (!isBundle(g) || TF_S3_PART.test(g.name)) continue;
       const found = bundleFound(node, g, 'tf2-checkpoint', stepFromTfPrefix(g.name));
-      annotateState(found, g.name, state, node);
+      annotateState(found, g.name, state);
       out.push(found);
     }
     return out;
