@@ -11,7 +11,7 @@ import { type CheckpointInfo, type LatestResolution, findCheckpoints, latestChec
 import { type GFile, isCkptError } from '@ckptkit/gfile';
 import { filler, type TreeSpec } from './bytes.js';
 import { layoutDirectory, selfDirectory } from './layout-arbitraries.js';
-import { ABSOLUTE_TARGET, F01, F02_STEPS, F03, F03B, F05, F07, F13, F15, F17, F19, F21, F23, HIDDEN, OTHERS, ZOO, edgeCases } from './trees.js';
+import { ABSOLUTE_TARGET, F01, F02_STEPS, F03, F03B, F05, F07, F13, F15, F17, F19, F21, F23, HIDDEN, ORDER, ORDER_MTIME_FIRST, ORDER_MTIME_SECOND, OTHERS, ZOO, edgeCases } from './trees.js';
 
 /** What a target provides. */
 export interface CheckpointSuiteContext {
@@ -79,6 +79,11 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
       const schemeRoot = root.startsWith('/') ? `file://${root}` : root;
       await writeTree(g, root, { ...F01, ...F03, ...F03B, ...F05, ...F07, ...ZOO, ...F13, ...F15, ...F17, ...F19, ...F21, ...F23, ...OTHERS, ...HIDDEN, ...edgeCases(`${ctx.localDir}/abs`, schemeRoot) });
       await writeTree(g, `${ctx.localDir}/abs`, ABSOLUTE_TARGET);
+      await writeTree(g, root, ORDER);
+      // Modification times a second apart (S3 reports whole seconds).
+      await writeTree(g, root, ORDER_MTIME_FIRST);
+      await new Promise((r) => setTimeout(r, 1100));
+      await writeTree(g, root, ORDER_MTIME_SECOND);
       // F02 with real bundles from the project's writer; a copy without a state file.
       for (const dir of ['f02/tf2', 'f02b/tf2']) {
         for (const n of F02_STEPS) await writeBundle(g, u(`${dir}/ckpt-${n}`), [{ key: 'step', dtype: 'DT_INT64', shape: [], data: new Uint8Array(new BigInt64Array([BigInt(n)]).buffer) }]);
@@ -370,6 +375,80 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
         expect(r.requests).toMatchObject({ list: 1, get: 0, head: 0 });
         const s = await counting(g, () => findCheckpoints(u('f02'), { gfile: g }));
         expect(s.requests).toMatchObject({ list: 1, get: 1, head: 0 });
+      });
+    });
+
+    describe('order and pointers (issue 18)', () => {
+      const both = async (dir: string) => ({ r: await robust(dir), found: await findCheckpoints(u(dir), { gfile: g, maxDepth: 0 }) });
+      it('numbers in names are steps compared as integers: hpc_ckpt_100 after hpc_ckpt_3 and _20', async () => {
+        const { r, found } = await both('order/hpc');
+        expect(chosen(r)).toBe('order/hpc/hpc_ckpt_100.ckpt scan lightning 100');
+        expect(found.map((c) => c.step)).toEqual([3, 20, 100]);
+        expect(r.notes.join('\n')).toMatch(/step 100 > 20 \(steps compare as integers\)/);
+      });
+      it('Flax legacy: the commit marker in checkpoint_N_gda/ is evidence for latest as for find', async () => {
+        const { r, found } = await both('order/flaxgda');
+        expect(found.map(line)).toEqual([
+          'order/flaxgda/checkpoint_500 flax 500 complete',
+          'order/flaxgda/checkpoint_5000 flax 5000 complete',
+          'order/flaxgda/checkpoint_50000 flax 50000 incomplete',
+        ]);
+        expect(chosen(r)).toBe('order/flaxgda/checkpoint_5000 scan flax 5000');
+        expect(r.passedOver).toEqual([{ prefix: u('order/flaxgda/checkpoint_50000'), step: 50000, format: 'flax', reasons: found[2]!.problems }]);
+        expect(found[2]!.problems.join()).toMatch(/checkpoint_50000_gda\/ has no commit_success.txt/);
+      });
+      it('steps past 2^53 are exact: a decimal string in the answer, compared as integers', async () => {
+        const { r, found } = await both('order/huge');
+        expect(chosen(r)).toBe('order/huge/ckpt-9007199254740993 scan tf2-checkpoint 9007199254740993');
+        expect(r.checkpoint!.step).toBe('9007199254740993');
+        // 2^53 - 1 is the last step JSON readers take exactly as a number; beyond, the digits.
+        expect(found.map((c) => c.step)).toEqual([9007199254740991, '9007199254740992', '9007199254740993', '999999999999999999999']);
+        expect(r.passedOver.map((p) => p.step)).toEqual(['999999999999999999999']);
+        const hf = await both('order/hugehf');
+        expect(chosen(hf.r)).toBe('order/hugehf/checkpoint-18446744073709551616 scan hf-trainer 18446744073709551616');
+        expect(hf.found.map((c) => [c.step, c.complete])).toEqual([['18446744073709551615', true], ['18446744073709551616', true]]);
+      });
+      it('Keras *_epoch_N.weights.h5 and Orbax step_N order by the number', async () => {
+        expect(chosen(await robust('order/kerasw'))).toBe('order/kerasw/model_epoch_10.weights.h5 scan keras 10');
+        expect(chosen(await robust('order/orbaxsteps'))).toBe('order/orbaxsteps/step_10 scan orbax 10');
+      });
+      it('DeepSpeed: at equal step the tag latest names beats its universal conversion', async () => {
+        const { r, found } = await both('order/ds');
+        expect(chosen(r)).toBe('order/ds/global_step30 scan deepspeed 30');
+        expect(found.find((c) => c.prefix.endsWith('_universal'))).toMatchObject({ step: 30, complete: true, extra: { conversion: true, pointedBy: 'latest_universal' } });
+        expect(r.notes.join('\n')).toMatch(/same step as global_step30_universal, which is a conversion of it/);
+        const only = await robust('order/dsu');
+        expect(chosen(only)).toBe('order/dsu/global_step30_universal scan deepspeed 30');
+        expect(only.notes.join('\n')).toMatch(/latest_universal names it/);
+      });
+      it('Megatron legacy: an iteration beyond the tracker is in progress, for find and latest', async () => {
+        const { r, found } = await both('order/meglegacy');
+        expect(found.map(line)).toEqual(['order/meglegacy/iter_0001000 megatron 1000 complete', 'order/meglegacy/iter_0002000 megatron 2000 incomplete']);
+        expect(found[1]!.problems.join()).toMatch(/newer than latest_checkpointed_iteration.txt \(1000\), which commits a legacy Megatron save/);
+        expect(chosen(r)).toBe('order/meglegacy/iter_0001000 scan megatron 1000');
+        expect(r.passedOver.map((p) => [rel(p.prefix), p.reasons])).toEqual([['order/meglegacy/iter_0002000', found[1]!.problems]]);
+      });
+      it('verl: global_step_N/actor beside the tracker; a newer untracked step is in progress; missing ranks', async () => {
+        const { r, found } = await both('order/verl');
+        expect(found.map(line)).toEqual(['order/verl/global_step_10 verl 10 complete', 'order/verl/global_step_20 verl 20 complete', 'order/verl/global_step_30 verl 30 incomplete']);
+        expect(found[2]!.problems.join()).toMatch(/newer than latest_checkpointed_iteration.txt \(20\)/);
+        expect(found[1]!.extra).toMatchObject({ pointedBy: 'latest_checkpointed_iteration.txt', roles: ['actor', 'critic'] });
+        expect(chosen(r)).toBe('order/verl/global_step_20 scan verl 20');
+        const ranks = await both('order/verlrank');
+        expect(ranks.found.map(line)).toEqual(['order/verlrank/global_step_5 verl 5 complete', 'order/verlrank/global_step_6 verl 6 incomplete']);
+        expect(ranks.found[1]!.problems.join()).toMatch(/missing model shard of rank 0 \(world size 2\)/);
+        expect(chosen(ranks.r)).toBe('order/verlrank/global_step_5 scan verl 5');
+      });
+      it('without a step: the newest modification time decides, and the notes say so', async () => {
+        const { r, found } = await both('order/mtime');
+        expect(found.map((c) => c.step)).toEqual([null, null]);
+        expect(chosen(r)).toBe('order/mtime/a.h5 scan keras null');
+        expect(r.notes.join('\n')).toMatch(/newer than b.h5: no step or pointer tells it from b.h5: newest modification time/);
+      });
+      it('Lightning last.ckpt wins over a newer step-less checkpoint: it is the layout\'s pointer', async () => {
+        const r = await robust('order/last/checkpoints');
+        expect(chosen(r)).toBe('order/last/checkpoints/last.ckpt scan lightning null');
+        expect(r.notes.join('\n')).toMatch(/its name marks it as the layout's last save/);
       });
     });
 
