@@ -10,8 +10,8 @@ import type { CheckpointFormat, CheckpointInfo, DetectContext, DirNode, FileEntr
 export interface DetectContextOptions {
   /** Content checks: small ranged reads and metadata files (default true). */
   contentChecks?: boolean | undefined;
-  /** The TensorFlow state file's name (default `checkpoint`). */
-  stateFileName?: string | undefined;
+  /** The TensorFlow state file's name (default `checkpoint`); null: layouts read no state file (`watch` lists only). */
+  stateFileName?: string | null | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -41,7 +41,7 @@ export function createDetectContext(gfile: Pick<GFile, 'readFile' | 'exists'>, r
     scheme: schemeOf(rootUri),
     contentChecks: options.contentChecks ?? true,
     metadata: options.contentChecks ?? true,
-    stateFileName: options.stateFileName ?? 'checkpoint',
+    stateFileName: options.stateFileName === null ? undefined : (options.stateFileName ?? 'checkpoint'),
     states: new Map(),
     readText(file: FileEntry) {
       let p = texts.get(file.uri);

@@ -223,7 +223,7 @@ export class DirectoryCheckpoints {
         if (commit && commit.name !== c.name && compareOrder(orderFactsOf(found), commit.facts, false).cmp > 0) {
           found.complete = false;
           found.problems.push(
-            `newer than ${commit.name}, which the directory's state file (${this.ctx.stateFileName}) names as the latest: not committed (TensorFlow restores ${commit.name}; a save interrupted before the state file was rewritten, or one written outside TensorFlow's manager)`,
+            `newer than ${commit.name}, which the directory's state file (${this.ctx.stateFileName ?? ''}) names as the latest: not committed (TensorFlow restores ${commit.name}; a save interrupted before the state file was rewritten, or one written outside TensorFlow's manager)`,
           );
         }
         return found;
@@ -246,6 +246,7 @@ export class DirectoryCheckpoints {
   private stateCommit(): Promise<{ name: string; facts: OrderFacts } | undefined> {
     this.committed ??= (async () => {
       let target: string | undefined;
+      if (this.ctx.stateFileName === undefined) return undefined;
       for (const [name, by] of await this.pointers()) if (by === this.ctx.stateFileName) target = name;
       if (target === undefined) return undefined;
       const candidate = (await this.candidates()).find((c) => c.kind === 'file' && c.name === target);

@@ -63,8 +63,8 @@ export interface DetectContext {
    * turned content checks off.
    */
   metadata: boolean;
-  /** The name of the TensorFlow state file (`checkpoint`, or the `--state-file` robust latest was given). */
-  stateFileName: string;
+  /** The name of the TensorFlow state file (`checkpoint`, or the `--state-file` robust latest was given); undefined: none is read. */
+  stateFileName: string | undefined;
   /** Parsed state files by URI (undefined: not a valid state), shared by every layout and primed by robust latest. */
   states: Map<string, Promise<CheckpointState | undefined>>;
 }

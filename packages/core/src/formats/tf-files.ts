@@ -144,7 +144,7 @@ export function layoutState(state: CheckpointState): CheckpointState | undefined
  * mark is not whitespace), read once per context.
  */
 export function tfStateOf(node: DirNode, ctx: DetectContext): Promise<CheckpointState | undefined> {
-  const file = node.files.get(ctx.stateFileName);
+  const file = ctx.stateFileName === undefined ? undefined : node.files.get(ctx.stateFileName);
   // Reading it is a metadata read: off, discovery sticks to listings.
   if (!file || !ctx.metadata) return Promise.resolve(undefined);
   let p = ctx.states.get(file.uri);
@@ -175,7 +175,7 @@ export function stateBasenames(state: CheckpointState): { latest: string | undef
 export async function tfStatePointers(node: DirNode, ctx: DetectContext): Promise<Pointer[]> {
   const state = await tfStateOf(node, ctx);
   const latest = state && stateBasenames(state).latest;
-  return latest === undefined || latest === '' ? [] : [{ target: latest, by: ctx.stateFileName }];
+  return latest === undefined || latest === '' || ctx.stateFileName === undefined ? [] : [{ target: latest, by: ctx.stateFileName }];
 }
 
 /**

@@ -199,8 +199,9 @@ export async function* watchCheckpoints(dirUri: string, options: WatchOptions): 
       const rest = lastYield + minIntervalMs - clock.now();
       if (rest > 0) await clock.sleep(rest, signal);
     }
-    // Fresh per poll: pointer files (DeepSpeed `latest`, the state file, trackers) change between polls.
-    const ctx = createDetectContext(gfile, dir, { contentChecks: options.contentChecks, signal });
+    // Fresh per poll: pointer files (DeepSpeed `latest`, trackers) change between polls. The state
+    // file is not read: watch lists, and sees what TensorFlow writes without recording (0007).
+    const ctx = createDetectContext(gfile, dir, { contentChecks: options.contentChecks, stateFileName: null, signal });
     const { directory, candidates } = await scan(gfile, dir, ctx, signal);
     polls++;
     const fresh = candidates.filter((c) => !seen.has(c.name) && (c.step === null || lastStep === undefined || compareSteps(c.step, lastStep) > 0)).sort(ascending);
