@@ -11,7 +11,7 @@ import { type CheckpointInfo, type LatestResolution, findCheckpoints, latestChec
 import { type GFile, isCkptError } from '@ckptkit/gfile';
 import { filler, type TreeSpec } from './bytes.js';
 import { layoutDirectory, selfDirectory } from './layout-arbitraries.js';
-import { ABSOLUTE_TARGET, F01, F02_STEPS, F03, F03B, F05, F07, F13, F15, F17, F19, F21, F23, HIDDEN, ORDER, ORDER_MTIME_FIRST, ORDER_MTIME_SECOND, OTHERS, ZOO, edgeCases } from './trees.js';
+import { ABSOLUTE_TARGET, F01, F02_STEPS, F03, F03B, F05, F07, F13, F15, F17, F19, F21, F23, HIDDEN, ORDER, ORDER_MTIME_FIRST, ORDER_RUNS, ORDER_MTIME_SECOND, OTHERS, ZOO, edgeCases } from './trees.js';
 
 /** What a target provides. */
 export interface CheckpointSuiteContext {
@@ -79,7 +79,7 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
       const schemeRoot = root.startsWith('/') ? `file://${root}` : root;
       await writeTree(g, root, { ...F01, ...F03, ...F03B, ...F05, ...F07, ...ZOO, ...F13, ...F15, ...F17, ...F19, ...F21, ...F23, ...OTHERS, ...HIDDEN, ...edgeCases(`${ctx.localDir}/abs`, schemeRoot) });
       await writeTree(g, `${ctx.localDir}/abs`, ABSOLUTE_TARGET);
-      await writeTree(g, root, ORDER);
+      await writeTree(g, root, { ...ORDER, ...ORDER_RUNS });
       // Modification times a second apart (S3 reports whole seconds).
       await writeTree(g, root, ORDER_MTIME_FIRST);
       await new Promise((r) => setTimeout(r, 1100));
@@ -444,6 +444,14 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
         expect(found.map((c) => c.step)).toEqual([null, null]);
         expect(chosen(r)).toBe('order/mtime/a.h5 scan keras null');
         expect(r.notes.join('\n')).toMatch(/newer than b.h5: no step or pointer tells it from b.h5: newest modification time/);
+      });
+      it('a run named like a step (runs/42, runs/7): one listing of it and of its newest candidate, 3 requests', async () => {
+        const hf = await counting(g, () => robust('order/runs/42'));
+        expect(chosen(hf.value)).toBe('order/runs/42/checkpoint-1000 scan hf-trainer 1000');
+        expect(hf.requests).toMatchObject({ get: 2, list: 2 }); // state file (missing), trainer_state.json
+        const orbax = await counting(g, () => robust('order/runs/7'));
+        expect(chosen(orbax.value)).toBe('order/runs/7/2000 scan orbax 2000');
+        expect(orbax.requests).toMatchObject({ get: 1, list: 2 });
       });
       it('Lightning last.ckpt wins over a newer step-less checkpoint: it is the layout\'s pointer', async () => {
         const r = await robust('order/last/checkpoints');

@@ -366,6 +366,15 @@ export const ORDER = under('order', {
   ...under('verlrank/global_step_6', { 'actor/model_world_size_2_rank_1.pt': 60 }),
 });
 
+/** Runs named like steps (`runs/42`): robust latest lists the newest candidate only, never the whole run. */
+export const ORDER_RUNS = under('order/runs', {
+  ...under('42/checkpoint-500', { 'model.safetensors': 60, 'trainer_state.json': json({ global_step: 500 }) }),
+  ...under('42/checkpoint-1000', { 'model.safetensors': 60, 'trainer_state.json': json({ global_step: 1000 }) }),
+  '42/runs/events.out.tfevents.1.host': 10,
+  ...under('7/1000', { _CHECKPOINT_METADATA: json({}), 'commit_success.txt': 'ok', 'default/_METADATA': json({}) }),
+  ...under('7/2000', { _CHECKPOINT_METADATA: json({}), 'commit_success.txt': 'ok', 'default/_METADATA': json({}) }),
+});
+
 /** Step-less checkpoints written one after the other (older first), for the mtime and pointer rules. */
 export const ORDER_MTIME_FIRST: TreeSpec = { 'order/mtime/b.h5': hdf5(128), 'order/last/checkpoints/last.ckpt': zip(80) };
 export const ORDER_MTIME_SECOND: TreeSpec = { 'order/mtime/a.h5': hdf5(128), 'order/last/checkpoints/other.ckpt': zip(80) };

@@ -68,7 +68,9 @@ export const nemoFormat: CheckpointFormat = {
     for (const name of unclaimed) {
       const file = node.files.get(name)!;
       if (name.endsWith('.nemo')) {
-        out.push(fileFound(node, file, 'nemo', null, file.size > 0 ? {} : { problems: ['empty file'] }));
+        // `<name>--<metric>-step=S.nemo` carries its step as the checkpoint files do; `model.nemo` none.
+        const { step, extra } = facts(name.slice(0, -'.nemo'.length));
+        out.push(fileFound(node, file, 'nemo', step, { extra, ...(file.size > 0 ? {} : { problems: ['empty file'] }) }));
         continue;
       }
       if (!name.endsWith('.ckpt') || !name.includes('--')) continue;

@@ -26,6 +26,10 @@ const FLAX_FILE = /^checkpoint_(-?\d+(?:\.\d+)?)$/;
 function isOrbaxStep(node: DirNode): boolean {
   if (node.files.has('_CHECKPOINT_METADATA') || node.files.has(COMMIT)) return true;
   if (ITEM_MARKERS.some((m) => node.files.has(m))) return true;
+  // A legacy step holds only item directories (`default/`, `state/`, ...). A directory with files
+  // of its own, or with step directories inside (a manager's root), is not one: its items are
+  // not looked into (robust latest would otherwise list a whole run named `runs/42`).
+  if (node.files.size > 0 || [...node.dirs.keys()].some((k) => STEP_NAME.test(k) || TMP.test(k))) return false;
   return [...node.dirs.values()].some((d) => ITEM_MARKERS.some((m) => d.files.has(m)) || [...d.dirs.keys()].some((k) => k.startsWith('ocdbt.process_')));
 }
 
