@@ -234,6 +234,19 @@ const selfCheckpoint = pick([
 /** Every layout, by name. */
 export const LAYOUTS = { tf2, tf1, keras, lightning, nemo, hf, orbax, flax, t5x, deepspeed, megatron, verl, torchtitan, serving } as const;
 
+/**
+ * A tree every store can hold: two layouts side by side may want one name as a file (Flax
+ * `checkpoint_0`) and as a directory (T5X `checkpoint_0/`); a disk cannot have both, so the file goes.
+ */
+function storable(spec: TreeSpec): TreeSpec {
+  const dirs = new Set<string>();
+  for (const rel of Object.keys(spec)) {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  return Object.fromEntries(Object.entries(spec).filter(([rel]) => !dirs.has(rel)));
+}
+
 /** One directory's tree: one layout, sometimes two side by side, sometimes unrelated files too. */
 export const layoutDirectory: fc.Arbitrary<{ layouts: string[]; spec: TreeSpec; root: string }> = fc
   .record({
@@ -243,7 +256,7 @@ export const layoutDirectory: fc.Arbitrary<{ layouts: string[]; spec: TreeSpec; 
   .chain(({ layouts, noise }) =>
     fc.tuple(...layouts.map((l) => LAYOUTS[l] as fc.Arbitrary<TreeSpec>)).map((specs) => ({
       layouts,
-      spec: merge(...specs, Object.fromEntries(noise.map((n) => [n, 'x']))),
+      spec: storable(merge(...specs, Object.fromEntries(noise.map((n) => [n, 'x'])))),
       root: '',
     })),
   );

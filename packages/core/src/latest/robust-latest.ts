@@ -6,9 +6,12 @@
  *    the directory (another machine's `/home/...`, another bucket) is looked up by its basename in
  *    this directory instead (`source: 'basename'`).
  * 2. Otherwise (no state file, an empty, malformed or stale one): one paged listing of the
- *    directory, every checkpoint in it (files, and directories of the directory layouts) ordered
- *    by step as a number, and the newest complete one that is not a temporary artefact wins
- *    (`source: 'scan'`). Candidate directories are listed newest first, only until one is whole.
+ *    directory, judged by the per-directory pass `findCheckpoints` runs (`discovery/directory.ts`):
+ *    the directory itself when it is one checkpoint, else its checkpoints ordered by the one order
+ *    (`discovery/order.ts`: step as an integer of any size, epoch, pointer, ...), and the newest
+ *    complete one that is not a temporary artefact wins (`source: 'scan'`). Candidate directories
+ *    are listed newest first, only until one is whole. By construction the answer is the newest
+ *    complete checkpoint `findCheckpoints(dir, { maxDepth: 0 })` reports (decision 0011).
  *
  * Every decision is explained in `notes`, including why each newer candidate was passed over.
  */
