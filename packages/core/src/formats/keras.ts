@@ -5,8 +5,9 @@
  * tf.keras TF-format weights (`cp-0005.ckpt.index` + `.data-*`, no `.meta`).
  *
  * Step: the epoch Keras put in the file name through the user's template (`{epoch:04d}` is
- * 1-based), found as `epoch=N`/`epoch_N`, or as `<word><sep>N` optionally followed by a metric
- * (`weights.09-0.53.hdf5`, `cp-0005.ckpt`); `training_metadata.json` for BackupAndRestore. Digits
+ * 1-based), found as `epoch=N`/`epoch_N`, or as `<words><sep>N` optionally followed by a metric
+ * (`weights.09-0.53.hdf5`, `cp-0005.ckpt`, `my_model_12.keras`); `training_metadata.json` for
+ * BackupAndRestore. Digits
  * glued to a word (`resnet50_...`) or in the middle of a name (`mobilenet_1_0_224_tf.h5`) are not
  * steps.
  *
@@ -27,7 +28,7 @@ export function kerasEpoch(name: string): Step | null {
   const stem = name.replace(EXT, '');
   const m =
     /(?:^|[^a-z])epoch[=_-]?(\d+)/i.exec(stem) ??
-    /^[A-Za-z]+[._-](\d+)(?:[-_.](?:[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?|nan|inf))*$/i.exec(stem) ??
+    /^[A-Za-z]+(?:[._-][A-Za-z]+)*[._-](\d+)(?:[-_.](?:[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?|nan|inf))*$/i.exec(stem) ??
     /^(\d+)$/.exec(stem);
   return m ? parseStep(m[1]) : null;
 }
