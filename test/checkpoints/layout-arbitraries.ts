@@ -224,15 +224,56 @@ const serving = fc.record({ steps: steps(3), padded: fc.boolean(), missing: fc.o
   return spec;
 });
 
-/** The directory is itself one checkpoint (an HF checkpoint-N, a SavedModel): it is the only one. */
+/** Keras BackupAndRestore and sharded weights (`.weights.json` naming its shards). */
+const kerasMore = fc.record({ backup: fc.option(fc.nat(40), { nil: undefined }), sharded: fc.option(fc.boolean(), { nil: undefined }) }).map(({ backup, sharded }) => {
+  const spec: TreeSpec = {};
+  if (backup !== undefined) Object.assign(spec, { 'latest.weights.h5': hdf5(128), 'latest.weights.h5.bkp': hdf5(128), 'training_metadata.json': json({ epoch: backup, batch: 0 }) });
+  if (sharded !== undefined) {
+    Object.assign(spec, { 'big_epoch_3.weights.json': json({ weight_map: { a: 'big_epoch_3_00000.weights.h5', b: 'big_epoch_3_00001.weights.h5' } }), 'big_epoch_3_00000.weights.h5': hdf5(96) });
+    if (sharded) spec['big_epoch_3_00001.weights.h5'] = hdf5(96);
+  }
+  return spec;
+});
+
+/** TF-Slim pretrained files (no step) beside nothing else. */
+const slim = fc.boolean().map((whole) => ({
+  'inception_v3.ckpt': whole ? table(120) : table(120).subarray(0, 60),
+  ...bundle('mobilenet_v1_1.0_224.ckpt', { meta: true }),
+  'mobilenet_v1_1.0_224_frozen.pb': 50,
+  'mobilenet_v1_1.0_224.tflite': 50,
+}));
+
+/** Lightning sharded checkpoints: `<name>.ckpt/` directories (DeepSpeed or FSDP), and a plain DCP directory. */
+const shardedDirs = fc.record({ steps: steps(3), kind: pick(['deepspeed', 'fsdp']), broken: fc.option(fc.nat(2), { nil: undefined }), dcp: fc.boolean() }).map(({ steps: ss, kind, broken, dcp }) => {
+  const spec: TreeSpec = {};
+  ss.forEach((s, i) => {
+    const name = `epoch=${i}-step=${s}.ckpt`;
+    if (kind === 'deepspeed') Object.assign(spec, under(name, { latest: 'checkpoint', ...(broken === i ? { 'checkpoint/zero_pp_rank_0_mp_rank_00_optim_states.pt': 60 } : { 'checkpoint/mp_rank_00_model_states.pt': 60 }) }));
+    else Object.assign(spec, under(name, { 'meta.pt': 10, '__0_0.distcp': 40, ...(broken === i ? {} : { '.metadata': 30 }) }));
+  });
+  if (dcp) Object.assign(spec, under('exported', { '.metadata': 30, '__0_0.distcp': 40 }));
+  return spec;
+});
+
+/** The directory is itself one checkpoint (an HF checkpoint-N, a SavedModel, a zoo tarball): it is the only one. */
 const selfCheckpoint = pick([
+  under('efficientdet_d0_coco17_tpu-32', {
+    'pipeline.config': 40,
+    'checkpoint/checkpoint': stateFile('ckpt-0'),
+    ...under('checkpoint', bundle('ckpt-0')),
+    'saved_model/saved_model.pb': 80,
+    ...under('saved_model/variables', bundle('variables')),
+  }),
+  under('ssd_mobilenet_v2_coco_2018_03_29', { ...bundle('model.ckpt', { meta: true }), 'pipeline.config': 40, 'frozen_inference_graph.pb': 70 }),
+  under('global_step30', { 'mp_rank_00_model_states.pt': 60 }),
+  under('iter_0000100', { '.metadata': 30, '__0_0.distcp': 40, 'metadata.json': json({}) }),
   { 'checkpoint-7/model.safetensors': 60, 'checkpoint-7/trainer_state.json': json({ global_step: 7 }) },
   { 'checkpoint-7/model.safetensors': 60 },
   { '00000123/saved_model.pb': 80, ...under('00000123/variables', bundle('variables')) },
 ]);
 
 /** Every layout, by name. */
-export const LAYOUTS = { tf2, tf1, keras, lightning, nemo, hf, orbax, flax, t5x, deepspeed, megatron, verl, torchtitan, serving } as const;
+export const LAYOUTS = { tf2, tf1, keras, kerasMore, slim, lightning, shardedDirs, nemo, hf, orbax, flax, t5x, deepspeed, megatron, verl, torchtitan, serving } as const;
 
 /**
  * A tree every store can hold: two layouts side by side may want one name as a file (Flax
@@ -260,6 +301,23 @@ export const layoutDirectory: fc.Arbitrary<{ layouts: string[]; spec: TreeSpec; 
       root: '',
     })),
   );
+
+/** Layouts recognised by where they sit: Accelerate under `checkpoints/`, Estimator exports under `export/<name>/`. */
+export const placedDirectory: fc.Arbitrary<{ layouts: string[]; spec: TreeSpec; root: string }> = fc.oneof(
+  fc.record({ steps: steps(3), broken: fc.option(fc.nat(2), { nil: undefined }) }).map(({ steps: ss, broken }) => ({
+    layouts: ['accelerate'],
+    root: 'checkpoints',
+    spec: merge(...ss.map((s, i) => under(`checkpoints/checkpoint_${s}`, { 'optimizer.bin': 60, 'random_states_0.pkl': 10, ...(broken === i ? {} : { 'model.safetensors': 60 }) }))),
+  })),
+  fc.record({ stamps: fc.uniqueArray(fc.integer({ min: 1500000000, max: 1999999999 }), { minLength: 1, maxLength: 3 }), broken: fc.option(fc.nat(2), { nil: undefined }) }).map(({ stamps, broken }) => ({
+    layouts: ['estimator-export'],
+    root: 'export/best_exporter',
+    spec: merge(
+      ...stamps.map((t, i) => under(`export/best_exporter/${t}`, { 'saved_model.pb': 80, ...under('variables', bundle('variables', { shards: 2, missing: broken === i ? [0] : [] })) })),
+      { 'export/best_exporter/temp-1999999999/saved_model.pb': 80 },
+    ),
+  })),
+);
 
 /** Directories that are themselves one checkpoint: `root` is the checkpoint directory's name. */
 export const selfDirectory: fc.Arbitrary<{ layouts: string[]; spec: TreeSpec; root: string }> = selfCheckpoint.map((spec) => {

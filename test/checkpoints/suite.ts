@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CheckpointInfo, type LatestResolution, findCheckpoints, latestCheckpoint, newestComplete, writeBundle } from '@ckptkit/core';
 import { type GFile, isCkptError } from '@ckptkit/gfile';
 import { filler, type TreeSpec } from './bytes.js';
-import { layoutDirectory, selfDirectory } from './layout-arbitraries.js';
+import { layoutDirectory, placedDirectory, selfDirectory } from './layout-arbitraries.js';
 import { ABSOLUTE_TARGET, F01, F02_STEPS, F03, F03B, F05, F07, F13, F15, F17, F19, F21, F23, HIDDEN, ORDER, ORDER_MTIME_FIRST, ORDER_RUNS, ORDER_MTIME_SECOND, OTHERS, ZOO, edgeCases } from './trees.js';
 
 /** What a target provides. */
@@ -467,7 +467,7 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
       it(`latest(dir) is the newest complete checkpoint find(dir, depth 0) reports, with the same reasons (${runs} trees)`, async () => {
         let n = 0;
         await fc.assert(
-          fc.asyncProperty(fc.oneof({ weight: 12, arbitrary: layoutDirectory }, { weight: 1, arbitrary: selfDirectory }), async ({ spec, root: sub }) => {
+          fc.asyncProperty(fc.oneof({ weight: 12, arbitrary: layoutDirectory }, { weight: 1, arbitrary: selfDirectory }, { weight: 1, arbitrary: placedDirectory }), async ({ spec, root: sub }) => {
             const base = u(`prop/t${n++}`);
             await writeTree(g, base, spec);
             const dir = sub ? `${base}/${sub}` : base;
