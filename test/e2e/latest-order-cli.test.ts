@@ -130,8 +130,8 @@ defineCases('local disk', () => tmp, () => ({}));
 serverSuite('ckpt latest / find: order and pointers on s3:// (Ceph RGW)', s3Server(), (server) => {
   const bucket = `ckptkit-order-${randomBytes(5).toString('hex')}`;
   const options: S3AdapterOptions = { endpoint: server.endpoint, region: server.region, credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey } };
-  let seed: GFile;
-  let home: string;
+  let seed: GFile | undefined;
+  let home: string | undefined;
   let env: NodeJS.ProcessEnv = {};
 
   beforeAll(async () => {
@@ -147,16 +147,17 @@ serverSuite('ckpt latest / find: order and pointers on s3:// (Ceph RGW)', s3Serv
       AWS_EC2_METADATA_DISABLED: 'true',
     };
     await createBucket(bucket, options);
-    seed = createGFile({ registry: createRegistry().register('s3', () => s3Factory(options)) });
+    const g = createGFile({ registry: createRegistry().register('s3', () => s3Factory(options)) });
+    seed = g;
     for (const [dir, files] of Object.entries(TREES)) {
-      for (const [rel, content] of Object.entries(files)) await seed.writeFile(`s3://${bucket}/${dir}/${rel}`, typeof content === 'string' ? new TextEncoder().encode(content) : content);
+      for (const [rel, content] of Object.entries(files)) await g.writeFile(`s3://${bucket}/${dir}/${rel}`, typeof content === 'string' ? new TextEncoder().encode(content) : content);
     }
   }, 120_000);
   afterAll(async () => {
-    await seed.removeTree(`s3://${bucket}`).catch(() => undefined);
+    await seed?.removeTree(`s3://${bucket}`).catch(() => undefined);
     await deleteBucket(bucket, options).catch(() => undefined);
-    await seed.close();
-    await fs.rm(home, { recursive: true, force: true });
+    await seed?.close();
+    if (home) await fs.rm(home, { recursive: true, force: true });
   }, 120_000);
 
   defineCases('s3', () => `s3://${bucket}`, () => env);
