@@ -265,6 +265,7 @@ const selfCheckpoint = pick([
     ...under('saved_model/variables', bundle('variables')),
   }),
   under('ssd_mobilenet_v2_coco_2018_03_29', { ...bundle('model.ckpt', { meta: true }), 'pipeline.config': 40, 'frozen_inference_graph.pb': 70 }),
+  under('ssd_mobilenet_v1_coco_2018_01_28', { checkpoint: stateFile('model.ckpt'), ...bundle('model.ckpt', { meta: true }), 'frozen_inference_graph.pb': 70 }),
   under('global_step30', { 'mp_rank_00_model_states.pt': 60 }),
   under('iter_0000100', { '.metadata': 30, '__0_0.distcp': 40, 'metadata.json': json({}) }),
   { 'checkpoint-7/model.safetensors': 60, 'checkpoint-7/trainer_state.json': json({ global_step: 7 }) },

@@ -224,6 +224,8 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
         ['meg/legacy', 'meg/legacy/release scan megatron null', ['meg/legacy/iter_0000500']],
         ['acc/project/checkpoints', 'acc/project/checkpoints/checkpoint_1 scan accelerate 1', ['acc/project/checkpoints/checkpoint_2']],
         ['flax/ckpts', 'flax/ckpts/checkpoint_200 scan flax 200'],
+        // A TF1 zoo tarball's state file names model.ckpt: the tarball is the checkpoint, as find says.
+        ['zoo/tf1/ssd_mobilenet_v2_coco_2018_03_29', 'zoo/tf1/ssd_mobilenet_v2_coco_2018_03_29/model.ckpt scan tf-od-zoo-v1 null'],
         ['zoo/tf2/20200711/efficientdet_d0_coco17_tpu-32/checkpoint', 'zoo/tf2/20200711/efficientdet_d0_coco17_tpu-32/checkpoint/ckpt-0 state tf2-checkpoint 0'],
         // A directory holding no checkpoint that is itself one (its state file is a directory here).
         ['zoo/tf2/20200711/efficientdet_d0_coco17_tpu-32', 'zoo/tf2/20200711/efficientdet_d0_coco17_tpu-32/checkpoint/ckpt-0 scan tf-od-zoo-v2 null'],

@@ -187,6 +187,17 @@ export function locateRecorded(dirUri: string, recorded: string): { uri: string;
 }
 
 /**
+ * A TF1 zoo tarball's state file names its un-numbered `model.ckpt`; find reports the whole
+ * directory (`tf-od-zoo-v1`) there, so latest must judge the directory too. At most two HEADs,
+ * only for a prefix named exactly `model.ckpt`.
+ */
+async function isZooTarball(found: Found, ctx: DetectContext): Promise<boolean> {
+  if (basenamePosix(found.prefix) !== 'model.ckpt') return false;
+  for (const marker of ['pipeline.config', 'frozen_inference_graph.pb']) if (await ctx.exists(childUri(found.dir, marker))) return true;
+  return false;
+}
+
+/**
  * Robust resolution (see the module comment). Never throws for what is in the directory (a bad
  * state file is a note); storage failures are thrown.
  */
@@ -242,7 +253,9 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
       const where = locateRecorded(dir, recorded);
       if (where.note) notes.push(where.note);
       const found = hasTfGlobChar(basenamePosix(where.uri)) ? await checkV1Pattern(gfile, where.uri, signal) : await checkTfPrefix(gfile, where.uri, ctx, signal);
-      if (found.complete) {
+      if (found.complete && (await isZooTarball(found, ctx))) {
+        notes.push(`state file ${read.uri} names ${recorded} in a model-zoo tarball: the directory is one checkpoint, as find reports it`);
+      } else if (found.complete) {
         notes.push(`state file ${read.uri} names ${recorded}: ${found.files.length} file(s), complete`);
         const v = await verifyOk(found);
         if (v.ok) return { checkpoint: toResult(found, where.source, notes, v.report), notes, passedOver, verifyFailed: false };
