@@ -298,7 +298,8 @@ export const layoutDirectory: fc.Arbitrary<{ layouts: string[]; spec: TreeSpec; 
   .chain(({ layouts, noise }) =>
     fc.tuple(...layouts.map((l) => LAYOUTS[l] as fc.Arbitrary<TreeSpec>)).map((specs) => ({
       layouts,
-      spec: storable(merge(...specs, Object.fromEntries(noise.map((n) => [n, 'x'])))),
+      // Never empty: a directory with no object in it does not exist on an object store.
+      spec: storable(merge({ 'notes.txt': 'x' }, ...specs, Object.fromEntries(noise.map((n) => [n, 'x'])))),
       root: '',
     })),
   );

@@ -330,8 +330,10 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
   complete.sort((a, b) => newestFirst(a.facts, b.facts));
   judged.sort((a, b) => newestFirst(a.facts, b.facts));
   const answer = complete[0];
+  // Passed over: every incomplete candidate not older than the answer by the rules names decide
+  // (at equal step a modification time does not make an incomplete candidate "older").
   for (const j of judged) {
-    if (answer && (j.found === answer.found || newestFirst(j.facts, answer.facts) > 0)) break;
+    if (answer && (j.found === answer.found || compareOrder(j.facts, answer.facts, false).cmp < 0)) continue;
     if (j.found.temporary || !j.found.complete) passOver(j.found, j.found.problems.length > 0 ? j.found.problems : ['incomplete']);
   }
   if (answer) {
