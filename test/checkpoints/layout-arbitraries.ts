@@ -273,8 +273,59 @@ const selfCheckpoint = pick([
   { '00000123/saved_model.pb': 80, ...under('00000123/variables', bundle('variables')) },
 ]);
 
+/** A NeMo Automodel checkpoint directory's files. */
+const automodelFiles = (loss: number): TreeSpec => ({
+  'model/consolidated/model.safetensors': 96,
+  'optim/.metadata': 30,
+  'optim/__0_0.distcp': 40,
+  'config.yaml': 'step_scheduler: {}',
+  'losses.json': json({ train_loss: loss }),
+});
+
+/**
+ * NeMo Automodel (docs/layouts.md): epoch_E_step_S/ (some still marked `.incomplete`), a
+ * `.reserving-<hex>` staging directory, and LATEST as a text file, a plain file, or a directory
+ * copied from the link (an object-store copy of the symlink).
+ */
+const automodel = fc
+  .record({ steps: steps(3), marked: fc.option(fc.nat(2), { nil: undefined }), staging: fc.boolean(), latest: fc.option(fc.nat(3), { nil: undefined }), how: pick(['txt', 'plain', 'copy']) })
+  .map(({ steps: ss, marked, staging, latest, how }) => {
+    const spec: TreeSpec = {};
+    const name = (s: string, i: number) => `epoch_${i}_step_${s}`;
+    ss.forEach((s, i) => Object.assign(spec, under(name(s, i), { ...automodelFiles(i), ...(marked === i ? { '.incomplete': '' } : {}) })));
+    if (staging) Object.assign(spec, under(`epoch_9_step_${ss[0]}1.reserving-0a1b2c`, { '.incomplete': '', 'config.yaml': 'x' }));
+    if (latest !== undefined && latest < ss.length) {
+      const target = name(ss[latest]!, latest);
+      if (how === 'txt') spec['LATEST.txt'] = `./${target}/`;
+      else if (how === 'plain') spec.LATEST = target;
+      else Object.assign(spec, under('LATEST', { ...automodelFiles(latest), ...(marked === latest ? { '.incomplete': '' } : {}) }));
+    }
+    return spec;
+  });
+
+/**
+ * A Hugging Face hub cache repo as a copy holds it (docs/layouts.md): snapshots/<sha>/ with the
+ * files themselves, refs naming some, `*.incomplete` blobs of a download.
+ */
+const hubRepo = fc
+  .record({
+    shas: fc.uniqueArray(fc.constantFrom('a', 'b', 'c', 'd', 'e'), { minLength: 1, maxLength: 3 }),
+    main: fc.option(fc.nat(3), { nil: undefined }),
+    pr: fc.option(fc.nat(3), { nil: undefined }),
+    downloading: fc.boolean(),
+  })
+  .map(({ shas, main, pr, downloading }) => {
+    const sha = (c: string) => c.repeat(40);
+    const spec: TreeSpec = { [`blobs/${'f'.repeat(40)}`]: 20 };
+    for (const c of shas) Object.assign(spec, under(`snapshots/${sha(c)}`, { 'config.json': json({ model_type: 'bert' }), 'model.safetensors': 96 }));
+    if (main !== undefined && main < shas.length) spec['refs/main'] = sha(shas[main]!);
+    if (pr !== undefined && pr < shas.length) spec['refs/refs/pr/1'] = sha(shas[pr]!);
+    if (downloading) spec[`blobs/${'9'.repeat(64)}.incomplete`] = 50;
+    return spec;
+  });
+
 /** Every layout, by name. */
-export const LAYOUTS = { tf2, tf1, keras, kerasMore, slim, lightning, shardedDirs, nemo, hf, orbax, flax, t5x, deepspeed, megatron, verl, torchtitan, serving } as const;
+export const LAYOUTS = { tf2, tf1, keras, kerasMore, slim, lightning, shardedDirs, nemo, automodel, hf, orbax, flax, t5x, deepspeed, megatron, verl, torchtitan, serving } as const;
 
 /**
  * A tree every store can hold: two layouts side by side may want one name as a file (Flax
@@ -306,6 +357,7 @@ export const layoutDirectory: fc.Arbitrary<{ layouts: string[]; spec: TreeSpec; 
 
 /** Layouts recognised by where they sit: Accelerate under `checkpoints/`, Estimator exports under `export/<name>/`. */
 export const placedDirectory: fc.Arbitrary<{ layouts: string[]; spec: TreeSpec; root: string }> = fc.oneof(
+  hubRepo.map((spec) => ({ layouts: ['hf-hub-cache'], root: 'hub/models--acme--gen', spec: under('hub/models--acme--gen', spec) })),
   fc.record({ steps: steps(3), broken: fc.option(fc.nat(2), { nil: undefined }) }).map(({ steps: ss, broken }) => ({
     layouts: ['accelerate'],
     root: 'checkpoints',

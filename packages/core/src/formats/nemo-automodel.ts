@@ -69,9 +69,9 @@ export const nemoAutomodelFormat: CheckpointFormat = {
 
   stepFromDirName(name) {
     const m = CKPT.exec(name);
-    if (m) return { step: toStep(m[2]), temporary: false };
+    if (m) return { step: toStep(m[2]), epoch: toStep(m[1]), temporary: false };
     const s = STAGING.exec(name);
-    return s ? { step: toStep(s[3]), temporary: true } : undefined;
+    return s ? { step: toStep(s[3]), epoch: toStep(s[2]), temporary: true } : undefined;
   },
 
   // `LATEST` names the checkpoint Automodel published last (LOWEST_VAL names the best, not the latest).
