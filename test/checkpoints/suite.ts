@@ -5,12 +5,14 @@
  * (both modes) against the answers those documents give, and the request budgets of the issue.
  * Every expectation is the same on every store.
  */
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CheckpointInfo, type LatestResolution, findCheckpoints, latestCheckpoint, writeBundle } from '@ckptkit/core';
+import { type CheckpointInfo, type LatestResolution, findCheckpoints, latestCheckpoint, newestComplete, writeBundle } from '@ckptkit/core';
 import { type GFile, isCkptError } from '@ckptkit/gfile';
 import { filler, type TreeSpec } from './bytes.js';
+import { layoutDirectory, placedDirectory, selfDirectory } from './layout-arbitraries.js';
 import { defineLayoutCases } from './layouts.js';
-import { ABSOLUTE_TARGET, F01, F02_STEPS, F03, F03B, F05, F07, F13, F15, F17, F19, F21, F23, HIDDEN, OTHERS, ZOO, edgeCases } from './trees.js';
+import { ABSOLUTE_TARGET, F01, F02_STEPS, F03, F03B, F05, F07, F13, F15, F17, F19, F21, F23, HIDDEN, ORDER, ORDER_MTIME_FIRST, ORDER_RUNS, ORDER_MTIME_SECOND, OTHERS, ZOO, edgeCases } from './trees.js';
 
 /** What a target provides. */
 export interface CheckpointSuiteContext {
@@ -30,6 +32,8 @@ export interface CheckpointTarget {
   budgetCheckpoints?: number;
   /** Timeout of the budget tree's setup, in ms. */
   budgetTimeout?: number;
+  /** Random trees of the latest-model property (default 60). */
+  propertyRuns?: number;
 }
 
 /** Writes a tree spec under `base` with bounded parallelism. */
@@ -76,6 +80,11 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
       const schemeRoot = root.startsWith('/') ? `file://${root}` : root;
       await writeTree(g, root, { ...F01, ...F03, ...F03B, ...F05, ...F07, ...ZOO, ...F13, ...F15, ...F17, ...F19, ...F21, ...F23, ...OTHERS, ...HIDDEN, ...edgeCases(`${ctx.localDir}/abs`, schemeRoot) });
       await writeTree(g, `${ctx.localDir}/abs`, ABSOLUTE_TARGET);
+      await writeTree(g, root, { ...ORDER, ...ORDER_RUNS });
+      // Modification times a second apart (S3 reports whole seconds).
+      await writeTree(g, root, ORDER_MTIME_FIRST);
+      await new Promise((r) => setTimeout(r, 1100));
+      await writeTree(g, root, ORDER_MTIME_SECOND);
       // F02 with real bundles from the project's writer; a copy without a state file.
       for (const dir of ['f02/tf2', 'f02b/tf2']) {
         for (const n of F02_STEPS) await writeBundle(g, u(`${dir}/ckpt-${n}`), [{ key: 'step', dtype: 'DT_INT64', shape: [], data: new Uint8Array(new BigInt64Array([BigInt(n)]).buffer) }]);
@@ -216,6 +225,8 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
         ['meg/legacy', 'meg/legacy/release scan megatron null', ['meg/legacy/iter_0000500']],
         ['acc/project/checkpoints', 'acc/project/checkpoints/checkpoint_1 scan accelerate 1', ['acc/project/checkpoints/checkpoint_2']],
         ['flax/ckpts', 'flax/ckpts/checkpoint_200 scan flax 200'],
+        // A TF1 zoo tarball's state file names model.ckpt: the tarball is the checkpoint, as find says.
+        ['zoo/tf1/ssd_mobilenet_v2_coco_2018_03_29', 'zoo/tf1/ssd_mobilenet_v2_coco_2018_03_29/model.ckpt scan tf-od-zoo-v1 null'],
         ['zoo/tf2/20200711/efficientdet_d0_coco17_tpu-32/checkpoint', 'zoo/tf2/20200711/efficientdet_d0_coco17_tpu-32/checkpoint/ckpt-0 state tf2-checkpoint 0'],
         // A directory holding no checkpoint that is itself one (its state file is a directory here).
         ['zoo/tf2/20200711/efficientdet_d0_coco17_tpu-32', 'zoo/tf2/20200711/efficientdet_d0_coco17_tpu-32/checkpoint/ckpt-0 scan tf-od-zoo-v2 null'],
@@ -333,7 +344,9 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
           'hidden/run/ckpt-3 tf2-checkpoint 3 complete',
           'hidden/run/ckpt-4 tf2-checkpoint 4 complete',
           'hidden/run/ckpt-5 tf2-checkpoint 5 complete',
-          'hidden/run/ckpt-6 tf2-checkpoint 6 complete',
+          // Whole, but newer than the checkpoint the state file names: TensorFlow's commit is the
+          // state file, so it is not committed (robust latest answers ckpt-5, from the state file).
+          'hidden/run/ckpt-6 tf2-checkpoint 6 incomplete',
           'hidden/run/ckpt-7 tf2-checkpoint 7 temporary',
           'hidden/run/ckpt-8 tf2-checkpoint 8 incomplete',
           'hidden/run/ckpt-9 tf2-checkpoint 9 incomplete',
@@ -342,6 +355,7 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
         const status = Object.fromEntries(all.filter((c) => c.dir === u('hidden/run')).map((c) => [c.step, c.extra.stateFile]));
         expect(status).toEqual({ 3: 'unlisted', 4: 'listed', 5: 'latest', 6: 'unlisted', 8: 'unlisted', 9: 'unlisted', 7: undefined });
         expect(all.find((c) => c.step === 9)!.problems.join(' ')).toMatch(/tempstate/);
+        expect(all.find((c) => c.step === 6 && c.dir === u('hidden/run'))!.problems.join(' ')).toMatch(/newer than ckpt-5, which the directory's state file \(checkpoint\) names as the latest: not committed/);
       });
       it('--format and --max-depth narrow the results', async () => {
         const hf = await findCheckpoints(u('f15'), { gfile: g, formats: ['hf-trainer'], maxDepth: 1 });
@@ -368,6 +382,119 @@ export function defineCheckpointSuite(target: CheckpointTarget): void {
     });
 
     defineLayoutCases(() => ({ gfile: g, root: `${root}/layouts`, writeTree: (spec) => writeTree(g, `${root}/layouts`, spec) }));
+
+    describe('order and pointers (issue 18)', () => {
+      const both = async (dir: string) => ({ r: await robust(dir), found: await findCheckpoints(u(dir), { gfile: g, maxDepth: 0 }) });
+      it('numbers in names are steps compared as integers: hpc_ckpt_100 after hpc_ckpt_3 and _20', async () => {
+        const { r, found } = await both('order/hpc');
+        expect(chosen(r)).toBe('order/hpc/hpc_ckpt_100.ckpt scan lightning 100');
+        expect(found.map((c) => c.step)).toEqual([3, 20, 100]);
+        expect(r.notes.join('\n')).toMatch(/step 100 > 20 \(steps compare as integers\)/);
+      });
+      it('Flax legacy: the commit marker in checkpoint_N_gda/ is evidence for latest as for find', async () => {
+        const { r, found } = await both('order/flaxgda');
+        expect(found.map(line)).toEqual([
+          'order/flaxgda/checkpoint_500 flax 500 complete',
+          'order/flaxgda/checkpoint_5000 flax 5000 complete',
+          'order/flaxgda/checkpoint_50000 flax 50000 incomplete',
+        ]);
+        expect(chosen(r)).toBe('order/flaxgda/checkpoint_5000 scan flax 5000');
+        expect(r.passedOver).toEqual([{ prefix: u('order/flaxgda/checkpoint_50000'), step: 50000, format: 'flax', reasons: found[2]!.problems }]);
+        expect(found[2]!.problems.join()).toMatch(/checkpoint_50000_gda\/ has no commit_success.txt/);
+      });
+      it('steps past 2^53 are exact: a decimal string in the answer, compared as integers', async () => {
+        const { r, found } = await both('order/huge');
+        expect(chosen(r)).toBe('order/huge/ckpt-9007199254740993 scan tf2-checkpoint 9007199254740993');
+        expect(r.checkpoint!.step).toBe('9007199254740993');
+        // 2^53 - 1 is the last step JSON readers take exactly as a number; beyond, the digits.
+        expect(found.map((c) => c.step)).toEqual([9007199254740991, '9007199254740992', '9007199254740993', '999999999999999999999']);
+        expect(r.passedOver.map((p) => p.step)).toEqual(['999999999999999999999']);
+        const hf = await both('order/hugehf');
+        expect(chosen(hf.r)).toBe('order/hugehf/checkpoint-18446744073709551616 scan hf-trainer 18446744073709551616');
+        expect(hf.found.map((c) => [c.step, c.complete])).toEqual([['18446744073709551615', true], ['18446744073709551616', true]]);
+      });
+      it('Keras *_epoch_N.weights.h5 and Orbax step_N order by the number', async () => {
+        expect(chosen(await robust('order/kerasw'))).toBe('order/kerasw/model_epoch_10.weights.h5 scan keras 10');
+        expect(chosen(await robust('order/orbaxsteps'))).toBe('order/orbaxsteps/step_10 scan orbax 10');
+      });
+      it('DeepSpeed: at equal step the tag latest names beats its universal conversion', async () => {
+        const { r, found } = await both('order/ds');
+        expect(chosen(r)).toBe('order/ds/global_step30 scan deepspeed 30');
+        expect(found.find((c) => c.prefix.endsWith('_universal'))).toMatchObject({ step: 30, complete: true, extra: { conversion: true, pointedBy: 'latest_universal' } });
+        expect(r.notes.join('\n')).toMatch(/same step as global_step30_universal, which is a conversion of it/);
+        const only = await robust('order/dsu');
+        expect(chosen(only)).toBe('order/dsu/global_step30_universal scan deepspeed 30');
+        expect(only.notes.join('\n')).toMatch(/latest_universal names it/);
+      });
+      it('Megatron legacy: an iteration beyond the tracker is in progress, for find and latest', async () => {
+        const { r, found } = await both('order/meglegacy');
+        expect(found.map(line)).toEqual(['order/meglegacy/iter_0001000 megatron 1000 complete', 'order/meglegacy/iter_0002000 megatron 2000 incomplete']);
+        expect(found[1]!.problems.join()).toMatch(/newer than latest_checkpointed_iteration.txt \(1000\), which commits a legacy Megatron save/);
+        expect(chosen(r)).toBe('order/meglegacy/iter_0001000 scan megatron 1000');
+        expect(r.passedOver.map((p) => [rel(p.prefix), p.reasons])).toEqual([['order/meglegacy/iter_0002000', found[1]!.problems]]);
+      });
+      it('verl: global_step_N/actor beside the tracker; a newer untracked step is in progress; missing ranks', async () => {
+        const { r, found } = await both('order/verl');
+        expect(found.map(line)).toEqual(['order/verl/global_step_10 verl 10 complete', 'order/verl/global_step_20 verl 20 complete', 'order/verl/global_step_30 verl 30 incomplete']);
+        expect(found[2]!.problems.join()).toMatch(/newer than latest_checkpointed_iteration.txt \(20\)/);
+        expect(found[1]!.extra).toMatchObject({ pointedBy: 'latest_checkpointed_iteration.txt', roles: ['actor', 'critic'] });
+        expect(chosen(r)).toBe('order/verl/global_step_20 scan verl 20');
+        const ranks = await both('order/verlrank');
+        expect(ranks.found.map(line)).toEqual(['order/verlrank/global_step_5 verl 5 complete', 'order/verlrank/global_step_6 verl 6 incomplete']);
+        expect(ranks.found[1]!.problems.join()).toMatch(/missing model shard of rank 0 \(world size 2\)/);
+        expect(chosen(ranks.r)).toBe('order/verlrank/global_step_5 scan verl 5');
+      });
+      it('without a step: the newest modification time decides, and the notes say so', async () => {
+        const { r, found } = await both('order/mtime');
+        expect(found.map((c) => c.step)).toEqual([null, null]);
+        expect(chosen(r)).toBe('order/mtime/a.h5 scan keras null');
+        expect(r.notes.join('\n')).toMatch(/newer than b.h5: no step or pointer tells it from b.h5: newest modification time/);
+      });
+      it('a run named like a step (runs/42, runs/7): one listing of it and of its newest candidate, 3 requests', async () => {
+        const hf = await counting(g, () => robust('order/runs/42'));
+        expect(chosen(hf.value)).toBe('order/runs/42/checkpoint-1000 scan hf-trainer 1000');
+        expect(hf.requests).toMatchObject({ get: 2, list: 2 }); // state file (missing), trainer_state.json
+        const orbax = await counting(g, () => robust('order/runs/7'));
+        expect(chosen(orbax.value)).toBe('order/runs/7/2000 scan orbax 2000');
+        expect(orbax.requests).toMatchObject({ get: 1, list: 2 });
+      });
+      it('Lightning last.ckpt wins over a newer step-less checkpoint: it is the layout\'s pointer', async () => {
+        const r = await robust('order/last/checkpoints');
+        expect(chosen(r)).toBe('order/last/checkpoints/last.ckpt scan lightning null');
+        expect(r.notes.join('\n')).toMatch(/its name marks it as the layout's last save/);
+      });
+    });
+
+    describe('one model of latest (property over random trees of every layout)', () => {
+      const runs = Number(process.env.CKPT_PROPERTY_RUNS ?? target.propertyRuns ?? 60);
+      const summary = (c: { prefix: string; step: unknown; format: string; complete: boolean } | null | undefined) =>
+        c ? { prefix: c.prefix, step: c.step, format: c.format, complete: c.complete } : null;
+      it(`latest(dir) is the newest complete checkpoint find(dir, depth 0) reports, with the same reasons (${runs} trees)`, async () => {
+        let n = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.oneof({ weight: 12, arbitrary: layoutDirectory }, { weight: 1, arbitrary: selfDirectory }, { weight: 1, arbitrary: placedDirectory }), async ({ spec, root: sub }) => {
+            const base = u(`prop/t${n++}`);
+            await writeTree(g, base, spec);
+            const dir = sub ? `${base}/${sub}` : base;
+            const found = await findCheckpoints(dir, { gfile: g, maxDepth: 0 });
+            const r = await latestCheckpoint(dir, { gfile: g });
+            expect(summary(r.checkpoint)).toEqual(summary(newestComplete(found)));
+            // Every candidate latest passed over is one find reports as not complete, for the same reasons;
+            // only the state file's own recorded path may be one find does not know (it names nothing here).
+            const unknown = r.passedOver.filter((p) => !found.some((f) => f.prefix === p.prefix));
+            expect(unknown.length).toBeLessThanOrEqual(1);
+            for (const p of r.passedOver) {
+              const f = found.find((x) => x.prefix === p.prefix);
+              if (!f) continue;
+              expect(f.complete && !f.temporary).toBe(false);
+              expect(p.reasons).toEqual(f.problems.length > 0 ? f.problems : ['incomplete']);
+              expect(p.step).toEqual(f.step);
+            }
+          }),
+          { numRuns: runs },
+        );
+      }, 600_000);
+    });
 
     describe('request budget on a directory of many checkpoints', () => {
       const n = target.budgetCheckpoints ?? 10_000;

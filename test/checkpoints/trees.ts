@@ -309,3 +309,72 @@ export const ABSOLUTE_TARGET: TreeSpec = bundle('ckpt-2');
 export const F02_STEPS = [997, 998, 999, 1000, 1001];
 
 export { filler };
+
+/**
+ * Issue 18's order and pointer rules, one directory each: numbers in names compared as integers
+ * of any size, evidence beside the checkpoint (Flax `_gda/` commits), pointers winning ties, and
+ * trackers that commit a save (Megatron legacy, verl). `mtime/*` are written later, in two steps.
+ */
+export const ORDER = under('order', {
+  'hpc/hpc_ckpt_3.ckpt': zip(80),
+  'hpc/hpc_ckpt_100.ckpt': zip(80),
+  'hpc/hpc_ckpt_20.ckpt': zip(80),
+  // Flax legacy: checkpoint_5000 is committed by its _gda/ directory's marker.
+  'flaxgda/checkpoint_500': 50,
+  'flaxgda/checkpoint_500_gda/commit_success.txt': 'ok',
+  'flaxgda/checkpoint_500_gda/a/0': 10,
+  'flaxgda/checkpoint_5000': 50,
+  'flaxgda/checkpoint_5000_gda/commit_success.txt': 'ok',
+  'flaxgda/checkpoint_5000_gda/a/0': 10,
+  'flaxgda/checkpoint_50000': 50,
+  'flaxgda/checkpoint_50000_gda/a/0': 10,
+  // Past 2^53 a JavaScript number rounds 9007199254740993 to ...992: steps compare as integers.
+  ...under('huge', bundle('ckpt-9007199254740991')),
+  ...under('huge', bundle('ckpt-9007199254740992')),
+  ...under('huge', bundle('ckpt-9007199254740993')),
+  ...under('huge', bundle('ckpt-999999999999999999999', { missing: [0] })),
+  'hugehf/checkpoint-18446744073709551615/model.safetensors': 60,
+  'hugehf/checkpoint-18446744073709551615/trainer_state.json': '{"global_step": 18446744073709551615}',
+  'hugehf/checkpoint-18446744073709551616/model.safetensors': 60,
+  'hugehf/checkpoint-18446744073709551616/trainer_state.json': '{"global_step": 18446744073709551616}',
+  'kerasw/model_epoch_9.weights.h5': hdf5(128),
+  'kerasw/model_epoch_10.weights.h5': hdf5(128),
+  'orbaxsteps/step_9/_CHECKPOINT_METADATA': json({}),
+  'orbaxsteps/step_9/commit_success.txt': 'ok',
+  'orbaxsteps/step_10/_CHECKPOINT_METADATA': json({}),
+  'orbaxsteps/step_10/commit_success.txt': 'ok',
+  // DeepSpeed: at equal step, the tag `latest` names beats its universal conversion.
+  'ds/latest': 'global_step30',
+  'ds/latest_universal': 'global_step30_universal',
+  'ds/global_step30/mp_rank_00_model_states.pt': 60,
+  'ds/global_step30_universal/zero/w/fp32.pt': 60,
+  'ds/global_step20/mp_rank_00_model_states.pt': 60,
+  // Only the conversion is named: it is the pointed-to one.
+  'dsu/latest_universal': 'global_step30_universal',
+  'dsu/global_step30/mp_rank_00_model_states.pt': 60,
+  'dsu/global_step30_universal/zero/w/fp32.pt': 60,
+  // Megatron legacy: the tracker commits a save; iter_0002000 is whole but not committed.
+  'meglegacy/latest_checkpointed_iteration.txt': '1000',
+  'meglegacy/iter_0001000/mp_rank_00/model_optim_rng.pt': 60,
+  'meglegacy/iter_0002000/mp_rank_00/model_optim_rng.pt': 60,
+  // verl: global_step_N/actor/... beside the tracker, which commits a save.
+  'verl/latest_checkpointed_iteration.txt': '20',
+  ...under('verl/global_step_10', { 'data.pt': 10, 'actor/model_world_size_2_rank_0.pt': 60, 'actor/model_world_size_2_rank_1.pt': 60, 'critic/model_world_size_2_rank_0.pt': 60, 'critic/model_world_size_2_rank_1.pt': 60 }),
+  ...under('verl/global_step_20', { 'data.pt': 10, 'actor/model_world_size_2_rank_0.pt': 60, 'actor/model_world_size_2_rank_1.pt': 60, 'critic/model_world_size_2_rank_0.pt': 60, 'critic/model_world_size_2_rank_1.pt': 60 }),
+  ...under('verl/global_step_30', { 'data.pt': 10, 'actor/model_world_size_2_rank_0.pt': 60, 'actor/model_world_size_2_rank_1.pt': 60 }),
+  ...under('verlrank/global_step_5', { 'actor/model_world_size_2_rank_0.pt': 60, 'actor/model_world_size_2_rank_1.pt': 60 }),
+  ...under('verlrank/global_step_6', { 'actor/model_world_size_2_rank_1.pt': 60 }),
+});
+
+/** Runs named like steps (`runs/42`): robust latest lists the newest candidate only, never the whole run. */
+export const ORDER_RUNS = under('order/runs', {
+  ...under('42/checkpoint-500', { 'model.safetensors': 60, 'trainer_state.json': json({ global_step: 500 }) }),
+  ...under('42/checkpoint-1000', { 'model.safetensors': 60, 'trainer_state.json': json({ global_step: 1000 }) }),
+  '42/runs/events.out.tfevents.1.host': 10,
+  ...under('7/1000', { _CHECKPOINT_METADATA: json({}), 'commit_success.txt': 'ok', 'default/_METADATA': json({}) }),
+  ...under('7/2000', { _CHECKPOINT_METADATA: json({}), 'commit_success.txt': 'ok', 'default/_METADATA': json({}) }),
+});
+
+/** Step-less checkpoints written one after the other (older first), for the mtime and pointer rules. */
+export const ORDER_MTIME_FIRST: TreeSpec = { 'order/mtime/b.h5': hdf5(128), 'order/last/checkpoints/last.ckpt': zip(80) };
+export const ORDER_MTIME_SECOND: TreeSpec = { 'order/mtime/a.h5': hdf5(128), 'order/last/checkpoints/other.ckpt': zip(80) };

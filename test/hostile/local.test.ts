@@ -97,7 +97,8 @@ describe('hostile trees on a local disk', () => {
     );
     expect(isCkptError(error, 'INVALID_PATH'), String(error)).toBe(true);
     const r = await runCli(['find', '--json', root], { timeoutMs: 30_000 });
-    expect(r.code).toBe(2);
+    // A path the disk refused, found while walking: storage (4), not usage (decision 0011).
+    expect(r.code).toBe(4);
     expect(JSON.parse(r.stderr.trim().split('\n').pop() ?? '{}')).toMatchObject({ error: { code: 'INVALID_PATH' } });
   });
 

@@ -125,10 +125,11 @@ function defineHostileStoreSuite(make: () => Promise<Target>): void {
       expect(await fs.readdir(dst)).toEqual([]);
     }
     await expect(fs.stat('/tmp/CKPT_PWNED_7')).rejects.toMatchObject({ code: 'ENOENT' });
-    // The CLI says the same, with the usage exit code and a JSON error.
+    // The CLI says the same with a JSON error: an unsafe key in stored data is a storage error (4),
+    // never usage, which is the command line only (decision 0011).
     const dst = await fs.mkdtemp(path.join(tmp, 'cli-'));
     const r = await runCli(['cp', '--json', uri('hf/checkpoint-7'), dst, ...t.cliArgs], { env: t.cliEnv });
-    expect(r.code, r.stderr).toBe(2);
+    expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toContain('INVALID_PATH');
     expect(await fs.readdir(dst)).toEqual([]);
   });

@@ -1,22 +1,18 @@
 /**
- * Runs the layout modules over a directory tree. For each directory, top down: every format is
- * asked whether the directory itself is one of its checkpoints (the first that says yes owns the
- * directory and everything below it); otherwise every format, in order, claims checkpoints among
- * the directory's still-unclaimed files, and the subdirectories are visited.
+ * Runs the layout modules over a directory tree, directory by directory, through the one
+ * per-directory code path (`directory.ts`) robust `latest` uses too.
  */
 import { type GFile, isCkptError, schemeOf } from '@ckptkit/gfile';
-import { CHECKPOINT_FORMATS } from '../formats/index.js';
-import { holdsFiles, siblingAliasOf } from './tree.js';
+import { DirectoryCheckpoints, type Lister, isWorkerTempName, withListing } from './directory.js';
+import { holdsFiles } from './tree.js';
 import type { CheckpointFormat, CheckpointInfo, DetectContext, DirNode, FileEntry, Found } from './types.js';
-
-// Non-chief workers' scratch directories (OD API `temp_worker_NNN`, tf-keras `workertemp_N`): what
-// is inside is deleted at the end of training, never a checkpoint to resume from.
-const WORKER_TEMP = /^(?:temp_worker_\d+|workertemp_\d+)$/;
 
 /** Options of {@link createDetectContext}. */
 export interface DetectContextOptions {
   /** Content checks: small ranged reads and metadata files (default true). */
   contentChecks?: boolean | undefined;
+  /** The TensorFlow state file's name (default `checkpoint`); null: layouts read no state file (`watch` lists only). */
+  stateFileName?: string | null | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -45,6 +41,9 @@ export function createDetectContext(gfile: Pick<GFile, 'readFile' | 'exists'>, r
   return {
     scheme: schemeOf(rootUri),
     contentChecks: options.contentChecks ?? true,
+    metadata: options.contentChecks ?? true,
+    stateFileName: options.stateFileName === null ? undefined : (options.stateFileName ?? 'checkpoint'),
+    states: new Map(),
     readText(file: FileEntry) {
       let p = texts.get(file.uri);
       if (!p) {
@@ -87,59 +86,58 @@ export interface DetectOptions {
   formats?: readonly CheckpointFormat[] | undefined;
   /** Called with each checkpoint as it is recognised. */
   onFound?: ((found: Found) => void) | undefined;
+  /** Lists directories a layout reads that `root` does not hold yet (default: none are missing). */
+  lister?: Lister | undefined;
 }
 
-/** Every checkpoint in the tree under `root`. */
+const NO_LISTING: Lister = {
+  load(node) {
+    return Promise.reject(new Error(`internal: ${node.uri} is not listed in a tree that should be complete`));
+  },
+};
+
+/**
+ * Every checkpoint in the tree under `root`: each directory judged by {@link DirectoryCheckpoints},
+ * the code path robust `latest` uses for one directory. A directory that is itself a checkpoint
+ * owns its subtree; subdirectories no layout claims are searched in turn.
+ */
 export async function detectTree(root: DirNode, ctx: DetectContext, options: DetectOptions = {}): Promise<Found[]> {
-  const formats = options.formats ?? CHECKPOINT_FORMATS;
   const maxDepth = options.maxDepth ?? Infinity;
-  const visit = async (node: DirNode, workerTemp: boolean): Promise<Found[]> => {
-    // Nothing to find where no file is (a directory placeholder, an empty directory), nor in a
-    // symlink standing for a sibling (NeMo Automodel's LATEST): its files are the sibling's.
-    if (!holdsFiles(node) || siblingAliasOf(node) !== undefined || formats.some((f) => f.isAlias?.(node))) return [];
+  const lister = options.lister ?? NO_LISTING;
+  const report = (found: Found) => {
+    options.onFound?.(found);
+    return found;
+  };
+  const visit = async (node: DirNode, insideWorkerTemp: boolean, checkSelf: boolean): Promise<Found[]> => {
+    const dir = new DirectoryCheckpoints(node, ctx, lister, { formats: options.formats, insideWorkerTemp });
+    // Nothing to find where no file is (a directory placeholder, an empty directory).
+    if (!(await withListing(lister, () => holdsFiles(node), () => node))) return [];
+    // A layout's container (a Hugging Face hub repo) reports the checkpoints deeper down itself.
     if (node.depth <= maxDepth) {
-      for (const format of formats) {
-        if (!format.claimContainer) continue;
-        const found = await format.claimContainer(node, ctx);
-        if (found) return found.map((f) => mark(f, workerTemp, options));
-      }
+      const held = await dir.container();
+      if (held) return held.map(report);
     }
     // A directory checkpoint's "dir" is its parent: one level above the node.
-    if (node.depth - 1 <= maxDepth) {
-      for (const format of formats) {
-        if (!format.claimDir) continue;
-        const found = await format.claimDir(node, ctx);
-        if (found) return [mark(found, workerTemp, options)];
-      }
+    if (checkSelf && node.depth - 1 <= maxDepth) {
+      const self = await dir.self();
+      if (self) return [report(self)];
     }
+    if (node.depth > maxDepth) return [];
     const results: Found[] = [];
-    if (node.depth <= maxDepth) {
-      const unclaimed = new Set(node.files.keys());
-      for (const format of formats) {
-        if (!format.claimFiles || unclaimed.size === 0) continue;
-        for (const found of await format.claimFiles(node, unclaimed, ctx)) {
-          for (const name of found.claimed ?? []) unclaimed.delete(name);
-          results.push(mark(found, workerTemp, options));
-        }
-      }
-    }
-    if (node.depth <= maxDepth) {
-      const children = await Promise.all([...node.dirs.values()].map((d) => visit(d, workerTemp || WORKER_TEMP.test(d.name))));
-      for (const c of children) results.push(...c);
-    }
+    const unclaimedDirs: DirNode[] = [];
+    const candidates = await dir.candidates();
+    await Promise.all(
+      candidates.map(async (c) => {
+        const found = await dir.judge(c);
+        if (found) results.push(report(found));
+        else if (c.node) unclaimedDirs.push(c.node);
+      }),
+    );
+    const inner = await Promise.all(unclaimedDirs.map((d) => visit(d, insideWorkerTemp || isWorkerTempName(node.name), false)));
+    for (const r of inner) results.push(...r);
     return results;
   };
-  return visit(root, WORKER_TEMP.test(root.name));
-}
-
-function mark(found: Found, workerTemp: boolean, options: DetectOptions): Found {
-  if (workerTemp && !found.temporary) {
-    found.temporary = true;
-    found.complete = false;
-    found.problems.push("inside a non-chief worker's temporary directory (deleted when training ends)");
-  }
-  options.onFound?.(found);
-  return found;
+  return visit(root, false, true);
 }
 
 /** The public shape of a recognised checkpoint. */
@@ -147,6 +145,8 @@ export function toCheckpointInfo(found: Found): CheckpointInfo {
   let mtime: Date | undefined;
   for (const f of found.files) if (f.mtime && (!mtime || f.mtime > mtime)) mtime = f.mtime;
   const extra: Record<string, unknown> = { ...(found.extra ?? {}) };
+  if (found.pointedBy !== undefined) extra.pointedBy = found.pointedBy;
+  if (found.tiebreak !== undefined && found.tiebreak !== 0) extra.tiebreak = found.tiebreak;
   return {
     prefix: found.prefix,
     dir: found.dir,

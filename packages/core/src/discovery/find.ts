@@ -5,6 +5,7 @@ import { CkptError, type GFile, compareKeys } from '@ckptkit/gfile';
 import { CHECKPOINT_FORMATS, formatIds } from '../formats/index.js';
 import { createDetectContext, detectTree, toCheckpointInfo } from './detect.js';
 import { listTree } from './tree.js';
+import { compareOptionalSteps } from './step.js';
 import type { CheckpointInfo } from './types.js';
 
 /** Progress of a long {@link findCheckpoints}. */
@@ -44,7 +45,7 @@ export interface FindOptions {
 export function compareCheckpoints(a: CheckpointInfo, b: CheckpointInfo): number {
   return (
     compareKeys(a.dir, b.dir) ||
-    (a.step === b.step ? 0 : a.step === null ? -1 : b.step === null ? 1 : a.step - b.step) ||
+    compareOptionalSteps(a.step, b.step) ||
     compareKeys(a.prefix, b.prefix)
   );
 }

@@ -29,6 +29,91 @@ export function makeNode(name: string, uri: string, depth: number, parent: DirNo
   return { name, uri, depth, files: new Map(), dirs: new Map(), parent, loaded };
 }
 
+/**
+ * Thrown when a layout reads the contents of a directory that has not been listed yet (a
+ * subdirectory seen only as a name in a delimiter listing). The code that runs the layouts catches
+ * it, lists that directory, and asks again: so a lazily listed tree gives every layout exactly the
+ * evidence a fully listed one would, and is listed only as deep as some layout looks.
+ */
+export class NotListedError extends Error {
+  constructor(readonly node: DirNode) {
+    super(`internal: the contents of ${node.uri} were read before it was listed`);
+    this.name = 'NotListedError';
+  }
+}
+
+// The maps of a directory known only by name: reading them throws NotListedError (writing is
+// what listing it does, after it has swapped in real maps).
+class UnlistedMap<K, V> extends Map<K, V> {
+  constructor(private readonly owner: DirNode) {
+    super();
+  }
+  private fail(): never {
+    throw new NotListedError(this.owner);
+  }
+  override get(_key: K): V | undefined {
+    return this.fail();
+  }
+  override has(_key: K): boolean {
+    return this.fail();
+  }
+  override get size(): number {
+    return this.fail();
+  }
+  override keys(): MapIterator<K> {
+    return this.fail();
+  }
+  override values(): MapIterator<V> {
+    return this.fail();
+  }
+  override entries(): MapIterator<[K, V]> {
+    return this.fail();
+  }
+  override forEach(): void {
+    this.fail();
+  }
+  override [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.fail();
+  }
+}
+
+/** A subdirectory seen only by name: its contents throw {@link NotListedError} until it is listed. */
+export function makeUnlistedNode(name: string, uri: string, depth: number, parent: DirNode): DirNode {
+  const node = makeNode(name, uri, depth, parent, false);
+  node.files = new UnlistedMap(node);
+  node.dirs = new UnlistedMap(node);
+  return node;
+}
+
+/** True when `node` was only seen by name (its contents are not listed). */
+export function isUnlisted(node: DirNode): boolean {
+  return node.files instanceof UnlistedMap;
+}
+
+/**
+ * Throws {@link NotListedError} for `node` when any directory in its subtree is unlisted: what a
+ * layout calls before reading evidence spread over many directories (sibling steps), so that the
+ * subtree is listed with one recursive listing rather than one listing per directory.
+ */
+export function requireListed(node: DirNode): void {
+  const stack = [node];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (isUnlisted(n)) throw new NotListedError(node);
+    stack.push(...n.dirs.values());
+  }
+}
+
+// Before a listing fills a subtree: unlisted directories in it get real (empty) maps.
+function openForListing(node: DirNode): void {
+  if (isUnlisted(node)) {
+    node.files = new Map();
+    node.dirs = new Map();
+    return;
+  }
+  for (const d of node.dirs.values()) openForListing(d);
+}
+
 /** A file entry from a listing's metadata (size, mtime and the content hashes the store reported). */
 export function fileEntryOf(name: string, uri: string, info: Pick<FileInfo, 'size' | 'mtime' | 'etag' | 'crc32c' | 'md5'> & Partial<Pick<FileInfo, 'linkTarget' | 'danglingLink'>>): FileEntry {
   const entry: FileEntry = { name, uri, size: info.size };
@@ -108,6 +193,7 @@ export interface ListTreeOptions {
  * requests on object stores. NOT_FOUND (from the facade) when the directory does not exist.
  */
 export async function loadSubtree(gfile: Pick<GFile, 'list'>, node: DirNode, options: ListTreeOptions = {}): Promise<DirNode> {
+  openForListing(node);
   node.loaded = true;
   for await (const info of gfile.list(node.uri, { recursive: true, signal: options.signal, ...(options.onSkipped ? { onSkipped: options.onSkipped } : {}) })) {
     options.onEntry?.(info);
@@ -131,8 +217,9 @@ export async function listTree(gfile: Pick<GFile, 'list'>, uri: string, options:
 }
 
 /**
- * The children of `uri` from one delimiter listing: files with sizes, subdirectories as unloaded
- * nodes. NOT_FOUND when the directory does not exist.
+ * The children of `uri` from one delimiter listing: files with sizes, subdirectories as unlisted
+ * nodes (reading their contents throws {@link NotListedError} until {@link loadSubtree} lists them).
+ * NOT_FOUND when the directory does not exist.
  */
 export async function listChildren(gfile: Pick<GFile, 'list'>, uri: string, options: ListTreeOptions = {}): Promise<DirNode> {
   const rootUri = normaliseDirUri(uri);
@@ -142,6 +229,12 @@ export async function listChildren(gfile: Pick<GFile, 'list'>, uri: string, opti
     const rel = relativeTo(rootUri, info.uri);
     if (rel === undefined) continue;
     addEntry(root, rel, info);
+  }
+  for (const [name, d] of [...root.dirs]) {
+    const unlisted = makeUnlistedNode(name, d.uri, d.depth, root);
+    if (d.linkTarget !== undefined) unlisted.linkTarget = d.linkTarget;
+    // A placeholder listing may have shown something below the child: keep it listed then.
+    if (d.files.size === 0 && d.dirs.size === 0) root.dirs.set(name, unlisted);
   }
   return root;
 }

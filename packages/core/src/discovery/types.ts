@@ -2,6 +2,8 @@
  * The shapes discovery works with: a directory tree built from listings, what a layout module
  * (`formats/*.ts`) reports when it recognises a checkpoint, and the public result.
  */
+import type { CheckpointState } from '../state/checkpoint-state.js';
+import type { Step } from './step.js';
 
 /** One file seen in a listing. */
 export interface FileEntry {
@@ -55,8 +57,22 @@ export interface DetectContext {
    * Storage failures are thrown, never answered with false.
    */
   exists(uri: string): Promise<boolean>;
-  /** False when content checks (zip trailers, HDF5 superblocks, metadata JSON) are turned off. */
+  /**
+   * Per-checkpoint content checks (zip trailers, HDF5 superblocks, shard indexes, `trainer_state.json`).
+   * Off while a directory's checkpoints are first enumerated (they are judged one by one after), or
+   * when the user turned content checks off.
+   */
   contentChecks: boolean;
+  /**
+   * Reads of a directory's own metadata: its pointer files (TF state file, DeepSpeed `latest`,
+   * trackers) and `training_metadata.json`. One small read per directory; off only when the user
+   * turned content checks off.
+   */
+  metadata: boolean;
+  /** The name of the TensorFlow state file (`checkpoint`, or the `--state-file` robust latest was given); undefined: none is read. */
+  stateFileName: string | undefined;
+  /** Parsed state files by URI (undefined: not a valid state), shared by every layout and primed by robust latest. */
+  states: Map<string, Promise<CheckpointState | undefined>>;
 }
 
 /** A checkpoint a format recognised. */
@@ -67,8 +83,8 @@ export interface Found {
   prefix: string;
   /** The directory holding the checkpoint (for a directory checkpoint: its parent). */
   dir: string;
-  /** The training step (or version, epoch, iteration: see the format), null when the layout has none. */
-  step: number | null;
+  /** The training step (or version, epoch, iteration: see the format), null when the layout has none. Exact at any size (see `step.ts`). */
+  step: Step | null;
   complete: boolean;
   /** Why it is incomplete, and anything else a user should know about it. */
   problems: string[];
@@ -77,16 +93,34 @@ export interface Found {
   temporary: boolean;
   /** Orders checkpoints of equal step (e.g. Lightning `-vN`); higher is newer. */
   tiebreak?: number | undefined;
+  /** The pointer file of its directory that names it (`checkpoint`, `latest`, `latest_checkpointed_iteration.txt`, ...). */
+  pointedBy?: string | undefined;
   /** Names of files in the scanned directory this checkpoint owns (file formats only). */
   claimed?: string[] | undefined;
   /** Format-specific facts (epoch, version, pinned, ...), copied into the result. */
   extra?: Record<string, unknown> | undefined;
 }
 
-/** Step read from a directory name before its contents are listed (robust `latest`). */
+/**
+ * What a directory name promises before its contents are listed (robust `latest` orders candidates
+ * by it): for every name a format can claim, the same step (and epoch, `last`, version, conversion)
+ * its `claimDir` reports.
+ */
 export interface DirNameStep {
-  step: number | null;
+  step: Step | null;
   temporary: boolean;
+  epoch?: Step | null | undefined;
+  last?: boolean | undefined;
+  version?: number | undefined;
+  conversion?: boolean | undefined;
+}
+
+/** A checkpoint a pointer file of a directory names. */
+export interface Pointer {
+  /** The checkpoint's last path segment (a prefix basename or a directory name). */
+  target: string;
+  /** The pointer file's name. */
+  by: string;
 }
 
 /**
@@ -106,7 +140,12 @@ export interface CheckpointFormat {
   claimDir?(node: DirNode, ctx: DetectContext): Found | undefined | Promise<Found | undefined>;
   /** The step a directory name promises, when this format could claim a directory so named. */
   stepFromDirName?(name: string): DirNameStep | undefined;
-  /** Checkpoints among the files of `node` still unclaimed by earlier formats. */
+  /**
+   * Checkpoints among the files of `node` still unclaimed by earlier formats. Called twice per
+   * checkpoint: once over all unclaimed files without per-checkpoint content checks (which files
+   * belong to which checkpoint, and their steps), then over each checkpoint's own claimed files
+   * with them; both calls must agree on the checkpoint's prefix and step.
+   */
   claimFiles?(node: DirNode, unclaimed: ReadonlySet<string>, ctx: DetectContext): Found[] | Promise<Found[]>;
   /**
    * For a directory that is not a checkpoint but holds this layout's checkpoints deeper down and
@@ -122,6 +161,8 @@ export interface CheckpointFormat {
    * own; discovery skips it and everything below it.
    */
   isAlias?(node: DirNode): boolean;
+  /** The checkpoints in `node` its pointer files name (read with `ctx.metadata`). */
+  pointers?(node: DirNode, ctx: DetectContext): Pointer[] | Promise<Pointer[]>;
 }
 
 /** One checkpoint as `findCheckpoints` reports it (the JSON of `ckpt find`, plus extra fields). */
@@ -129,7 +170,8 @@ export interface CheckpointInfo {
   prefix: string;
   dir: string;
   format: string;
-  step: number | null;
+  /** A number up to 2^53 - 1, beyond that the exact decimal string (see `step.ts`). */
+  step: Step | null;
   complete: boolean;
   files: string[];
   bytes: number;

@@ -8,13 +8,14 @@
  * the names promise.
  */
 import type { CheckpointFormat } from '../discovery/types.js';
+import type { Step } from '../discovery/step.js';
 import { dirFound, missingOf, toStep } from './dir-helpers.js';
 
 const DISTCP = /^__\d+_\d+\.distcp$/;
 const TITAN = /(?:^|[^A-Za-z0-9])step-(\d+)$|^step-(\d+)$/;
 const SHARD = /^(?<stem>.+)-(?<i>\d{5})-of-(?<n>\d{5})\.safetensors$/;
 
-function titanStep(name: string): number | null {
+function titanStep(name: string): Step | null {
   const m = TITAN.exec(name);
   return m ? toStep(m[1] ?? m[2]) : null;
 }
@@ -25,7 +26,7 @@ export const dcpFormat: CheckpointFormat = {
   description: 'PyTorch Distributed Checkpoint directories (.metadata + __R_I.distcp) and torchtitan step-N/',
 
   stepFromDirName(name) {
-    return /^step-\d+$/.test(name) ? { step: titanStep(name), temporary: false } : undefined;
+    return TITAN.test(name) ? { step: titanStep(name), temporary: false } : undefined;
   },
 
   claimDir(node) {

@@ -6,9 +6,12 @@
  *
  * Complete: at least one `*model_states.pt`, no data-parallel rank missing among the optimizer
  * files (ranks counted from their names), and not newer than the tag in `latest` (a newer tag
- * directory is a save in progress or abandoned).
+ * directory is a save in progress or abandoned). `global_stepN_universal/` (written by
+ * `ds_to_universal.py`, named by `latest_universal`) is a conversion of step N: same step, and at
+ * equal step the original named by `latest` is the newer (docs/decisions/0012).
  */
-import type { CheckpointFormat, DetectContext, DirNode, FileEntry } from '../discovery/types.js';
+import { compareSteps } from '../discovery/step.js';
+import type { CheckpointFormat, DetectContext, DirNode, FileEntry, Pointer } from '../discovery/types.js';
 import { dirFound, missingOf, subtreeFiles, toStep } from './dir-helpers.js';
 
 const TAG = /^global_step(\d+)(_universal)?$/;
@@ -32,38 +35,52 @@ export function deepspeedProblems(files: FileEntry[]): string[] {
   return problems;
 }
 
-/** The tag the `latest` file of `dir` names, when content checks are on and it is readable. */
-export async function deepspeedLatestTag(dir: DirNode | undefined, ctx: DetectContext): Promise<string | undefined> {
-  const latest = dir?.files.get('latest');
-  if (!latest || !ctx.contentChecks) return undefined;
+/** The tag the `latest` (or `latest_universal`) file of `dir` names, when metadata reads are on and it is readable. */
+export async function deepspeedLatestTag(dir: DirNode | undefined, ctx: DetectContext, file = 'latest'): Promise<string | undefined> {
+  const latest = dir?.files.get(file);
+  if (!latest || !ctx.metadata) return undefined;
   return (await ctx.readText(latest))?.trim();
 }
 
 export const deepspeedFormat: CheckpointFormat = {
   id: 'deepspeed',
   ids: ['deepspeed'],
-  description: 'DeepSpeed: global_stepN/ tag directories with *model_states.pt and per-rank optimizer states, named by latest',
+  description: 'DeepSpeed: global_stepN/ tag directories with *model_states.pt and per-rank optimizer states, named by latest; global_stepN_universal/ conversions named by latest_universal',
 
   stepFromDirName(name) {
     const m = TAG.exec(name);
-    return m ? { step: toStep(m[1]), temporary: false } : undefined;
+    return m ? { step: toStep(m[1]), temporary: false, conversion: m[2] !== undefined } : undefined;
   },
 
   async claimDir(node, ctx) {
     const m = TAG.exec(node.name);
     if (!m) return undefined;
     const step = toStep(m[1]);
-    const problems = m[2] ? [] : deepspeedProblems(subtreeFiles(node));
-    const tag = await deepspeedLatestTag(node.parent, ctx);
+    const universal = m[2] !== undefined;
+    const problems = universal ? [] : deepspeedProblems(subtreeFiles(node));
+    // `latest` commits the original saves; a universal conversion is committed by `latest_universal`.
+    const pointer = universal ? 'latest_universal' : 'latest';
+    const tag = await deepspeedLatestTag(node.parent, ctx, pointer);
     const extra: Record<string, unknown> = {};
-    if (m[2]) extra.universal = true;
+    // A universal checkpoint is a conversion of the step it names (ds_to_universal.py), not a newer save.
+    if (universal) Object.assign(extra, { universal: true, conversion: true });
     if (tag !== undefined) {
       extra.latest = tag === node.name;
       const t = TAG.exec(tag);
-      if (t && step !== null && toStep(t[1]) !== null && step > toStep(t[1])!) {
-        problems.push(`newer than the tag in latest (${tag}): a save in progress or abandoned`);
+      const tagStep = t ? toStep(t[1]) : null;
+      if (step !== null && tagStep !== null && compareSteps(step, tagStep) > 0) {
+        problems.push(`newer than the tag in ${pointer} (${tag}): a save in progress or abandoned`);
       }
     }
     return dirFound(node, 'deepspeed', step, { problems, extra });
+  },
+
+  async pointers(node, ctx) {
+    const out: Pointer[] = [];
+    for (const by of ['latest', 'latest_universal']) {
+      const tag = await deepspeedLatestTag(node, ctx, by);
+      if (tag) out.push({ target: tag, by });
+    }
+    return out;
   },
 };

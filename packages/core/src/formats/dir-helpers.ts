@@ -1,4 +1,5 @@
 /** Helpers the layout modules share for directory checkpoints. */
+import { type Step, parseStep } from '../discovery/step.js';
 import type { DirNode, FileEntry, Found } from '../discovery/types.js';
 
 /** Every file below `node`, depth first, in name order. */
@@ -25,7 +26,7 @@ export function parentUriOf(node: DirNode): string {
 }
 
 /** A Found for a directory checkpoint: the directory is the prefix, its parent the dir, all files its files. */
-export function dirFound(node: DirNode, format: string, step: number | null, init: Partial<Found> = {}): Found {
+export function dirFound(node: DirNode, format: string, step: Step | null, init: Partial<Found> = {}): Found {
   const problems = init.problems ?? [];
   return {
     format,
@@ -42,7 +43,7 @@ export function dirFound(node: DirNode, format: string, step: number | null, ini
 }
 
 /** A Found for a single-file checkpoint in `node`. */
-export function fileFound(node: DirNode, file: FileEntry, format: string, step: number | null, init: Partial<Found> = {}): Found {
+export function fileFound(node: DirNode, file: FileEntry, format: string, step: Step | null, init: Partial<Found> = {}): Found {
   const problems = init.problems ?? [];
   const files = init.files ?? [file];
   return {
@@ -85,9 +86,7 @@ export function missingOf(have: Iterable<number>, total: number): number[] {
   return out;
 }
 
-/** Parses a non-negative decimal integer that fits exactly in a JS number. */
-export function toStep(digits: string | undefined): number | null {
-  if (digits === undefined) return null;
-  const n = Number(digits);
-  return Number.isSafeInteger(n) ? n : null;
+/** Parses a non-negative decimal integer of any size (a number when exact, else its digits: see `step.ts`). */
+export function toStep(digits: string | undefined): Step | null {
+  return parseStep(digits);
 }

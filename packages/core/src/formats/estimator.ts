@@ -6,6 +6,7 @@
  * for an export in progress.
  */
 import type { CheckpointFormat, DirNode } from '../discovery/types.js';
+import { parseStep } from '../discovery/step.js';
 import { isSavedModelDir, savedModelFound } from './savedmodel.js';
 
 const EXPORT_VERSION = /^(?:\d{10}|temp-\d{10})$/;
@@ -21,7 +22,7 @@ export const estimatorFormat: CheckpointFormat = {
   description: 'TF Estimator exports: model_dir/export/<exporter>/<timestamp>/ SavedModels (temp-<timestamp>/ in progress)',
 
   stepFromDirName(name) {
-    if (/^\d{10}$/.test(name)) return { step: Number(name), temporary: false };
+    if (/^\d{10}$/.test(name)) return { step: parseStep(name), temporary: false };
     if (/^temp-\d{10}$/.test(name)) return { step: null, temporary: true };
     return undefined;
   },

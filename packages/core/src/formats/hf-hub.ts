@@ -165,6 +165,7 @@ export const hfHubCacheFormat: CheckpointFormat = {
     });
     // An empty snapshot directory is a revision whose first file is still downloading: only then is it one.
     const present = snaps.filter((s) => s.files.length > 0 || incomplete.length > 0).sort(compareSnapshots);
+    const mainNamed = present.some((s) => s.refs.includes('main'));
     const linkProblems = await Promise.all(present.map((s) => rcloneLinkProblems(s, blobs, ctx)));
     return present.map((s, i) => {
       const problems = [...danglingProblems(s.node, s.files), ...linkProblems[i]!];
@@ -178,6 +179,10 @@ export const hfHubCacheFormat: CheckpointFormat = {
       if (!COMMIT.test(s.node.name)) extra.note = 'snapshot name is not a 40-hex commit';
       const found: Found = dirFound(s.node, 'hf-hub-cache', null, { problems, files: s.files, extra });
       found.dir = node.uri;
+      // The order's pointer rule (decision 0012) says what compareSnapshots does: the revision
+      // refs/main names, else one another ref names, comes before modification times.
+      if (s.refs.includes('main')) found.pointedBy = 'refs/main';
+      else if (s.refs.length > 0 && !mainNamed) found.pointedBy = `refs/${s.refs[0]!}`;
       return found;
     });
   },

@@ -11,6 +11,7 @@
  */
 import type { CheckpointFormat, DetectContext, DirNode } from '../discovery/types.js';
 import { deepspeedProblems } from './deepspeed.js';
+import { jsonRecordsStep } from '../discovery/step.js';
 import { dirFound, missingOf, parseJson, subtreeFiles, toStep } from './dir-helpers.js';
 
 const HF_CKPT = /^checkpoint-(\d+)$/;
@@ -95,7 +96,7 @@ export const huggingFaceFormat: CheckpointFormat = {
       else if (ctx.contentChecks) {
         const state = parseJson(await ctx.readText(stateFile)) as { global_step?: unknown } | undefined;
         if (!state) problems.push('trainer_state.json does not parse');
-        else if (state.global_step !== step) problems.push(`trainer_state.json says global_step ${String(state.global_step)}, the directory ${step}`);
+        else if (!jsonRecordsStep(state.global_step, step)) problems.push(`trainer_state.json says global_step ${String(state.global_step)}, the directory ${step}`);
       }
       return dirFound(node, 'hf-trainer', step, { problems });
     }

@@ -20,6 +20,7 @@ import { nemoAutomodelFormat } from './nemo-automodel.js';
 import { orbaxFormat } from './orbax.js';
 import { savedModelFormat } from './savedmodel.js';
 import { t5xFormat } from './t5x.js';
+import { verlFormat } from './verl.js';
 import { tf1SaverFormat } from './tf1-saver.js';
 import { tf2CheckpointFormat } from './tf2-checkpoint.js';
 import { tfOdZooFormat } from './tf-od-zoo.js';
@@ -36,6 +37,7 @@ export const CHECKPOINT_FORMATS: readonly CheckpointFormat[] = [
   lightningFormat,
   deepspeedFormat,
   megatronFormat,
+  verlFormat,
   t5xFormat,
   orbaxFormat,
   dcpFormat,
@@ -72,4 +74,5 @@ export {
   tfOdZooFormat,
   tfSlimFormat,
   tfTemporaryFormat,
+  verlFormat,
 };

@@ -16,19 +16,20 @@
  */
 import type { CheckpointFormat, DetectContext, DirNode, FileEntry, Found } from '../discovery/types.js';
 import { checkHdf5, checkZip, type ContentVerdict } from './content-checks.js';
+import { type Step, parseStep, stepFromJson } from '../discovery/step.js';
 import { fileFound, parseJson } from './dir-helpers.js';
 import { annotateState, bundleFound, groupTfFiles, isBundle, tfStateOf } from './tf-files.js';
 
 const EXT = /(\.weights\.h5|\.keras|\.h5|\.hdf5|\.ckpt)$/;
 const SHARD = /^(?<base>.+)_(?<n>\d{5})\.weights\.h5$/;
 
-/** The epoch in a Keras file name, or null. */
-export function kerasEpoch(name: string): number | null {
+/** The epoch in a Keras file name, or null (exact at any size). */
+export function kerasEpoch(name: string): Step | null {
   const stem = name.replace(EXT, '');
   const m =
     /(?:^|[^a-z])epoch[=_-]?(\d+)/i.exec(stem) ??
     /^(?:[A-Za-z][A-Za-z0-9]*[._-])*(\d+)(?![.]\d)(?:[-_.](?:[-+]?\d+(?:e[-+]?\d+)?|nan|inf))*$/i.exec(stem);
-  return m ? Number(m[1]) : null;
+  return m ? parseStep(m[1]) : null;
 }
 
 async function verdictFor(file: FileEntry, ctx: DetectContext): Promise<ContentVerdict | undefined> {
@@ -45,7 +46,7 @@ function withVerdict(found: Found, v: ContentVerdict | undefined): Found {
   return found;
 }
 
-function epochExtra(step: number | null): Record<string, unknown> | undefined {
+function epochExtra(step: Step | null): Record<string, unknown> | undefined {
   return step === null ? undefined : { epoch: step };
 }
 
@@ -65,11 +66,12 @@ export const kerasFormat: CheckpointFormat = {
     const latest = node.files.get('latest.weights.h5');
     const meta = node.files.get('training_metadata.json');
     if (latest && meta && unclaimed.has(latest.name)) {
-      const info = ctx.contentChecks ? parseJson(await ctx.readText(meta)) : undefined;
-      const epoch = typeof (info as { epoch?: unknown } | undefined)?.epoch === 'number' ? ((info as { epoch: number }).epoch) : null;
+      // BackupAndRestore's own record of the epoch: directory metadata, read with the listing's pass.
+      const info = ctx.metadata ? parseJson(await ctx.readText(meta)) : undefined;
+      const epoch = stepFromJson((info as { epoch?: unknown } | undefined)?.epoch);
       const files = [latest, meta, ...backups(node, [latest.name, meta.name])];
       const found = fileFound(node, latest, 'keras-backup', epoch, { files, extra: epochExtra(epoch) });
-      if (ctx.contentChecks && info === undefined) found.problems.push('training_metadata.json does not parse');
+      if (ctx.metadata && info === undefined) found.problems.push('training_metadata.json does not parse');
       out.push(withVerdict(found, await verdictFor(latest, ctx)));
       for (const f of files) taken.add(f.name);
     }

@@ -4,13 +4,15 @@
  * sharded strategies directories named like the file (`<name>.ckpt/`: DeepSpeed `checkpoint/` +
  * `latest`, or FSDP with `meta.pt`).
  *
- * Step: `step=S` (Lightning's global optimizer step); `epoch=E` is reported as the epoch, not the
- * step; `-vN` orders equal steps; `last` and `hpc_ckpt_N` carry no step (Lightning itself picks
- * `last` by modification time). Complete: non-empty, and a torch zip archive ends with its
+ * Step: `step=S` (Lightning's global optimizer step), or N of `hpc_ckpt_N` (the counter Lightning
+ * resumes from by its maximum); `epoch=E` is reported as the epoch, not the step; `-vN` orders
+ * equal steps; `last` carries no step and is Lightning's pointer to its newest save (it wins ties;
+ * Lightning itself picks among `last*` by modification time). Complete: non-empty, and a torch zip archive ends with its
  * end-of-central-directory record.
  */
 import type { CheckpointFormat, DetectContext, DirNode, FileEntry, Found } from '../discovery/types.js';
 import { checkZip } from './content-checks.js';
+import type { Step } from '../discovery/step.js';
 import { dirFound, fileFound, subtreeFiles, toStep } from './dir-helpers.js';
 
 const PL_STEP = /(?:^|[-_])step=(\d+)/;
@@ -26,16 +28,16 @@ export function isLightningName(name: string, node: DirNode): boolean {
 }
 
 /** Step, epoch and ordering facts of a Lightning checkpoint name. */
-export function lightningNameFacts(name: string): { step: number | null; tiebreak: number; extra: Record<string, unknown> } {
+export function lightningNameFacts(name: string): { step: Step | null; tiebreak: number; extra: Record<string, unknown> } {
   const extra: Record<string, unknown> = {};
   const epoch = PL_EPOCH.exec(name);
-  if (epoch) extra.epoch = Number(epoch[1]);
+  if (epoch) extra.epoch = toStep(epoch[1]);
   if (PL_LAST.test(name)) extra.last = true;
   const hpc = PL_HPC.exec(name);
-  if (hpc) extra.hpc = Number(hpc[1]);
+  if (hpc) extra.hpc = toStep(hpc[1]);
   const version = PL_VERSION.exec(name);
   if (version) extra.version = Number(version[1]);
-  return { step: toStep(PL_STEP.exec(name)?.[1]), tiebreak: version ? Number(version[1]) : 0, extra };
+  return { step: toStep(PL_STEP.exec(name)?.[1] ?? hpc?.[1]), tiebreak: version ? Number(version[1]) : 0, extra };
 }
 
 /** A Lightning file checkpoint, with the zip check when content checks are on. */
@@ -62,7 +64,8 @@ export const lightningFormat: CheckpointFormat = {
 
   stepFromDirName(name) {
     if (!name.endsWith('.ckpt')) return undefined;
-    return { step: lightningNameFacts(name).step, temporary: false };
+    const { step, tiebreak, extra } = lightningNameFacts(name);
+    return { step, temporary: false, epoch: (extra.epoch as Step | undefined) ?? null, last: extra.last === true, version: tiebreak };
   },
 
   claimDir(node) {

@@ -39,7 +39,7 @@ function signature(node: DirNode): string {
 }
 
 /** The checkpoint directory name each pointer of `root` names, as far as the listing shows it. */
-async function pointers(root: DirNode, ctx: DetectContext): Promise<Map<string, string>> {
+async function pointers(root: DirNode, ctx: DetectContext, read = ctx.contentChecks): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const p of POINTERS) {
     const link = root.dirs.get(p) ?? root.files.get(p);
@@ -48,7 +48,7 @@ async function pointers(root: DirNode, ctx: DetectContext): Promise<Map<string, 
     // holding the path, or rclone's `<name>.rclonelink` (`rclone copy --links`).
     for (const name of [`${p}.txt`, p, `${p}.rclonelink`]) {
       const text = root.files.get(name);
-      if (target !== undefined || !text || text.linkTarget !== undefined || !ctx.contentChecks) continue;
+      if (target !== undefined || !text || text.linkTarget !== undefined || !read) continue;
       const body = await ctx.readText(text);
       if (body !== undefined) target = pointedName(body);
     }
@@ -69,9 +69,16 @@ export const nemoAutomodelFormat: CheckpointFormat = {
 
   stepFromDirName(name) {
     const m = CKPT.exec(name);
-    if (m) return { step: toStep(m[2]), temporary: false };
+    if (m) return { step: toStep(m[2]), epoch: toStep(m[1]), temporary: false };
     const s = STAGING.exec(name);
-    return s ? { step: toStep(s[3]), temporary: true } : undefined;
+    return s ? { step: toStep(s[3]), epoch: toStep(s[2]), temporary: true } : undefined;
+  },
+
+  // `LATEST` names the checkpoint Automodel published last (LOWEST_VAL names the best, not the latest).
+  async pointers(node, ctx) {
+    if (![...node.dirs.keys()].some((n) => CKPT.test(n))) return [];
+    const target = (await pointers(node, ctx, ctx.metadata)).get('LATEST');
+    return target !== undefined && CKPT.test(target) ? [{ target, by: 'LATEST' }] : [];
   },
 
   isAlias(node) {

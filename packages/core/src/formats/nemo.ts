@@ -9,16 +9,17 @@
  * complete when `weights/metadata.json` and `weights/.metadata` exist.
  */
 import type { CheckpointFormat, DirNode, Found } from '../discovery/types.js';
+import type { Step } from '../discovery/step.js';
 import { dirFound, fileFound, toStep } from './dir-helpers.js';
 
 const STEP = /(?:^|[-_])step=(\d+)/;
 const EPOCH = /(?:^|[-_])epoch=(\d+)/;
 const UNFINISHED = '-unfinished';
 
-function facts(name: string): { step: number | null; extra: Record<string, unknown> } {
+function facts(name: string): { step: Step | null; extra: Record<string, unknown> } {
   const extra: Record<string, unknown> = {};
   const epoch = EPOCH.exec(name);
-  if (epoch) extra.epoch = Number(epoch[1]);
+  if (epoch) extra.epoch = toStep(epoch[1]);
   if (/-last(?:\.ckpt)?$/.test(name)) extra.last = true;
   const cs = /consumed_samples=([\d.]+)/.exec(name);
   if (cs) extra.consumedSamples = Number(cs[1]);
@@ -38,7 +39,9 @@ export const nemoFormat: CheckpointFormat = {
   description: 'NeMo: <name>--<metric>-epoch=E[-last].ckpt, .nemo archives, NeMo 2 <name>--...-step=S-consumed_samples=C/ directories, -unfinished markers',
 
   stepFromDirName(name) {
-    return name.includes('--') ? { step: facts(name).step, temporary: false } : undefined;
+    if (!name.includes('--') && !STEP.test(name) && !EPOCH.test(name)) return undefined;
+    const { step, extra } = facts(name);
+    return { step, temporary: false, epoch: (extra.epoch as Step | undefined) ?? null, last: extra.last === true };
   },
 
   claimDir(node) {
@@ -65,7 +68,9 @@ export const nemoFormat: CheckpointFormat = {
     for (const name of unclaimed) {
       const file = node.files.get(name)!;
       if (name.endsWith('.nemo')) {
-        out.push(fileFound(node, file, 'nemo', null, file.size > 0 ? {} : { problems: ['empty file'] }));
+        // `<name>--<metric>-step=S.nemo` carries its step as the checkpoint files do; `model.nemo` none.
+        const { step, extra } = facts(name.slice(0, -'.nemo'.length));
+        out.push(fileFound(node, file, 'nemo', step, { extra, ...(file.size > 0 ? {} : { problems: ['empty file'] }) }));
         continue;
       }
       if (!name.endsWith('.ckpt') || !name.includes('--')) continue;

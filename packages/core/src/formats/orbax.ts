@@ -18,7 +18,9 @@
  * with it); a zero-padded manager ignores names of another width (`step_1500` beside
  * `step_00001500`).
  */
-import type { CheckpointFormat, DetectContext, DirNode, Found } from '../discovery/types.js';
+import { parseStep } from '../discovery/step.js';
+import { requireListed } from '../discovery/tree.js';
+import type { CheckpointFormat, DirNode, Found } from '../discovery/types.js';
 import { dirFound, fileFound, subtreeFiles, toStep } from './dir-helpers.js';
 
 const STEP_NAME = /^(?:(?<prefix>.+)_)?(?<step>\d+)$/;
@@ -35,29 +37,25 @@ const FLAX_FILE = /^checkpoint_(-?\d+(?:\.\d+)?)$/;
 function isOrbaxStep(node: DirNode): boolean {
   if (node.files.has('_CHECKPOINT_METADATA') || node.files.has(COMMIT) || node.files.has(V1_INDICATOR)) return true;
   if (ITEM_MARKERS.some((m) => node.files.has(m))) return true;
+  // A legacy step holds only item directories (`default/`, `state/`, ...). A directory with files
+  // of its own, or with step directories inside (a manager's root), is not one: its items are
+  // not looked into (robust latest would otherwise list a whole run named `runs/42`).
+  if (node.files.size > 0 || [...node.dirs.keys()].some((k) => STEP_NAME.test(k) || TMP.test(k))) return false;
   return [...node.dirs.values()].some((d) => ITEM_MARKERS.some((m) => d.files.has(m)) || [...d.dirs.keys()].some((k) => k.startsWith('ocdbt.process_')));
 }
 
-/** Sibling step directories of the same manager (same step prefix); unlisted ones are kept, judged by name. */
-function siblingSteps(node: DirNode, prefix: string | undefined): DirNode[] {
+/** Names of the sibling step directories of the same manager (same step prefix). */
+function siblingNames(node: DirNode, prefix: string | undefined): DirNode[] {
   if (!node.parent) return [];
-  return [...node.parent.dirs.values()].filter((d) => {
-    if (d === node) return false;
-    const m = STEP_NAME.exec(d.name);
-    return m !== null && m.groups!.prefix === prefix && (!d.loaded || isOrbaxStep(d));
-  });
+  return [...node.parent.dirs.values()].filter((d) => d !== node && STEP_NAME.exec(d.name)?.groups!.prefix === prefix && STEP_NAME.test(d.name));
 }
 
-/** Whether sibling steps commit with `commit_success.txt`: listed ones tell; else the nearest two are probed. */
-async function siblingsCommit(node: DirNode, siblings: DirNode[], ctx: DetectContext): Promise<boolean> {
-  if (siblings.some((d) => d.loaded && d.files.has(COMMIT))) return true;
-  const step = Number(STEP_NAME.exec(node.name)!.groups!.step);
-  const unlisted = siblings
-    .filter((d) => !d.loaded)
-    .sort((a, b) => Math.abs(Number(STEP_NAME.exec(a.name)!.groups!.step) - step) - Math.abs(Number(STEP_NAME.exec(b.name)!.groups!.step) - step))
-    .slice(0, 2);
-  for (const d of unlisted) if (await ctx.exists(`${d.uri}/${COMMIT}`)) return true;
-  return false;
+/** Whether a sibling step of the same manager holds `commit_success.txt` (its writer commits with it). */
+function siblingsCommit(node: DirNode, prefix: string | undefined): boolean {
+  if (!node.parent) return false;
+  // Evidence spread over every sibling: one recursive listing of the parent, not one per sibling.
+  requireListed(node.parent);
+  return siblingNames(node, prefix).some((d) => d.files.has(COMMIT) && isOrbaxStep(d));
 }
 
 export const orbaxFormat: CheckpointFormat = {
@@ -93,11 +91,11 @@ export const orbaxFormat: CheckpointFormat = {
     // copy and then a delete, so while the temporary directory is still there, the copy is not done.
     const tmpSibling = node.parent ? [...node.parent.dirs.keys()].find((n) => n.startsWith(`${node.name}${TMP_SUFFIX}`)) : undefined;
     if (tmpSibling !== undefined) problems.push(`${tmpSibling}/ still exists: the rename that finalizes the step (a copy and a delete on object stores) has not finished`);
-    const siblings = siblingSteps(node, m.groups!.prefix);
     if (!node.files.has(COMMIT)) {
       if (ctx.scheme === 'gs') problems.push(`no ${COMMIT}: not finalized (on GCS Orbax writes it last)`);
-      else if (await siblingsCommit(node, siblings, ctx)) problems.push(`no ${COMMIT}, which its sibling steps have: not finalized`);
+      else if (siblingsCommit(node, m.groups!.prefix)) problems.push(`no ${COMMIT}, which its sibling steps have: not finalized`);
     }
+    const siblings = siblingNames(node, m.groups!.prefix);
     const digits = m.groups!.step!;
     const padded = siblings.map((d) => STEP_NAME.exec(d.name)!.groups!.step!).filter((d) => d.length > 1 && d.startsWith('0'));
     const width = padded[0]?.length;
@@ -119,7 +117,8 @@ export const orbaxFormat: CheckpointFormat = {
       const m = FLAX_FILE.exec(name);
       if (!m) continue;
       const file = node.files.get(name)!;
-      const step = Number(m[1]);
+      // Flax's natural sort is float-aware (`checkpoint_1.5`); integers are exact at any size.
+      const step = /^\d+$/.test(m[1]!) ? parseStep(m[1]) : Number(m[1]);
       const files = [file];
       const problems = file.size > 0 ? [] : ['empty file'];
       const gda = node.dirs.get(`${name}_gda`);
@@ -127,7 +126,7 @@ export const orbaxFormat: CheckpointFormat = {
         files.push(...subtreeFiles(gda));
         if (!gda.files.has(COMMIT)) problems.push(`${gda.name}/ has no ${COMMIT}: multiprocess arrays not committed`);
       }
-      out.push(fileFound(node, file, 'flax', Number.isFinite(step) ? step : null, { files, problems, claimed: [name] }));
+      out.push(fileFound(node, file, 'flax', typeof step === 'number' && !Number.isFinite(step) ? null : step, { files, problems, claimed: [name] }));
     }
     return out;
   },

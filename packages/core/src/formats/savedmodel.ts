@@ -9,6 +9,7 @@
  * exists, the bundle is complete (an empty or absent `variables/` is legal: frozen graphs).
  */
 import type { CheckpointFormat, DirNode, Found } from '../discovery/types.js';
+import { parseStep, sameStep } from '../discovery/step.js';
 import { dirFound } from './dir-helpers.js';
 import { bundleCompleteness, bundleFound, groupTfFiles } from './tf-files.js';
 
@@ -38,9 +39,9 @@ export function savedModelFound(node: DirNode, format: string): Found {
   const temporary = TEMP_EXPORT.test(node.name);
   const problems = savedModelProblems(node);
   if (temporary) problems.unshift(`temporary export directory ${node.name}/ (an export in progress or abandoned; TF Serving ignores it)`);
-  const version = VERSION.test(node.name) ? Number(node.name) : null;
+  const version = VERSION.test(node.name) ? parseStep(node.name) : null;
   if (version !== null && node.parent) {
-    const twins = [...node.parent.dirs.keys()].filter((n) => n !== node.name && VERSION.test(n) && Number(n) === version);
+    const twins = [...node.parent.dirs.keys()].filter((n) => n !== node.name && VERSION.test(n) && sameStep(parseStep(n), version));
     if (twins.length > 0) problems.push(`duplicate version directories ${[node.name, ...twins].sort().join(', ')}: TF Serving serves only one of them`);
   }
   const extra: Record<string, unknown> = {};
@@ -56,7 +57,7 @@ export const savedModelFormat: CheckpointFormat = {
   description: 'SavedModel directories (saved_model.pb + variables/) and TF Serving integer version directories',
 
   stepFromDirName(name) {
-    if (VERSION.test(name)) return { step: Number(name), temporary: false };
+    if (VERSION.test(name)) return { step: parseStep(name), temporary: false };
     if (TEMP_EXPORT.test(name)) return { step: null, temporary: true };
     return undefined;
   },

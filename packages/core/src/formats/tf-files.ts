@@ -5,7 +5,8 @@
  */
 import { parseCheckpointState, type CheckpointState } from '../state/checkpoint-state.js';
 import { basenamePosix } from '../state/posix-path.js';
-import type { DetectContext, DirNode, FileEntry, Found } from '../discovery/types.js';
+import { type Step, parseStep } from '../discovery/step.js';
+import type { DetectContext, DirNode, FileEntry, Found, Pointer } from '../discovery/types.js';
 
 /** `PREFIX.data-SHARD-of-TOTAL` (`%05d` is a minimum width). */
 export const TF_DATA = /^(?<prefix>.+)\.data-(?<shard>\d{5,})-of-(?<total>\d{5,})$/;
@@ -123,28 +124,43 @@ export function bundleCompleteness(g: TfGroup): { complete: boolean; problems: s
  * The step in a TensorFlow prefix: the number after its last `-` (`model.ckpt-1000`, `ckpt-5`),
  * or, for Keras templates, before `.ckpt` (`cp-0005.ckpt`). Null for shard counters
  * (`-00000-of-00002`), for prefixes without a number (`model.ckpt`, `variables`) and for numbers
- * that are part of a name (`mobilenet_v1_1.0_224.ckpt`).
+ * that are part of a name (`mobilenet_v1_1.0_224.ckpt`). Exact at any size.
  */
-export function stepFromTfPrefix(prefix: string): number | null {
+export function stepFromTfPrefix(prefix: string): Step | null {
   const name = basenamePosix(prefix);
   if (SHARD_SUFFIX.test(name)) return null;
   const m = /^.+-(\d+)$/.exec(name) ?? /^.*-(\d+)\.ckpt$/.exec(name);
-  return m ? Number(m[1]) : null;
+  return m ? parseStep(m[1]) : null;
 }
 
-/** The state file of a directory, when one is listed there and reads as a valid state. */
-export async function tfStateOf(node: DirNode, ctx: DetectContext): Promise<CheckpointState | undefined> {
-  const file = node.files.get('checkpoint');
-  // Reading it is a content check: off, discovery sticks to listings.
-  if (!file || !ctx.contentChecks) return undefined;
-  const text = await ctx.readText(file);
-  if (text === undefined) return undefined;
-  try {
-    const state = parseCheckpointState(text);
-    return state.modelCheckpointPath === '' && state.allModelCheckpointPaths.length === 0 ? undefined : state;
-  } catch {
-    return undefined;
+/** A parsed state file as the layouts use it: undefined when it records no path at all. */
+export function layoutState(state: CheckpointState): CheckpointState | undefined {
+  return state.modelCheckpointPath === '' && state.allModelCheckpointPaths.length === 0 ? undefined : state;
+}
+
+/**
+ * The state file of a directory (`ctx.stateFileName`), when one is listed there and reads as a
+ * valid state: decoded and parsed exactly as robust `latest` reads it (UTF-8 only, a byte-order
+ * mark is not whitespace), read once per context.
+ */
+export function tfStateOf(node: DirNode, ctx: DetectContext): Promise<CheckpointState | undefined> {
+  const file = ctx.stateFileName === undefined ? undefined : node.files.get(ctx.stateFileName);
+  // Reading it is a metadata read: off, discovery sticks to listings.
+  if (!file || !ctx.metadata) return Promise.resolve(undefined);
+  let p = ctx.states.get(file.uri);
+  if (!p) {
+    p = (async () => {
+      const bytes = await ctx.readBytes(file, 0, file.size);
+      if (!bytes) return undefined;
+      try {
+        return layoutState(parseCheckpointState(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)));
+      } catch {
+        return undefined;
+      }
+    })();
+    ctx.states.set(file.uri, p);
   }
+  return p;
 }
 
 /** The basenames a state file records (model path first); recorded paths may be absolute or foreign. */
@@ -155,10 +171,19 @@ export function stateBasenames(state: CheckpointState): { latest: string | undef
   return { latest, all };
 }
 
+/** The checkpoint the directory's state file names as the latest: its pointer. */
+export async function tfStatePointers(node: DirNode, ctx: DetectContext): Promise<Pointer[]> {
+  const state = await tfStateOf(node, ctx);
+  const latest = state && stateBasenames(state).latest;
+  return latest === undefined || latest === '' || ctx.stateFileName === undefined ? [] : [{ target: latest, by: ctx.stateFileName }];
+}
+
 /**
  * Records, for a TensorFlow checkpoint in a directory with a state file, whether the state file
  * names it as the latest, lists it, or does not know it (a "hidden" checkpoint: written by
- * `Checkpoint.write`, or left behind by a crash; TensorFlow's managers never delete it).
+ * `Checkpoint.write`, or left behind by a crash; TensorFlow's managers never delete it). What a
+ * state file naming a whole checkpoint means for newer ones is decided for the whole directory
+ * (`discovery/directory.ts`).
  */
 export function annotateState(found: Found, prefixName: string, state: CheckpointState | undefined): void {
   if (!state) return;
@@ -168,7 +193,7 @@ export function annotateState(found: Found, prefixName: string, state: Checkpoin
 }
 
 /** A Found for one V2 group, with the completeness rule applied. */
-export function bundleFound(node: DirNode, g: TfGroup, format: string, step: number | null): Found {
+export function bundleFound(node: DirNode, g: TfGroup, format: string, step: Step | null): Found {
   const { complete, problems, numShards } = bundleCompleteness(g);
   const files = groupFiles(g);
   const found: Found = {

@@ -6,7 +6,7 @@
  * prefix such as `Checkpoint.write("weights")` has step null).
  */
 import type { CheckpointFormat, Found } from '../discovery/types.js';
-import { TF_S3_PART, annotateState, bundleFound, groupTfFiles, isBundle, stepFromTfPrefix, tfStateOf } from './tf-files.js';
+import { TF_S3_PART, annotateState, bundleFound, groupTfFiles, isBundle, stepFromTfPrefix, tfStateOf, tfStatePointers } from './tf-files.js';
 
 export const tf2CheckpointFormat: CheckpointFormat = {
   id: 'tf2-checkpoint',
@@ -24,4 +24,7 @@ export const tf2CheckpointFormat: CheckpointFormat = {
     }
     return out;
   },
+
+  // The state file's model_checkpoint_path, for every TensorFlow layout of the directory.
+  pointers: tfStatePointers,
 };

@@ -6,21 +6,26 @@
  *    the directory (another machine's `/home/...`, another bucket) is looked up by its basename in
  *    this directory instead (`source: 'basename'`).
  * 2. Otherwise (no state file, an empty, malformed or stale one): one paged listing of the
- *    directory, every checkpoint in it (files, and directories of the directory layouts) ordered
- *    by step as a number, and the newest complete one that is not a temporary artefact wins
- *    (`source: 'scan'`). Candidate directories are listed newest first, only until one is whole.
+ *    directory, judged by the per-directory pass `findCheckpoints` runs (`discovery/directory.ts`):
+ *    the directory itself when it is one checkpoint, else its checkpoints ordered by the one order
+ *    (`discovery/order.ts`: step as an integer of any size, epoch, pointer, ...), and the newest
+ *    complete one that is not a temporary artefact wins (`source: 'scan'`). Candidate directories
+ *    are listed newest first, only until one is whole. By construction the answer is the newest
+ *    complete checkpoint `findCheckpoints(dir, { maxDepth: 0 })` reports (decision 0012).
  *
  * Every decision is explained in `notes`, including why each newer candidate was passed over.
  */
-import { type GFile, compareKeys, compileFnmatch, isCkptError, parseUri } from '@ckptkit/gfile';
+import { type GFile, compileFnmatch, isCkptError, parseUri } from '@ckptkit/gfile';
 import type { VerifyReport } from '../bundle/verify.js';
 import { createDetectContext } from '../discovery/detect.js';
-import { childUri, fileEntryOf, holdsFiles, listChildren, loadSubtree, makeNode, normaliseDirUri, siblingAliasOf } from '../discovery/tree.js';
-import type { CheckpointFormat, DetectContext, DirNode, Found } from '../discovery/types.js';
-import { CHECKPOINT_FORMATS } from '../formats/index.js';
+import { DirectoryCheckpoints, storeLister } from '../discovery/directory.js';
+import { type OrderFacts, compareOrder, explainOrder, newestFirst, orderFactsOf } from '../discovery/order.js';
+import type { Step } from '../discovery/step.js';
+import { childUri, fileEntryOf, listChildren, makeNode, normaliseDirUri } from '../discovery/tree.js';
+import type { DetectContext, DirNode, Found } from '../discovery/types.js';
 import { checkTableFooter } from '../formats/content-checks.js';
 import { classifyTfBundle } from '../formats/tf-classify.js';
-import { bundleCompleteness, groupFiles, groupTfFiles, isBundle, stepFromTfPrefix } from '../formats/tf-files.js';
+import { bundleCompleteness, groupFiles, groupTfFiles, isBundle, layoutState, stepFromTfPrefix } from '../formats/tf-files.js';
 import { basenamePosix, isAbsPosix, posixJoin } from '../state/posix-path.js';
 import { readStateFile } from '../state/state-file.js';
 import { hasTfGlobChar } from './tf-glob.js';
@@ -31,7 +36,8 @@ export type LatestSource = 'state' | 'basename' | 'scan';
 /** The robust answer (the JSON of `ckpt latest`, plus extra fields). */
 export interface LatestCheckpoint {
   prefix: string;
-  step: number | null;
+  /** A number up to 2^53 - 1, beyond that the exact decimal string. */
+  step: Step | null;
   format: string;
   complete: boolean;
   source: LatestSource;
@@ -49,7 +55,7 @@ export interface LatestCheckpoint {
 /** A candidate newer than the answer that was not chosen, and why. */
 export interface PassedOver {
   prefix: string;
-  step: number | null;
+  step: Step | null;
   format: string;
   reasons: string[];
 }
@@ -180,48 +186,15 @@ export function locateRecorded(dirUri: string, recorded: string): { uri: string;
   };
 }
 
-interface Candidate {
-  step: number | null;
-  /** Keras/Lightning/NeMo epoch, to order checkpoints without a step. */
-  epoch: number | undefined;
-  /** Lightning/NeMo `last` checkpoints go first among equals (what their resume logic picks). */
-  last: boolean;
-  tiebreak: number;
-  temporary: boolean;
-  name: string;
-  /** A checkpoint already judged from the listing (files), or a directory still to be listed. */
-  found?: Found;
-  node?: DirNode;
-  format?: CheckpointFormat;
-}
-
-/** Newest first: by step (none last), then epoch, then `-vN`, `last` first, temporaries last, then name. */
-function compareCandidates(a: Candidate, b: Candidate): number {
-  const desc = (x: number | null | undefined, y: number | null | undefined) => (x === y ? 0 : x === null || x === undefined ? 1 : y === null || y === undefined ? -1 : y - x);
-  return (
-    desc(a.step, b.step) ||
-    desc(a.epoch, b.epoch) ||
-    b.tiebreak - a.tiebreak ||
-    Number(b.last) - Number(a.last) ||
-    Number(a.temporary) - Number(b.temporary) ||
-    compareKeys(b.name, a.name)
-  );
-}
-
-// Single-file layouts whose completeness a listing cannot show (zip trailers, HDF5 superblocks,
-// table footers): judged again with content checks when they come up as candidates.
-const CONTENT_CHECKED = new Set(['keras', 'keras-backup', 'lightning', 'tf-slim', 'tf1-saver-v1', 'nemo']);
-
-/** Re-judges a file checkpoint found from names alone, now with content checks. */
-export async function recheckFile(root: DirNode, found: Found, ctx: DetectContext): Promise<Found> {
-  if (!ctx.contentChecks || !found.claimed || !CONTENT_CHECKED.has(found.format)) return found;
-  for (const format of CHECKPOINT_FORMATS) {
-    if (!format.claimFiles || !format.ids.includes(found.format)) continue;
-    const again = await format.claimFiles(root, new Set(found.claimed), ctx);
-    const same = again.find((f) => f.prefix === found.prefix);
-    if (same) return same;
-  }
-  return found;
+/**
+ * A TF1 zoo tarball's state file names its un-numbered `model.ckpt`; find reports the whole
+ * directory (`tf-od-zoo-v1`) there, so latest must judge the directory too. At most two HEADs,
+ * only for a prefix named exactly `model.ckpt`.
+ */
+async function isZooTarball(found: Found, ctx: DetectContext): Promise<boolean> {
+  if (basenamePosix(found.prefix) !== 'model.ckpt') return false;
+  for (const marker of ['pipeline.config', 'frozen_inference_graph.pb']) if (await ctx.exists(childUri(found.dir, marker))) return true;
+  return false;
 }
 
 /**
@@ -235,9 +208,7 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
   const passedOver: PassedOver[] = [];
   const explained = new Set<string>();
   let verifyFailed = false;
-  const ctx = createDetectContext(gfile, dir, { contentChecks: options.contentChecks, signal });
-  // Candidates are first judged by name only; content checks run newest first, only as far as needed.
-  const nameOnly: DetectContext = { ...ctx, contentChecks: false };
+  const ctx = createDetectContext(gfile, dir, { contentChecks: options.contentChecks, stateFileName: options.latestFilename, signal });
 
   const passOver = (f: Found, reasons: string[]) => {
     if (explained.has(f.prefix)) return;
@@ -291,7 +262,9 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
         notes.push(`state file ${read.uri} names ${JSON.stringify(recorded)}, which is not a valid path (${error.message}): ignored, scanning the directory`);
         break;
       }
-      if (found.complete) {
+      if (found.complete && (await isZooTarball(found, ctx))) {
+        notes.push(`state file ${read.uri} names ${recorded} in a model-zoo tarball: the directory is one checkpoint, as find reports it`);
+      } else if (found.complete) {
         notes.push(`state file ${read.uri} names ${recorded}: ${found.files.length} file(s), complete`);
         const v = await verifyOk(found);
         if (v.ok) return { checkpoint: toResult(found, where.source, notes, v.report), notes, passedOver, verifyFailed: false };
@@ -304,7 +277,10 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
     }
   }
 
-  // 2. Scan: one listing of the directory's children.
+  // The layouts read the same state file (pointers, the commit rule): from this read, not another.
+  ctx.states.set(read.uri, Promise.resolve(read.kind === 'ok' || read.kind === 'empty' ? layoutState(read.state) : undefined));
+
+  // 2. Scan: one listing of the directory's children, judged by the code path `find` uses.
   let root: DirNode;
   try {
     root = await listChildren(gfile, dir, { signal });
@@ -313,89 +289,80 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
     notes.push(`${dir} does not exist or is empty`);
     return { checkpoint: null, notes, passedOver, verifyFailed };
   }
-  const candidates: Candidate[] = [];
-  const unclaimed = new Set(root.files.keys());
-  for (const format of CHECKPOINT_FORMATS) {
-    if (!format.claimFiles || unclaimed.size === 0) continue;
-    for (const found of await format.claimFiles(root, unclaimed, nameOnly)) {
-      for (const n of found.claimed ?? []) unclaimed.delete(n);
-      const epoch = typeof found.extra?.epoch === 'number' ? found.extra.epoch : undefined;
-      candidates.push({ step: found.step, epoch, last: found.extra?.last === true, tiebreak: found.tiebreak ?? 0, temporary: found.temporary, name: basenamePosix(found.prefix), found });
-    }
-  }
-  for (const node of root.dirs.values()) {
-    // A symlink standing for a sibling (NeMo Automodel's LATEST) is that sibling, not a candidate.
-    if (siblingAliasOf(node) !== undefined || CHECKPOINT_FORMATS.some((f) => f.isAlias?.(node))) continue;
-    for (const format of CHECKPOINT_FORMATS) {
-      const named = format.stepFromDirName?.(node.name);
-      if (!named) continue;
-      candidates.push({ step: named.step, epoch: undefined, last: /-last$/.test(node.name), tiebreak: 0, temporary: named.temporary, name: node.name, node });
-      break;
-    }
-  }
-  candidates.sort(compareCandidates);
-  for (const c of candidates) {
-    let found = c.found;
-    if (found) found = await recheckFile(root, found, ctx);
-    else if (c.node) {
-      try {
-        await loadSubtree(gfile, c.node, { signal });
-      } catch (error) {
-        // Gone since the directory was listed, or only a Hadoop `_$folder$` placeholder stood for it.
-        if (!isCkptError(error, 'NOT_FOUND')) throw error;
-      }
-      if (!holdsFiles(c.node)) continue; // a directory placeholder or an empty directory: nothing saved
-      for (const format of CHECKPOINT_FORMATS) {
-        found = format.claimDir ? await format.claimDir(c.node, ctx) : undefined;
-        if (found) break;
-      }
-      if (!found) continue; // a directory whose name looked like a step but holds no checkpoint
-    }
-    if (!found) continue;
+  const directory = new DirectoryCheckpoints(root, ctx, storeLister(gfile, signal));
+  const accept = async (found: Found, how: (f: Found) => string): Promise<LatestResolution | undefined> => {
     if (found.temporary || !found.complete) {
       passOver(found, found.problems.length > 0 ? found.problems : ['incomplete']);
-      continue;
+      return undefined;
     }
     const v = await verifyOk(found);
-    if (!v.ok) continue;
-    notes.push(`chose ${describe(found)}: the newest complete checkpoint in ${dir}`);
+    if (!v.ok) return undefined;
+    notes.push(how(found));
     return { checkpoint: toResult(found, 'scan', notes, v.report), notes, passedOver, verifyFailed: false };
+  };
+
+  // A directory holding a layout's checkpoints deeper down (a Hugging Face hub repo): as for
+  // `find`, those are its checkpoints; the newest complete one in the layout's own order.
+  const held = await directory.container();
+  if (held) {
+    for (const found of held) {
+      const r = await accept(found, (f) => `chose ${describe(f)}: the newest complete checkpoint in ${dir} (${typeof f.extra?.orderedBy === 'string' ? f.extra.orderedBy : "the layout's order"})`);
+      if (r) return r;
+    }
+    notes.push(held.length === 0 ? `no checkpoint in ${dir}` : `no complete checkpoint in ${dir}`);
+    return { checkpoint: null, notes, passedOver, verifyFailed };
   }
-  if (candidates.length === 0) {
-    // Nothing inside: the directory may itself be a checkpoint (a SavedModel, an HF checkpoint-N,
-    // a zoo tarball). One recursive listing, only in this case.
-    await loadSubtree(gfile, root, { signal });
-    // A directory holding a layout's checkpoints deeper down (a Hugging Face hub repo): the newest
-    // complete one, in the layout's own order.
-    for (const format of CHECKPOINT_FORMATS) {
-      const held = format.claimContainer ? await format.claimContainer(root, ctx) : undefined;
-      if (!held) continue;
-      for (const found of held) {
-        if (found.temporary || !found.complete) {
-          passOver(found, found.problems.length > 0 ? found.problems : ['incomplete']);
-          continue;
-        }
-        const v = await verifyOk(found);
-        if (!v.ok) continue;
-        const why = typeof found.extra?.orderedBy === 'string' ? found.extra.orderedBy : 'the layout\'s order';
-        notes.push(`chose ${describe(found)}: the newest complete checkpoint in ${dir} (${why})`);
-        return { checkpoint: toResult(found, 'scan', notes, v.report), notes, passedOver, verifyFailed: false };
-      }
-      notes.push(held.length === 0 ? `no checkpoint in ${dir}` : `no complete checkpoint in ${dir}`);
-      return { checkpoint: null, notes, passedOver, verifyFailed };
-    }
-    for (const format of CHECKPOINT_FORMATS) {
-      const found = format.claimDir ? await format.claimDir(root, ctx) : undefined;
-      if (!found) continue;
-      if (found.temporary || !found.complete) {
-        passOver(found, found.problems.length > 0 ? found.problems : ['incomplete']);
-        break;
-      }
+
+  // The directory may itself be one checkpoint (a SavedModel, an HF checkpoint-N, a zoo tarball):
+  // then, as for `find`, it is the only one.
+  const self = await directory.self();
+  if (self) {
+    const r = await accept(self, (f) => `${dir} is itself a checkpoint: ${describe(f)}`);
+    if (r) return r;
+    notes.push(`no complete checkpoint in ${dir}`);
+    return { checkpoint: null, notes, passedOver, verifyFailed };
+  }
+
+  // Newest first by what the names promise; a group of equals is judged together (their
+  // modification times may decide), and judging stops at the first group holding a complete one.
+  const candidates = (await directory.candidates()).sort((a, b) => -compareOrder(a.facts, b.facts, false).cmp);
+  const complete: Array<{ found: Found; facts: OrderFacts; report?: VerifyReport | undefined }> = [];
+  const judged: Array<{ found: Found; facts: OrderFacts }> = [];
+  let next = 0;
+  while (next < candidates.length) {
+    const head = candidates[next]!;
+    const best = complete.reduce<(typeof complete)[number] | undefined>((m, c) => (!m || compareOrder(c.facts, m.facts).cmp > 0 ? c : m), undefined);
+    if (best && compareOrder(best.facts, head.facts, false).cmp > 0) break;
+    let end = next + 1;
+    while (end < candidates.length && compareOrder(candidates[end]!.facts, head.facts, false).cmp === 0) end++;
+    const group = candidates.slice(next, end);
+    next = end;
+    await directory.prepare(group);
+    for (const c of group) {
+      const found = await directory.judge(c);
+      if (!found) continue; // a subdirectory that holds no checkpoint of its own
+      const entry = { found, facts: orderFactsOf(found) };
+      judged.push(entry);
+      if (!found.complete || found.temporary) continue;
       const v = await verifyOk(found);
-      if (!v.ok) break;
-      notes.push(`${dir} holds no checkpoints but is itself one: ${describe(found)}`);
-      return { checkpoint: toResult(found, 'scan', notes, v.report), notes, passedOver, verifyFailed: false };
+      if (v.ok) complete.push({ ...entry, report: v.report });
     }
+  }
+  complete.sort((a, b) => newestFirst(a.facts, b.facts));
+  judged.sort((a, b) => newestFirst(a.facts, b.facts));
+  const answer = complete[0];
+  // Passed over: every incomplete candidate not older than the answer by the rules names decide
+  // (at equal step a modification time does not make an incomplete candidate "older").
+  for (const j of judged) {
+    if (answer && (j.found === answer.found || compareOrder(j.facts, answer.facts, false).cmp < 0)) continue;
+    if (j.found.temporary || !j.found.complete) passOver(j.found, j.found.problems.length > 0 ? j.found.problems : ['incomplete']);
+  }
+  if (answer) {
+    // The runner-up: the next complete one, or the newest not judged (what names promise).
+    const rest = [...complete.slice(1).map((c) => c.facts), ...candidates.slice(next).map((c) => c.facts)].sort(newestFirst);
+    const why = rest[0] ? `newer than ${rest[0].name}: ${explainOrder(answer.facts, rest[0])}` : 'the only complete checkpoint';
+    notes.push(`chose ${describe(answer.found)}: the newest complete checkpoint in ${dir} (${why})`);
+    return { checkpoint: toResult(answer.found, 'scan', notes, answer.report), notes, passedOver, verifyFailed: false };
   }
   notes.push(candidates.length === 0 ? `no checkpoint in ${dir}` : `no complete checkpoint in ${dir}`);
   return { checkpoint: null, notes, passedOver, verifyFailed };

@@ -24,7 +24,7 @@ import type { DetectContext, DirNode, FileEntry, Found } from '../discovery/type
 import { parentUriOf } from '../formats/dir-helpers.js';
 import { CHECKPOINT_FORMATS } from '../formats/index.js';
 import { TF_DATA, TF_TEMPSTATE, TF_V1_SHARD } from '../formats/tf-files.js';
-import { checkTfPrefix, checkV1Pattern, recheckFile, resolveLatestCheckpoint } from '../latest/robust-latest.js';
+import { checkTfPrefix, checkV1Pattern, resolveLatestCheckpoint } from '../latest/robust-latest.js';
 import { hasTfGlobChar } from '../latest/tf-glob.js';
 import { unsafeReason } from './safe-paths.js';
 
@@ -216,6 +216,21 @@ async function resolveDirectory(uri: string, u: string, ctx: DetectContext, opti
 }
 
 /**
+ * A file checkpoint found by names alone, judged again with content checks on its own files only
+ * (zip trailers, HDF5 superblocks, table footers), as `find` judges it.
+ */
+async function withContentChecks(parent: DirNode, found: Found, ctx: DetectContext): Promise<Found> {
+  if (!ctx.contentChecks || !found.claimed) return found;
+  for (const format of CHECKPOINT_FORMATS) {
+    if (!format.claimFiles || !format.ids.includes(found.format)) continue;
+    const again = await format.claimFiles(parent, new Set(found.claimed), ctx);
+    const same = again.find((f) => f.prefix === found.prefix);
+    if (same) return same;
+  }
+  return found;
+}
+
+/**
  * The checkpoint named `name` in `parent` (a delimiter listing), as `find` would report it: the
  * layouts claim the parent's files by name (content checks then only for the match, as robust
  * `latest` does); a sibling directory standing for the name (a sharded save's `NAME_temp`) is
@@ -229,7 +244,7 @@ async function foundInParent(gfile: GFile, parent: DirNode, name: string, ctx: D
     if (!format.claimFiles || unclaimed.size === 0) continue;
     for (const found of await format.claimFiles(parent, unclaimed, nameOnly)) {
       for (const n of found.claimed ?? []) unclaimed.delete(n);
-      if (found.prefix === target) return recheckFile(parent, found, ctx);
+      if (found.prefix === target) return withContentChecks(parent, found, ctx);
     }
   }
   for (const dir of parent.dirs.values()) {

@@ -2,6 +2,7 @@
  * `copyCheckpoint`: every file of one checkpoint from one store to another (local, S3, GCS, memory,
  * in any direction), resumable, with the files that make a checkpoint visible written last.
  */
+import type { Step } from '../discovery/step.js';
 import { CkptError, isCkptError, rangedBody, replayable, type GFile } from '@ckptkit/gfile';
 import { runPool } from '../bundle/pool.js';
 import { basenamePosix } from '../state/posix-path.js';
@@ -83,7 +84,7 @@ export interface CopyCheckpointOptions {
 
 /** What {@link copyCheckpoint} did. */
 export interface CopyCheckpointResult {
-  source: { prefix: string; format: string; step: number | null; complete: boolean; problems: string[] };
+  source: { prefix: string; format: string; step: Step | null; complete: boolean; problems: string[] };
   /** The checkpoint's prefix (or directory, or file) at the destination. */
   prefix: string;
   /** The destination directory. */

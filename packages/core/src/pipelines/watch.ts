@@ -6,10 +6,10 @@
 import { abortError, isCkptError, type GFile } from '@ckptkit/gfile';
 import { verifyBundle } from '../bundle/storage.js';
 import { createDetectContext } from '../discovery/detect.js';
-import { listChildren, loadSubtree, normaliseDirUri } from '../discovery/tree.js';
-import type { DetectContext, DirNode, Found } from '../discovery/types.js';
-import { CHECKPOINT_FORMATS } from '../formats/index.js';
-import { recheckFile } from '../latest/robust-latest.js';
+import { type DirectoryCandidate, DirectoryCheckpoints, storeLister } from '../discovery/directory.js';
+import { type Step, compareOptionalSteps, compareSteps } from '../discovery/step.js';
+import { listChildren, normaliseDirUri } from '../discovery/tree.js';
+import type { DetectContext, Found } from '../discovery/types.js';
 
 /** Options of {@link watchCheckpoints}. All times are in seconds. */
 export interface WatchOptions {
@@ -57,7 +57,7 @@ export interface WatchOptions {
 /** One checkpoint the watch yields. */
 export interface WatchedCheckpoint {
   prefix: string;
-  step: number | null;
+  step: Step | null;
   format: string;
   /** Always true: incomplete checkpoints are never yielded. */
   complete: true;
@@ -71,10 +71,9 @@ export interface WatchedCheckpoint {
 }
 
 interface Candidate {
-  step: number | null;
+  step: Step | null;
   name: string;
-  found?: Found;
-  node?: DirNode;
+  candidate: DirectoryCandidate;
 }
 
 const realClock = {
@@ -96,58 +95,36 @@ const realClock = {
 
 /** Older first; a checkpoint without a step is older than any with one. */
 function ascending(a: Candidate, b: Candidate): number {
-  const sa = a.step ?? -Infinity;
-  const sb = b.step ?? -Infinity;
-  return sa === sb ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : sa - sb;
+  return compareOptionalSteps(a.step, b.step) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
 /**
- * The candidates of one listing of the directory: file checkpoints judged from names (the `.index`
- * and every `.data-i-of-N`, temporaries never), directories whose names promise a step (HF
- * `checkpoint-N`, Orbax steps, ...) still to be listed.
+ * The candidates of one listing of the directory, as discovery's per-directory pass names them:
+ * file checkpoints judged from names (the `.index` and every `.data-i-of-N`, temporaries never),
+ * directories whose names promise a checkpoint (HF `checkpoint-N`, Orbax steps, ...) still to be listed.
  */
-async function scan(gfile: GFile, dir: string, nameOnly: DetectContext, signal: AbortSignal | undefined): Promise<{ root: DirNode | undefined; candidates: Candidate[] }> {
-  let root: DirNode;
+async function scan(gfile: GFile, dir: string, ctx: DetectContext, signal: AbortSignal | undefined): Promise<{ directory: DirectoryCheckpoints | undefined; candidates: Candidate[] }> {
+  let directory: DirectoryCheckpoints;
   try {
-    root = await listChildren(gfile, dir, { signal });
+    directory = new DirectoryCheckpoints(await listChildren(gfile, dir, { signal }), ctx, storeLister(gfile, signal), { namesMetadata: false });
   } catch (error) {
     // A directory that does not exist yet is an empty one: the run has not started saving.
-    if (isCkptError(error, 'NOT_FOUND')) return { root: undefined, candidates: [] };
+    if (isCkptError(error, 'NOT_FOUND')) return { directory: undefined, candidates: [] };
     throw error;
   }
   const candidates: Candidate[] = [];
-  const unclaimed = new Set(root.files.keys());
-  for (const format of CHECKPOINT_FORMATS) {
-    if (!format.claimFiles || unclaimed.size === 0) continue;
-    for (const found of await format.claimFiles(root, unclaimed, nameOnly)) {
-      for (const n of found.claimed ?? []) unclaimed.delete(n);
-      if (!found.temporary) candidates.push({ step: found.step, name: found.prefix, found });
-    }
+  for (const c of await directory.candidates()) {
+    if (c.facts.temporary || !c.known) continue;
+    candidates.push({ step: c.facts.step, name: c.kind === 'file' ? c.named!.prefix : c.node!.uri, candidate: c });
   }
-  for (const node of root.dirs.values()) {
-    for (const format of CHECKPOINT_FORMATS) {
-      const named = format.stepFromDirName?.(node.name);
-      if (!named) continue;
-      if (!named.temporary) candidates.push({ step: named.step, name: node.uri, node });
-      break;
-    }
-  }
-  return { root, candidates };
+  return { directory, candidates };
 }
 
 const TF_BUNDLE_FORMATS = new Set(['tf1-saver', 'tf2-checkpoint', 'keras-tf-weights', 'savedmodel-variables', 'tf-slim']);
 
 /** The candidate judged with content checks (files) or after listing it (directories). */
-async function judge(gfile: GFile, root: DirNode, c: Candidate, ctx: DetectContext, verify: boolean, signal: AbortSignal | undefined): Promise<Found | undefined> {
-  let found: Found | undefined;
-  if (c.found) found = await recheckFile(root, c.found, ctx);
-  else if (c.node) {
-    await loadSubtree(gfile, c.node, { signal });
-    for (const format of CHECKPOINT_FORMATS) {
-      found = format.claimDir ? await format.claimDir(c.node, ctx) : undefined;
-      if (found) break;
-    }
-  }
+async function judge(gfile: GFile, directory: DirectoryCheckpoints, c: Candidate, verify: boolean, signal: AbortSignal | undefined): Promise<Found | undefined> {
+  let found = await directory.judge(c.candidate);
   if (found && found.complete && !found.temporary && verify && TF_BUNDLE_FORMATS.has(found.format) && found.files.some((f) => f.name.endsWith('.index'))) {
     const report = await verifyBundle(gfile, found.prefix, { signal });
     if (!report.ok) found = { ...found, complete: false, problems: report.problems.map((p) => `${p.code}: ${p.detail}`) };
@@ -207,12 +184,10 @@ export async function* watchCheckpoints(dirUri: string, options: WatchOptions): 
   const minIntervalMs = Math.max(0, (options.minInterval ?? 0) * 1000);
   const timeoutMs = options.timeout === undefined ? undefined : Math.max(0, options.timeout * 1000);
   const existing = options.existing ?? 'latest';
-  const ctx = createDetectContext(gfile, dir, { contentChecks: options.contentChecks, signal });
-  const nameOnly: DetectContext = { ...ctx, contentChecks: false };
   const verify = options.verify ?? true;
 
   let polls = 0;
-  let lastStep: number | undefined;
+  let lastStep: Step | undefined;
   const seen = new Set<string>();
   let waitStart = clock.now();
   let lastYield: number | undefined;
@@ -224,12 +199,15 @@ export async function* watchCheckpoints(dirUri: string, options: WatchOptions): 
       const rest = lastYield + minIntervalMs - clock.now();
       if (rest > 0) await clock.sleep(rest, signal);
     }
-    const { root, candidates } = await scan(gfile, dir, nameOnly, signal);
+    // Fresh per poll: pointer files (DeepSpeed `latest`, trackers) change between polls. The state
+    // file is not read: watch lists, and sees what TensorFlow writes without recording (0007).
+    const ctx = createDetectContext(gfile, dir, { contentChecks: options.contentChecks, stateFileName: null, signal });
+    const { directory, candidates } = await scan(gfile, dir, ctx, signal);
     polls++;
-    const fresh = candidates.filter((c) => !seen.has(c.name) && (c.step === null || lastStep === undefined || c.step > lastStep)).sort(ascending);
+    const fresh = candidates.filter((c) => !seen.has(c.name) && (c.step === null || lastStep === undefined || compareSteps(c.step, lastStep) > 0)).sort(ascending);
     const pending: Array<{ prefix: string; problems: string[] }> = [];
     const complete = async (c: Candidate) => {
-      const found = root && (await judge(gfile, root, c, ctx, verify, signal));
+      const found = directory && (await judge(gfile, directory, c, verify, signal));
       if (found && !found.temporary && found.complete) return found;
       if (found) pending.push({ prefix: found.prefix, problems: found.problems.length > 0 ? found.problems : ['incomplete'] });
       return undefined;
@@ -258,10 +236,10 @@ export async function* watchCheckpoints(dirUri: string, options: WatchOptions): 
       }
     }
 
-    options.onPoll?.({ polls, exists: root !== undefined, candidates: candidates.length, pending });
+    options.onPoll?.({ polls, exists: directory !== undefined, candidates: candidates.length, pending });
     if (next) {
       seen.add(next.name);
-      if (next.found.step !== null) lastStep = Math.max(lastStep ?? -Infinity, next.found.step);
+      if (next.found.step !== null && (lastStep === undefined || compareSteps(next.found.step, lastStep) > 0)) lastStep = next.found.step;
       lastYield = clock.now();
       yield toWatched(next.found, polls);
       waitStart = clock.now();
