@@ -53,8 +53,19 @@ const FNMATCH: Dialect = {
   trailingBackslash: 'matches-nothing',
 };
 
-/** Parses `[...]` at `p[i] === '['`: the set and the index after `]`, or undefined when unclosed. */
-function parseSet(p: readonly string[], i: number, classes: Dialect['classes']): { test: (c: string) => boolean; end: number } | undefined {
+/** The longest class name a dialect knows (`xdigit`), so a `[:` is looked at only that far. */
+const MAX_CLASS_NAME = 6;
+
+/**
+ * Parses `[...]` at `p[i] === '['`: the set and the index after `]`, or undefined when unclosed.
+ *
+ * Linear over a whole pattern: past its first member, a set's scan depends on the position alone,
+ * so a position from which one scan ran off the end unclosed (`unclosed[j]`) ends every later scan
+ * that reaches it. Without that, `[[[[…` rescanned the rest of the pattern from every `[`, O(n²),
+ * and an unclosed `[:` looked for its `:` to the end each time, O(n³): seconds for a
+ * 40,000-character pattern in a state file.
+ */
+function parseSet(p: readonly string[], i: number, classes: Dialect['classes'], unclosed: Uint8Array): { test: (c: string) => boolean; end: number } | undefined {
   let j = i + 1;
   let negate = false;
   if (p[j] === '!' || p[j] === '^') {
@@ -62,15 +73,26 @@ function parseSet(p: readonly string[], i: number, classes: Dialect['classes']):
     j++;
   }
   const tests: Array<(c: string) => boolean> = [];
+  const visited: number[] = [];
   let first = true;
   while (j < p.length) {
+    if (!first) {
+      if (unclosed[j] === 1) break;
+      visited.push(j);
+    }
     let c = p[j]!;
     if (c === ']' && !first) {
       return { test: (x) => x !== '/' && tests.some((t) => t(x)) !== negate, end: j + 1 };
     }
     first = false;
     if (c === '[' && p[j + 1] === ':') {
-      const close = p.indexOf(':', j + 2);
+      let close = -1;
+      for (let k = j + 2; k < p.length && k <= j + 2 + MAX_CLASS_NAME; k++) {
+        if (p[k] === ':') {
+          close = k;
+          break;
+        }
+      }
       const cls = close > 0 && p[close + 1] === ']' ? classes[p.slice(j + 2, close).join('')] : undefined;
       if (cls) {
         tests.push(cls);
@@ -95,6 +117,7 @@ function parseSet(p: readonly string[], i: number, classes: Dialect['classes']):
     const literal = c;
     tests.push((x) => x === literal);
   }
+  for (const v of visited) unclosed[v] = 1;
   return undefined;
 }
 
@@ -104,6 +127,7 @@ const literal = (c: string) => (x: string) => x === c;
 function tokenize(segment: string, dialect: Dialect): Token[] {
   const p = Array.from(segment);
   const out: Token[] = [];
+  let unclosed: Uint8Array | undefined;
   for (let i = 0; i < p.length; ) {
     const c = p[i]!;
     if (c === '*') {
@@ -113,7 +137,7 @@ function tokenize(segment: string, dialect: Dialect): Token[] {
       out.push({ kind: 'test', test: (x) => x !== '/' });
       i++;
     } else if (c === '[') {
-      const set = parseSet(p, i, dialect.classes);
+      const set = parseSet(p, i, dialect.classes, (unclosed ??= new Uint8Array(p.length + 1)));
       out.push({ kind: 'test', test: set ? set.test : literal('[') });
       i = set ? set.end : i + 1;
     } else if (c === '\\' && i + 1 < p.length) {

@@ -1,6 +1,6 @@
 /** The `checkpoint` state file: text-format parser and writer, TensorFlow's reading rules. */
 export { STATE_FILENAME, TextFormatError, emptyCheckpointState, formatCheckpointState, parseCheckpointState, type CheckpointState } from './checkpoint-state.js';
-export { basenamePosix, dirnamePosix, isAbsPosix, posixJoin } from './posix-path.js';
+export { basenamePosix, dirnamePosix, isAbsPosix, posixJoin, stripTrailingSlashes } from './posix-path.js';
 export {
   checkpointStateFor,
   getCheckpointState,
@@ -15,3 +15,4 @@ export {
   type StateFileRead,
 } from './state-file.js';
 export { cEscape, cUnescape, parsePythonTextFloat, pythonFloat, pythonFloatRepr } from './text-format.js';
+export { shownPath, unstorablePathReason } from './storable-path.js';

@@ -29,5 +29,17 @@ export function basenamePosix(p: string): string {
 export function dirnamePosix(p: string): string {
   const i = p.lastIndexOf('/') + 1;
   const head = p.slice(0, i);
-  return head !== '' && head !== '/'.repeat(head.length) ? head.replace(/\/+$/, '') : head;
+  const stripped = stripTrailingSlashes(head);
+  return stripped === '' ? head : stripped;
+}
+
+/**
+ * `p` without the slashes it ends with (`''` when it is all slashes). A loop, not `/\/+$/`: that
+ * regular expression retries from every slash of a long run and is quadratic on `//…//x`, a
+ * shape a state file can hold.
+ */
+export function stripTrailingSlashes(p: string): string {
+  let end = p.length;
+  while (end > 0 && p.charCodeAt(end - 1) === 0x2f) end--;
+  return p.slice(0, end);
 }
