@@ -5,7 +5,7 @@
  * no fallback to older entries, data shards never checked.
  */
 import type { GFile } from '@ckptkit/gfile';
-import { getCheckpointState } from '../state/state-file.js';
+import { joinRecorded, readUsableStateFile } from '../state/state-file.js';
 import { getMatchingPaths } from './tf-glob.js';
 
 /** Options of {@link tfLatestCheckpoint}. */
@@ -35,9 +35,11 @@ export interface TfLatestResult {
  */
 export async function tfLatestCheckpoint(gfile: Pick<GFile, 'readFile' | 'exists' | 'listDir'>, dirUri: string, options: TfLatestOptions = {}): Promise<TfLatestResult> {
   const warnings: string[] = [];
-  const state = await getCheckpointState(gfile, dirUri, options);
-  if (!state || state.modelCheckpointPath === '') return { prefix: null, warnings };
-  const prefix = state.modelCheckpointPath;
+  // get_checkpoint_state joins every recorded path; only the model path is used here (a state file
+  // may list millions).
+  const read = await readUsableStateFile(gfile, dirUri, options);
+  if (!read) return { prefix: null, warnings };
+  const prefix = joinRecorded(dirUri, read.state.modelCheckpointPath);
   const signal = { signal: options.signal };
   // `get_matching_files(v2_path) or get_matching_files(v1_path)`: the second only when the first is empty.
   if ((await getMatchingPaths(gfile, `${prefix}.index`, signal)).length > 0) return { prefix, warnings };

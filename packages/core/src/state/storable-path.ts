@@ -13,9 +13,8 @@
  * - memory: the object stores' 1,024 bytes, since it stands in for them in tests.
  * Other control characters are valid names on local disks, S3 and GCS: such a path is looked up.
  */
-import path from 'node:path';
 import { parseUri } from '@ckptkit/gfile';
-import { stripTrailingSlashes } from './posix-path.js';
+import { cleanPosixPath, stripTrailingSlashes } from './posix-path.js';
 
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//;
 const NAME_MAX = 255;
@@ -25,19 +24,22 @@ const OBJECT_KEY_MAX = 1024;
 const n = (x: number) => x.toLocaleString('en-US');
 
 function localProblem(p: string): string | undefined {
-  // What the local adapter hands the kernel: the absolute, normalised path.
-  const resolved = path.resolve(p);
-  const bytes = Buffer.byteLength(resolved, 'utf8');
-  for (let start = 1; start < resolved.length; ) {
-    let end = resolved.indexOf('/', start);
-    if (end < 0) end = resolved.length;
-    // A UTF-16 unit is at most 3 bytes of UTF-8: only names that may be too long are measured.
-    const segment = (end - start) * 3 > NAME_MAX ? Buffer.byteLength(resolved.slice(start, end), 'utf8') : 0;
-    if (segment > NAME_MAX) return `it has a name of ${n(segment)} bytes, over the ${NAME_MAX}-byte limit of local file systems (NAME_MAX)`;
-    start = end + 1;
+  // What the local adapter hands the kernel: the absolute, cleaned path. A UTF-16 code unit is at
+  // least one byte of UTF-8, so a path or name over the limit in code units is over it in bytes.
+  const absolute = p.startsWith('/') ? p : `${process.cwd()}/${p}`;
+  const cleaned = cleanPosixPath(absolute, PATH_MAX);
+  const tooLongName = (bytes: number) => `it has a name of ${n(bytes)} bytes, over the ${NAME_MAX}-byte limit of local file systems (NAME_MAX)`;
+  const longest = cleaned.longestName;
+  if (longest.chars > NAME_MAX) return tooLongName(Buffer.byteLength(absolute.slice(longest.start, longest.end), 'utf8'));
+  const tooLongPath = (bytes: number) => `it is ${n(bytes)} bytes long, over the ${n(PATH_MAX)}-byte path limit of local file systems (PATH_MAX)`;
+  if (cleaned.path === undefined) return tooLongPath(cleaned.chars);
+  // Now short: measured in bytes exactly.
+  for (const name of cleaned.path.split('/')) {
+    const bytes = name.length * 3 > NAME_MAX ? Buffer.byteLength(name, 'utf8') : 0;
+    if (bytes > NAME_MAX) return tooLongName(bytes);
   }
-  if (bytes > PATH_MAX) return `it is ${n(bytes)} bytes long, over the ${n(PATH_MAX)}-byte path limit of local file systems (PATH_MAX)`;
-  return undefined;
+  const bytes = Buffer.byteLength(cleaned.path, 'utf8');
+  return bytes > PATH_MAX ? tooLongPath(bytes) : undefined;
 }
 
 function objectProblem(scheme: string, store: string, key: string): string | undefined {
@@ -87,4 +89,18 @@ export function unstorablePathReason(uri: string): string | undefined {
 export function shownPath(p: string): string {
   if (p.length <= 200) return p;
   return `${p.slice(0, 120)}… (${n(p.length)} characters)`;
+}
+
+/**
+ * Why the path a state file records cannot name a checkpoint, or undefined when it can: the
+ * recorded path itself when it is absolute or a URI (it must be a path of its own store), then
+ * `located()`, the URI it would be looked up at in the directory (called only when the first
+ * check passed, so it never sees a path of unbounded length with an absolute spelling).
+ */
+export function recordedPathProblem(recorded: string, located: () => string): string | undefined {
+  if (recorded.startsWith('/') || SCHEME.test(recorded)) {
+    const own = unstorablePathReason(recorded);
+    if (own) return own;
+  }
+  return unstorablePathReason(located());
 }

@@ -104,11 +104,13 @@ export class Tokenizer {
 
   /** One or more adjacent string literals, concatenated, decoded as UTF-8. */
   consumeString(): string {
-    const parts: Uint8Array[] = [this.consumeSingleByteString()];
+    const parts: Array<string | Uint8Array> = [this.consumeSingleByteString()];
     while (this.token.startsWith('"') || this.token.startsWith("'")) parts.push(this.consumeSingleByteString());
-    const bytes = Buffer.concat(parts);
+    // Literals without escapes stay text: their bytes would be their own UTF-8, so decoding gives
+    // the text back (an encoder and a decoder per literal made a million-path list take seconds).
+    if (parts.every((p) => typeof p === 'string')) return parts.join('');
     try {
-      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+      return UTF8_FATAL.decode(Buffer.concat(parts.map((p) => (typeof p === 'string' ? UTF8.encode(p) : p))));
     } catch {
       throw this.error("'utf-8' codec can't decode the string's bytes");
     }
@@ -122,19 +124,22 @@ export class Tokenizer {
     return value;
   }
 
-  private consumeSingleByteString(): Uint8Array {
+  /** One quoted literal: its bytes (`CUnescape`), or its text when it has no escape. */
+  private consumeSingleByteString(): string | Uint8Array {
     const text = this.token;
     const quote = text[0];
     if (quote !== '"' && quote !== "'") throw this.error(`Expected string but found: ${JSON.stringify(excerpt(text))}`);
     if (text.length < 2 || text[text.length - 1] !== quote) throw this.error(`String missing ending quote: ${JSON.stringify(excerpt(text))}`);
-    let bytes: Uint8Array;
+    const body = text.slice(1, -1);
+    let value: string | Uint8Array = body;
     try {
-      bytes = cUnescape(text.slice(1, -1));
+      if (body.includes('\\')) value = cUnescape(body);
+      else if (LONE_SURROGATE.test(body)) throw new Error(SURROGATE_ERROR);
     } catch (e) {
       throw this.error((e as Error).message);
     }
     this.nextToken();
-    return bytes;
+    return value;
   }
 
   private popLine(): void {
@@ -240,6 +245,8 @@ const isHexDigit = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <=
 const hexValue = (c: number) => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
 const isOctalDigit = (c: number) => c >= 0x30 && c <= 0x37;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UTF8_FATAL = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const UTF8 = new TextEncoder();
 const SURROGATE_ERROR = "'utf-8' codec can't encode a surrogate: surrogates not allowed";
 
 /** A growable array of code points or bytes (doubling, so appending is amortised O(1)). */
@@ -271,32 +278,40 @@ function readHex(cps: ArrayLike<number>, length: number, at: number, count: numb
   return value;
 }
 
+/** The code points of `text` (a lone surrogate stays one code point, as Python's str has it). */
+function codePoints(text: string): Sink<Uint32Array> {
+  const out = new Sink(new Uint32Array(text.length + 16), (n) => new Uint32Array(n));
+  for (let i = 0; i < text.length; i++) {
+    const c = text.codePointAt(i)!;
+    if (c > 0xffff) i++;
+    out.push(c);
+  }
+  return out;
+}
+
 /**
  * Step 1 of CUnescape, Python's `re.sub(r'(\\+)x([0-9a-fA-F])(?![0-9a-fA-F])', ...)`: after a run
  * of backslashes of odd length, `x` and exactly one hex digit become `x0` and the digit. One pass
  * over maximal runs (the regular expression backtracks through every shorter run: O(n²)).
  */
-function padOneDigitHex(text: string): string {
-  let parts: string[] | undefined;
-  let copied = 0;
-  for (let i = 0; i < text.length; ) {
-    if (text.charCodeAt(i) !== 0x5c) {
-      i++;
+function padOneDigitHex(cps: Uint32Array, n: number): Sink<Uint32Array> {
+  const out = new Sink(new Uint32Array(n + (n >> 1) + 16), (size) => new Uint32Array(size));
+  for (let i = 0; i < n; ) {
+    if (cps[i] !== 0x5c) {
+      out.push(cps[i++]!);
       continue;
     }
     let j = i;
-    while (j < text.length && text.charCodeAt(j) === 0x5c) j++;
-    if ((j - i) % 2 === 1 && text.charCodeAt(j) === 0x78 && isHexDigit(text.charCodeAt(j + 1)) && !isHexDigit(text.charCodeAt(j + 2))) {
-      (parts ??= []).push(text.slice(copied, j + 1), '0');
-      copied = j + 1;
-      i = j + 2;
-    } else {
-      i = j;
+    while (j < n && cps[j] === 0x5c) out.push(cps[j++]!);
+    if ((j - i) % 2 === 1 && j + 1 < n && cps[j] === 0x78 && isHexDigit(cps[j + 1]!) && (j + 2 >= n || !isHexDigit(cps[j + 2]!))) {
+      out.push(0x78);
+      out.push(0x30);
+      out.push(cps[j + 1]!);
+      j += 2;
     }
+    i = j;
   }
-  if (!parts) return text;
-  parts.push(text.slice(copied));
-  return parts.join('');
+  return out;
 }
 
 /**
@@ -306,10 +321,8 @@ function padOneDigitHex(text: string): string {
  * above U+00FF comes back as itself, except right after an unpaired backslash, where its spelled
  * form stays as text; and a `\u` in the text is decoded, its digits read up to such a character.
  */
-function rawUnicodeEscapeRoundTrip(text: string): Sink<Uint32Array> {
-  const cps: number[] = [];
-  for (const ch of text) cps.push(ch.codePointAt(0)!);
-  const out = new Sink(new Uint32Array(cps.length + 16), (n) => new Uint32Array(n));
+function rawUnicodeEscapeRoundTrip(cps: Uint32Array, n: number): Sink<Uint32Array> {
+  const out = new Sink(new Uint32Array(n + 16), (size) => new Uint32Array(size));
   const spell = (cp: number) => {
     const wide = cp > 0xffff;
     out.push(0x5c);
@@ -317,20 +330,20 @@ function rawUnicodeEscapeRoundTrip(text: string): Sink<Uint32Array> {
     const hex = cp.toString(16).padStart(wide ? 8 : 4, '0');
     for (let k = 0; k < hex.length; k++) out.push(hex.charCodeAt(k));
   };
-  for (let i = 0; i < cps.length; ) {
+  for (let i = 0; i < n; ) {
     const c = cps[i++]!;
-    if (c !== 0x5c || i >= cps.length) {
+    if (c !== 0x5c || i >= n) {
       out.push(c);
       continue;
     }
     const e = cps[i++]!;
     if (e === 0x75 /* u */ || e === 0x55 /* U */) {
-      const n = e === 0x75 ? 4 : 8;
+      const count = e === 0x75 ? 4 : 8;
       // A character above U+00FF among the digits is spelled with a backslash: not a hex digit.
-      const cp = readHex(cps, cps.length, i, n, e === 0x75 ? '\\uXXXX' : '\\UXXXXXXXX');
+      const cp = readHex(cps, n, i, count, e === 0x75 ? '\\uXXXX' : '\\UXXXXXXXX');
       if (cp > 0x10ffff) throw new Error('\\Uxxxxxxxx out of range');
       out.push(cp);
-      i += n;
+      i += count;
     } else {
       out.push(0x5c);
       if (e > 0xff) spell(e);
@@ -358,9 +371,11 @@ const SIMPLE_ESCAPES: Record<number, number> = { 0x5c: 0x5c, 0x27: 0x27, 0x22: 0
 export function cUnescape(text: string): Uint8Array {
   if (!text.includes('\\')) {
     if (LONE_SURROGATE.test(text)) throw new Error(SURROGATE_ERROR);
-    return new TextEncoder().encode(text);
+    return UTF8.encode(text);
   }
-  const step2 = rawUnicodeEscapeRoundTrip(padOneDigitHex(text));
+  const input = codePoints(text);
+  const step1 = padOneDigitHex(input.data, input.length);
+  const step2 = rawUnicodeEscapeRoundTrip(step1.data, step1.length);
   const cps = step2.data;
   const n = step2.length;
   // Step 3 encodes everything to UTF-8 before it unescapes: a surrogate anywhere fails first.
