@@ -1,6 +1,6 @@
 /**
  * Hostile state files, run against every store (memory, local, S3 on Ceph RGW, GCS on the
- * emulator): every shape of hostile-shapes.ts at full size resolves in bounded time in both modes,
+ * emulator): every shape of test/fuzz/hostile-state-shapes.ts at full size resolves in bounded time in both modes,
  * with the answer the rules give; paths no store can hold are a property of the file (robust notes
  * them and scans, `tf` answers what TensorFlow answers), never an INVALID_PATH; no request is sent
  * for them.
@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latestCheckpoint, readStateReport } from '@ckptkit/core';
 import { type GFile, isCkptError } from '@ckptkit/gfile';
-import { hostileShapes } from './hostile-shapes.js';
+import { hostileShapes } from '../fuzz/hostile-state-shapes.js';
 
 export interface HostileStateContext {
   gfile: GFile;
