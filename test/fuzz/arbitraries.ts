@@ -267,3 +267,19 @@ export const globTree: fc.Arbitrary<string[]> = fc.uniqueArray(
 export const globTreePattern: fc.Arbitrary<string> = fc
   .array(fc.constantFrom('*', '?', 'a*', '*b', '[ab]', '[!a]*', 'a', 'b', 'ab', '**', '.h', '*.index', 'c.*', '*-1*'), { minLength: 1, maxLength: 4 })
   .map((s) => s.join('/'));
+
+const HOSTILE_PIECE = fc.constantFrom('\\\\', '\\', '\\x4', '\\x41', '\\101', '\\777', '\\u00e9', '\\U0001f600', '\\ud800', '\\€', '€', 'é', '\\?', '\\q', '\\\n', '*', '[', '[:', ']', '\0', '\\000', '/', '//', '..', 'a');
+
+/** Bodies of quoted strings dense with escapes and metacharacters (for CUnescape against its reference). */
+export const escapeHeavy: fc.Arbitrary<string> = fc.oneof(
+  fc.array(HOSTILE_PIECE, { maxLength: 40 }).map((p) => p.join('')),
+  fc.array(fc.oneof(HOSTILE_PIECE, fc.string({ unit: 'binary', maxLength: 3 })), { maxLength: 20 }).map((p) => p.join('')),
+);
+
+/** Paths no store can hold: a NUL byte somewhere, a name over every limit, a path over every limit. */
+export const impossiblePath: fc.Arbitrary<string> = fc.oneof(
+  fc.tuple(fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 })).map(([a, b]) => `${a}\0${b}`),
+  fc.tuple(fc.constantFrom('a', 'é', '€', '\u0001', 'ckpt-7', '*'), fc.integer({ min: 1100, max: 3000 })).map(([c, n]) => c.repeat(Math.ceil(n / c.length))),
+  fc.integer({ min: 2200, max: 4000 }).map((n) => `${'d/'.repeat(n)}ckpt-7`),
+  fc.tuple(fc.constantFrom('/', '/abs/', 'gs://other/', 's3://b/'), fc.string({ maxLength: 8 })).map(([p, s]) => `${p}${s}\0`),
+);

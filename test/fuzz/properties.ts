@@ -24,6 +24,8 @@ import {
   bytesSource,
   destinationUri,
   fnmatch,
+  cUnescape,
+  latestCheckpoint,
   readStateFile,
   TextFormatError,
   verifyBundleFiles,
@@ -32,9 +34,13 @@ import {
 } from '@ckptkit/core';
 import { clearMemoryStore, compareKeys, createGFile, isCkptError, joinUri, keyMatcher, parseUri, planGlob, segmentMatcher, type GFile } from '@ckptkit/gfile';
 import { withAllocationLimit, withAllocationLimitSync } from './alloc-guard.js';
+import { hostileShapes } from './hostile-state-shapes.js';
+import { referenceCUnescape } from './reference-cunescape.js';
 import {
   dirLike,
+  escapeHeavy,
   footer,
+  impossiblePath,
   globName,
   globPattern,
   globTree,
@@ -472,6 +478,82 @@ export const PROPERTIES: FuzzProperty[] = [
           throw new Error(`glob ${pattern} over ${JSON.stringify([...files].sort(compareKeys))}: got ${JSON.stringify(actual)}, brute force says ${JSON.stringify(expected)}`);
         }
         clearMemoryStore(store);
+      }),
+  },
+  {
+    name: 'CUnescape: the linear implementation gives the bytes (or the error) of the reference, Python\'s three steps as written',
+    weight: 6,
+    make: () =>
+      fc.property(escapeHeavy, (body) => {
+        const run = (f: (s: string) => Uint8Array) => {
+          try {
+            return { bytes: Buffer.from(f(body)).toString('hex') };
+          } catch (e) {
+            return { error: (e as Error).message };
+          }
+        };
+        const got = timedSync('cUnescape', () => run(cUnescape));
+        const want = run(referenceCUnescape);
+        if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`cUnescape(${JSON.stringify(body)}) = ${JSON.stringify(got)}, reference ${JSON.stringify(want)}`);
+      }),
+  },
+  {
+    name: 'hostile state-file families (huge names, escapes, lists, comments, nesting, NUL, globs): both modes, one time budget per case',
+    weight: 1,
+    make: (ctx) =>
+      fc.asyncProperty(fc.integer({ min: 8192, max: 262_144 }), fc.nat(), fc.array(fc.tuple(fc.nat(), fc.constantFrom('\\\\', '\\000', '*', '[', '"', '\n', '#', ' ')), { maxLength: 3 }), async (size, pick, edits) => {
+        const shapes = hostileShapes(size);
+        const shape = shapes[pick % shapes.length]!;
+        let text = shape.text;
+        // A few edits anywhere: the answer may change, the budget and the typing may not.
+        for (const [at, piece] of edits) text = text.slice(0, at % (text.length + 1)) + piece + text.slice(at % (text.length + 1));
+        const dir = `memory://fuzz-hostile/d${stateDir++}`;
+        await ctx.gfile.writeText(`${dir}/ckpt-7.index`, 'i');
+        await ctx.gfile.writeText(`${dir}/ckpt-7.data-00000-of-00001`, 'd');
+        await ctx.gfile.writeText(`${dir}/checkpoint`, text);
+        try {
+          const r = await timed(`robust latest on "${shape.name}"`, () => latestCheckpoint(dir, { gfile: ctx.gfile }));
+          // Whatever the file says, the complete checkpoint beside it is the answer.
+          if (r.checkpoint?.prefix !== `${dir}/ckpt-7`) throw new Error(`robust answered ${r.checkpoint?.prefix} for "${shape.name}"`);
+          if (edits.length === 0 && shape.kind === 'impossible' && !r.notes[0]?.startsWith('the state file names a path no store can hold')) throw new Error(`no note for "${shape.name}": ${r.notes[0]}`);
+          try {
+            const t = await timed(`tf latest on "${shape.name}"`, () => latestCheckpoint(dir, { gfile: ctx.gfile, mode: 'tf' }));
+            if (edits.length === 0 && shape.kind !== 'valid' && !shape.tf && t.prefix !== null) throw new Error(`tf answered ${t.prefix} for "${shape.name}"`);
+          } catch (e) {
+            // TensorFlow raises on a file without model_checkpoint_path (an edit can make one).
+            expectTyped(e, (x) => isCkptError(x, 'CORRUPT'), 'tf latest');
+          }
+        } finally {
+          clearMemoryStore('fuzz-hostile');
+        }
+      }),
+  },
+  {
+    name: 'impossible paths in a state file: robust answers what the scan answers and says why, TensorFlow mode None (but for globs); neither throws',
+    weight: 2,
+    make: (ctx) =>
+      fc.asyncProperty(impossiblePath, fc.boolean(), fc.boolean(), async (recorded, complete, absolute) => {
+        const dir = `memory://fuzz-impossible/d${stateDir++}`;
+        if (complete) {
+          await ctx.gfile.writeText(`${dir}/ckpt-7.index`, 'i');
+          await ctx.gfile.writeText(`${dir}/ckpt-7.data-00000-of-00001`, 'd');
+        }
+        const path = absolute && !recorded.includes('://') && !recorded.startsWith('/') ? `/x/${recorded}` : recorded;
+        const escaped = Array.from(new TextEncoder().encode(path), (b) => (b < 0x20 || b >= 0x7f || b === 0x22 || b === 0x5c ? `\\${b.toString(8).padStart(3, '0')}` : String.fromCharCode(b))).join('');
+        await ctx.gfile.writeText(`${dir}/checkpoint`, `model_checkpoint_path: "${escaped}"\n`);
+        try {
+          const r = await timed('robust latest', () => latestCheckpoint(dir, { gfile: ctx.gfile }));
+          await ctx.gfile.remove(`${dir}/checkpoint`);
+          const scan = await latestCheckpoint(dir, { gfile: ctx.gfile });
+          if (r.checkpoint?.prefix !== scan.checkpoint?.prefix) throw new Error(`robust answered ${r.checkpoint?.prefix}, the scan ${scan.checkpoint?.prefix}`);
+          if (!r.notes[0]?.startsWith('the state file names a path no store can hold: ')) throw new Error(`robust did not say why: ${r.notes[0]}`);
+          await ctx.gfile.writeText(`${dir}/checkpoint`, `model_checkpoint_path: "${escaped}"\n`);
+          const t = await timed('tf latest', () => latestCheckpoint(dir, { gfile: ctx.gfile, mode: 'tf' }));
+          // A glob before the NUL can match: TensorFlow's fnmatch compares C strings (decision 0004).
+          if (t.prefix !== null && !/[*?[\\]/.test(path)) throw new Error(`tf answered ${JSON.stringify(t.prefix)}`);
+        } finally {
+          clearMemoryStore('fuzz-impossible');
+        }
       }),
   },
 ];

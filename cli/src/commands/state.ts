@@ -17,6 +17,12 @@ const WHERE: Record<string, string> = {
   outside: '  (OUTSIDE this directory)',
 };
 
+/** A recorded Unix time as ISO 8601, or as the number itself where no date has it (inf, nan, 1e300). */
+function timestamp(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString();
+}
+
 /**
  * `ckpt state <dir-uri> [--repair]`: the parsed `checkpoint` state file and where each recorded
  * path points. `--repair` rewrites paths that point outside the directory (or absolutely into it)
@@ -79,12 +85,15 @@ export const stateCommand: CommandModule<GlobalArgs, StateArgs> = {
         return code;
       }
       const where = new Map(report.paths.map((p) => [p.recorded, p.where]));
+      const unstorable = new Map(report.paths.flatMap((p) => (p.unstorable ? [[p.recorded, p.unstorable] as const] : [])));
+      // A path no store can hold is marked (and printed escaped, as every path here).
+      const mark = (p: string) => `${WHERE[where.get(p) ?? 'relative']}${unstorable.has(p) ? `  (NO STORE CAN HOLD THIS PATH: ${unstorable.get(p)})` : ''}`;
       // After a repair, the state as written (rewritten paths are relative, so unannotated).
       const s = repair?.state ?? report.state!;
-      print(`model_checkpoint_path: ${JSON.stringify(s.modelCheckpointPath)}${WHERE[where.get(s.modelCheckpointPath) ?? 'relative']}`);
+      print(`model_checkpoint_path: ${JSON.stringify(s.modelCheckpointPath)}${mark(s.modelCheckpointPath)}`);
       s.allModelCheckpointPaths.forEach((p, i) => {
         const ts = s.allModelCheckpointTimestamps[i];
-        print(`all_model_checkpoint_paths: ${JSON.stringify(p)}${ts === undefined ? '' : `  @ ${new Date(ts * 1000).toISOString()}`}${WHERE[where.get(p) ?? 'relative']}`);
+        print(`all_model_checkpoint_paths: ${JSON.stringify(p)}${ts === undefined ? '' : `  @ ${timestamp(ts)}`}${mark(p)}`);
       });
       if (s.lastPreservedTimestamp !== 0) print(`last_preserved_timestamp: ${s.lastPreservedTimestamp}`);
       if (repair) {

@@ -13,7 +13,9 @@
  * Leading dots are ordinary characters.
  */
 
-type Token = { kind: 'star' } | { kind: 'test'; test: (c: string) => boolean };
+// A literal character is a `char` token (no closure per character: patterns from state files can
+// be megabytes long); everything else that consumes one character is a `test`.
+type Token = { kind: 'star' } | { kind: 'char'; c: string } | { kind: 'test'; test: (c: string) => boolean };
 
 /** POSIX bracket classes (`[[:alpha:]]`), ASCII as in the C locale, plus `word`. */
 const CLASSES: Record<string, (c: string) => boolean> = {
@@ -53,8 +55,21 @@ const FNMATCH: Dialect = {
   trailingBackslash: 'matches-nothing',
 };
 
-/** Parses `[...]` at `p[i] === '['`: the set and the index after `]`, or undefined when unclosed. */
-function parseSet(p: readonly string[], i: number, classes: Dialect['classes']): { test: (c: string) => boolean; end: number } | undefined {
+/** The longest class name a dialect knows (`xdigit`), so a `[:` is looked at only that far. */
+const MAX_CLASS_NAME = 6;
+
+/**
+ * Parses `[...]` at `p[i] === '['`: the set and the index after `]`, or undefined when unclosed.
+ *
+ * Linear over a whole pattern: past its first member, a set's scan depends on the position alone,
+ * so a position from which one scan ran off the end unclosed (`unclosed[j]`) ends every later scan
+ * that reaches it. Without that, `[[[[…` rescanned the rest of the pattern from every `[`, O(n²),
+ * and an unclosed `[:` looked for its `:` to the end each time, O(n³): seconds for a
+ * 40,000-character pattern in a state file.
+ */
+function parseSet(p: readonly string[], i: number, classes: Dialect['classes'], unclosed: Uint8Array, lastClose: number): { test: (c: string) => boolean; end: number } | undefined {
+  // No `]` after the first member: unclosed, without a scan.
+  if (lastClose < i + 2) return undefined;
   let j = i + 1;
   let negate = false;
   if (p[j] === '!' || p[j] === '^') {
@@ -62,15 +77,27 @@ function parseSet(p: readonly string[], i: number, classes: Dialect['classes']):
     j++;
   }
   const tests: Array<(c: string) => boolean> = [];
+  const members = new Set<string>();
+  const visited: number[] = [];
   let first = true;
   while (j < p.length) {
+    if (!first) {
+      if (unclosed[j] === 1) break;
+      visited.push(j);
+    }
     let c = p[j]!;
     if (c === ']' && !first) {
-      return { test: (x) => x !== '/' && tests.some((t) => t(x)) !== negate, end: j + 1 };
+      return { test: (x) => x !== '/' && (members.has(x) || tests.some((t) => t(x))) !== negate, end: j + 1 };
     }
     first = false;
     if (c === '[' && p[j + 1] === ':') {
-      const close = p.indexOf(':', j + 2);
+      let close = -1;
+      for (let k = j + 2; k < p.length && k <= j + 2 + MAX_CLASS_NAME; k++) {
+        if (p[k] === ':') {
+          close = k;
+          break;
+        }
+      }
       const cls = close > 0 && p[close + 1] === ']' ? classes[p.slice(j + 2, close).join('')] : undefined;
       if (cls) {
         tests.push(cls);
@@ -92,42 +119,58 @@ function parseSet(p: readonly string[], i: number, classes: Dialect['classes']):
       });
       continue;
     }
-    const literal = c;
-    tests.push((x) => x === literal);
+    members.add(c);
   }
+  for (const v of visited) unclosed[v] = 1;
   return undefined;
 }
 
-const literal = (c: string) => (x: string) => x === c;
+const notSlash = (x: string) => x !== '/';
+const nothing = () => false;
 
-/** The tokens of one segment pattern (no `/` inside): stars, and tests of one character each. Consecutive stars are one. */
-function tokenize(segment: string, dialect: Dialect): Token[] {
+/**
+ * The tokens of one segment pattern (no `/` inside): stars, and tokens of one character each.
+ * Consecutive stars are one. Stops early, with undefined, once the pattern needs more than
+ * `longestName` characters (nothing it is matched against can then match).
+ */
+function tokenize(segment: string, dialect: Dialect, longestName = Infinity): Token[] | undefined {
   const p = Array.from(segment);
   const out: Token[] = [];
+  let unclosed: Uint8Array | undefined;
+  let lastClose: number | undefined;
+  let needs = 0;
   for (let i = 0; i < p.length; ) {
+    if (needs > longestName) return undefined;
     const c = p[i]!;
+    if (c !== '*') needs++;
     if (c === '*') {
       if (out[out.length - 1]?.kind !== 'star') out.push({ kind: 'star' });
       i++;
     } else if (c === '?') {
-      out.push({ kind: 'test', test: (x) => x !== '/' });
+      out.push({ kind: 'test', test: notSlash });
       i++;
     } else if (c === '[') {
-      const set = parseSet(p, i, dialect.classes);
-      out.push({ kind: 'test', test: set ? set.test : literal('[') });
+      if (!unclosed) {
+        lastClose = p.lastIndexOf(']');
+        unclosed = new Uint8Array(p.length + 1);
+        // Past the last `]` no set closes: those positions are known unclosed from the start.
+        unclosed.fill(1, lastClose + 1);
+      }
+      const set = parseSet(p, i, dialect.classes, unclosed, lastClose!);
+      out.push(set ? { kind: 'test', test: set.test } : { kind: 'char', c: '[' });
       i = set ? set.end : i + 1;
     } else if (c === '\\' && i + 1 < p.length) {
-      out.push({ kind: 'test', test: literal(p[i + 1]!) });
+      out.push({ kind: 'char', c: p[i + 1]! });
       i += 2;
     } else if (c === '\\' && dialect.trailingBackslash === 'matches-nothing') {
-      out.push({ kind: 'test', test: () => false });
+      out.push({ kind: 'test', test: nothing });
       i++;
     } else {
-      out.push({ kind: 'test', test: literal(c) });
+      out.push({ kind: 'char', c });
       i++;
     }
   }
-  return out;
+  return needs > longestName ? undefined : out;
 }
 
 /**
@@ -142,7 +185,7 @@ function matchTokens(tokens: readonly Token[], s: readonly string[]): boolean {
   let starI = 0;
   while (i < s.length) {
     const t = tokens[p];
-    if (t?.kind === 'test' && t.test(s[i]!)) {
+    if (t !== undefined && (t.kind === 'char' ? t.c === s[i] : t.kind === 'test' && t.test(s[i]!))) {
       p++;
       i++;
     } else if (t?.kind === 'star') {
@@ -162,7 +205,7 @@ function matchTokens(tokens: readonly Token[], s: readonly string[]): boolean {
 
 /** A matcher for one path segment. */
 export function compileSegment(segment: string): (name: string) => boolean {
-  const tokens = tokenize(segment, GLOB);
+  const tokens = tokenize(segment, GLOB)!;
   const hasStar = tokens.some((t) => t.kind === 'star');
   return (name) => {
     // A lone `*` names something: any name but the empty one (`a/*` is not `a/`). And no `*`
@@ -177,10 +220,21 @@ export function compileSegment(segment: string): (name: string) => boolean {
  * names: `*` and `?` never match `/`, `[...]` sets (`!`/`^`, ranges, the twelve POSIX classes),
  * `\` escapes the next character and a trailing `\` matches nothing. Leading dots are ordinary
  * characters (no FNM_PERIOD). The same O(n·m) matcher as globs: patterns from state files are data.
+ * `longestName` only saves work: a longer name is still matched right.
  */
-export function compileFnmatch(pattern: string): (name: string) => boolean {
-  const tokens = tokenize(pattern, FNMATCH);
-  return (name) => matchTokens(tokens, Array.from(name));
+export function compileFnmatch(pattern: string, options: { longestName?: number | undefined } = {}): (name: string) => boolean {
+  // `longestName`: the longest name (in characters) it will see; a pattern needing more matches
+  // nothing, and is not compiled past that point.
+  const longest = options.longestName ?? Infinity;
+  const tokens = tokenize(pattern, FNMATCH, longest);
+  let full: Token[] | undefined;
+  return (name) => {
+    const chars = Array.from(name);
+    if (chars.length <= longest) return tokens !== undefined && matchTokens(tokens, chars);
+    // Longer than announced: compiled in full after all, so the answer is still right.
+    full ??= tokenize(pattern, FNMATCH)!;
+    return matchTokens(full, chars);
+  };
 }
 
 /** A matcher for a whole `/`-separated key pattern; a `**` segment spans any number of segments. */

@@ -26,8 +26,9 @@ import type { DetectContext, DirNode, Found } from '../discovery/types.js';
 import { checkTableFooter } from '../formats/content-checks.js';
 import { classifyTfBundle } from '../formats/tf-classify.js';
 import { bundleCompleteness, groupFiles, groupTfFiles, isBundle, layoutState, stepFromTfPrefix } from '../formats/tf-files.js';
-import { basenamePosix, isAbsPosix, posixJoin } from '../state/posix-path.js';
+import { basenamePosix, isAbsPosix, posixJoin, stripTrailingSlashes } from '../state/posix-path.js';
 import { readStateFile } from '../state/state-file.js';
+import { recordedPathProblem, shownPath } from '../state/storable-path.js';
 import { hasTfGlobChar } from './tf-glob.js';
 
 /** Where a robust answer came from. */
@@ -170,7 +171,7 @@ export function locateRecorded(dirUri: string, recorded: string): { uri: string;
   if (!hasScheme && !isAbsPosix(recorded)) return { uri: posixJoin(dirUri, recorded), source: 'state' };
   try {
     const d = parseUri(dirUri);
-    const r = parseUri(recorded);
+    const r = parseUri(stripTrailingSlashes(recorded) || recorded);
     const base = d.key === '' ? '' : `${d.key}/`;
     if (d.scheme === r.scheme && d.store === r.store && r.key.startsWith(base) && r.key.length > base.length) {
       return { uri: childUri(dirUri, r.key.slice(base.length)), source: 'state' };
@@ -178,11 +179,11 @@ export function locateRecorded(dirUri: string, recorded: string): { uri: string;
   } catch {
     // An unparsable recorded path is foreign by definition.
   }
-  const name = basenamePosix(recorded.replace(/\/+$/, ''));
+  const name = basenamePosix(stripTrailingSlashes(recorded));
   return {
     uri: childUri(dirUri, name),
     source: 'basename',
-    note: `the state file records ${recorded}, outside ${dirUri} (written on another machine or before the directory was moved): looking for ${name} here instead`,
+    note: `the state file records ${shownPath(recorded)}, outside ${dirUri} (written on another machine or before the directory was moved): looking for ${shownPath(name)} here instead`,
   };
 }
 
@@ -250,6 +251,12 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
       break;
     case 'ok': {
       const recorded = read.state.modelCheckpointPath;
+      // A path no store can hold names nothing: a property of the file, noted like a stale one.
+      const impossible = recordedPathProblem(recorded, () => locateRecorded(dir, recorded).uri);
+      if (impossible) {
+        notes.push(`the state file names a path no store can hold: ${impossible} (${JSON.stringify(shownPath(recorded))}): ignored, scanning the directory`);
+        break;
+      }
       const where = locateRecorded(dir, recorded);
       if (where.note) notes.push(where.note);
       let found: Found;
@@ -259,18 +266,18 @@ export async function resolveLatestCheckpoint(dirUri: string, options: RobustLat
         // A recorded path no store can hold (a NUL byte, a URI without a bucket): a broken state
         // file, passed over like a stale one.
         if (!isCkptError(error, 'INVALID_PATH')) throw error;
-        notes.push(`state file ${read.uri} names ${JSON.stringify(recorded)}, which is not a valid path (${error.message}): ignored, scanning the directory`);
+        notes.push(`state file ${read.uri} names ${JSON.stringify(shownPath(recorded))}, which is not a valid path (${error.message}): ignored, scanning the directory`);
         break;
       }
       if (found.complete && (await isZooTarball(found, ctx))) {
-        notes.push(`state file ${read.uri} names ${recorded} in a model-zoo tarball: the directory is one checkpoint, as find reports it`);
+        notes.push(`state file ${read.uri} names ${shownPath(recorded)} in a model-zoo tarball: the directory is one checkpoint, as find reports it`);
       } else if (found.complete) {
-        notes.push(`state file ${read.uri} names ${recorded}: ${found.files.length} file(s), complete`);
+        notes.push(`state file ${read.uri} names ${shownPath(recorded)}: ${found.files.length} file(s), complete`);
         const v = await verifyOk(found);
         if (v.ok) return { checkpoint: toResult(found, where.source, notes, v.report), notes, passedOver, verifyFailed: false };
       } else {
         const tf = where.source === 'state' && found.files.some((f) => f.name.endsWith('.index') || f.name === basenamePosix(found.prefix)) ? 'return it anyway' : 'return None';
-        notes.push(`state file ${read.uri} names ${recorded}, which is not a complete checkpoint (a stale state file; TensorFlow would ${tf}): scanning the directory`);
+        notes.push(`state file ${read.uri} names ${shownPath(recorded)}, which is not a complete checkpoint (a stale state file; TensorFlow would ${tf}): scanning the directory`);
         passOver(found, found.problems);
       }
       break;

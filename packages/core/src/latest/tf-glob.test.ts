@@ -42,3 +42,27 @@ describe('getMatchingPaths', () => {
     expect(await getMatchingPaths(g, '')).toEqual([]);
   });
 });
+
+describe('getMatchingPaths on paths no store can hold (TensorFlow: C strings, failures are no match)', () => {
+  const memory = () => {
+    const store = `tfglob-nul-${Math.random().toString(36).slice(2)}`;
+    const g = createGFile();
+    return { g, root: `memory://${store}/r` };
+  };
+
+  it('object stores: a NUL or an over-long key matches nothing, with no request; a NUL in a glob component cuts the pattern', async () => {
+    const { g, root } = memory();
+    for (const k of ['ckpt-1.index', 'ckpt-1.data-00000-of-00001', 'sub/x']) await g.writeText(`${root}/${k}`, 'x');
+    const before = g.metrics.snapshot().requests;
+    expect(await getMatchingPaths(g, `${root}/ckpt-1\0.index`)).toEqual([]);
+    expect(await getMatchingPaths(g, `${root}/${'k'.repeat(2000)}.index`)).toEqual([]);
+    expect(await getMatchingPaths(g, `${root}/su\0b/*`)).toEqual([]);
+    const after = g.metrics.snapshot().requests;
+    expect(Object.values(after).reduce((a, b) => a + b, 0)).toBe(Object.values(before).reduce((a, b) => a + b, 0));
+    // fnmatch reads `ckpt-?\0zz.index` as `ckpt-?`: it matches a name of that shape, and nothing deeper.
+    expect(await getMatchingPaths(g, `${root}/ckpt-?.index\0zz`)).toEqual([`${root}/ckpt-1.index`]);
+    expect(await getMatchingPaths(g, `${root}/s*\0/x`)).toEqual([]);
+    expect(await getMatchingPaths(g, `${root}/*/\0x`)).toEqual([]);
+  });
+
+});

@@ -4,8 +4,8 @@
  * relative, if `prefix.index` or `prefix` itself matches an existing path; otherwise null. No scan,
  * no fallback to older entries, data shards never checked.
  */
-import { CkptError, type GFile, isCkptError } from '@ckptkit/gfile';
-import { getCheckpointState } from '../state/state-file.js';
+import type { GFile } from '@ckptkit/gfile';
+import { joinRecorded, readUsableStateFile } from '../state/state-file.js';
 import { getMatchingPaths } from './tf-glob.js';
 
 /** Options of {@link tfLatestCheckpoint}. */
@@ -35,21 +35,15 @@ export interface TfLatestResult {
  */
 export async function tfLatestCheckpoint(gfile: Pick<GFile, 'readFile' | 'exists' | 'listDir'>, dirUri: string, options: TfLatestOptions = {}): Promise<TfLatestResult> {
   const warnings: string[] = [];
-  const state = await getCheckpointState(gfile, dirUri, options);
-  if (!state || state.modelCheckpointPath === '') return { prefix: null, warnings };
-  const prefix = state.modelCheckpointPath;
+  // get_checkpoint_state joins every recorded path; only the model path is used here (a state file
+  // may list millions).
+  const read = await readUsableStateFile(gfile, dirUri, options);
+  if (!read) return { prefix: null, warnings };
+  const prefix = joinRecorded(dirUri, read.state.modelCheckpointPath);
   const signal = { signal: options.signal };
   // `get_matching_files(v2_path) or get_matching_files(v1_path)`: the second only when the first is empty.
-  try {
-    if ((await getMatchingPaths(gfile, `${prefix}.index`, signal)).length > 0) return { prefix, warnings };
-    if ((await getMatchingPaths(gfile, prefix, signal)).length > 0) return { prefix, warnings };
-  } catch (error) {
-    // A recorded path no store can hold (a NUL byte, a URI without a bucket): the state file is
-    // invalid, not the command line, and TensorFlow's file system raises on it.
-    if (!isCkptError(error, 'INVALID_PATH')) throw error;
-    const stateUri = `${dirUri.replace(/\/+$/, '')}/${options.latestFilename ?? 'checkpoint'}`;
-    throw new CkptError('CORRUPT', { operation: 'latest', uri: stateUri, message: `the state file names ${JSON.stringify(prefix)}, which is not a valid path (${error.message})`, cause: error });
-  }
+  if ((await getMatchingPaths(gfile, `${prefix}.index`, signal)).length > 0) return { prefix, warnings };
+  if ((await getMatchingPaths(gfile, prefix, signal)).length > 0) return { prefix, warnings };
   warnings.push(`Couldn't match files for checkpoint ${prefix}`);
   return { prefix: null, warnings };
 }

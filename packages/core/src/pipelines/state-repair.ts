@@ -8,8 +8,9 @@ import { listChildren, normaliseDirUri } from '../discovery/tree.js';
 import { hasTfGlobChar } from '../latest/tf-glob.js';
 import { locateRecorded } from '../latest/robust-latest.js';
 import type { CheckpointState } from '../state/checkpoint-state.js';
-import { basenamePosix, isAbsPosix, posixJoin } from '../state/posix-path.js';
+import { basenamePosix, isAbsPosix, posixJoin, stripTrailingSlashes } from '../state/posix-path.js';
 import { readStateFile, stateFileUri, writeCheckpointState } from '../state/state-file.js';
+import { recordedPathProblem } from '../state/storable-path.js';
 
 /** Where one recorded path points, seen from the directory. */
 export interface RecordedPath {
@@ -25,6 +26,11 @@ export interface RecordedPath {
   tfResolved: string;
   /** The path relative to the directory it should be, when it can be told from the path alone. */
   relative?: string | undefined;
+  /**
+   * Why no store can hold this path (a NUL byte, a name or path over its store's limit), when that
+   * is so: it names nothing, and `latest` passes it over.
+   */
+  unstorable?: string | undefined;
 }
 
 /** A parsed state file and what its paths mean. */
@@ -50,6 +56,14 @@ export interface StateToolOptions {
 }
 
 function classify(dir: string, p: string): RecordedPath {
+  const where = classifyWhere(dir, p);
+  const unstorable = recordedPathProblem(p, () => (isAbsPosix(p) || SCHEME.test(p) ? locateRecorded(dir, p).uri : where.tfResolved));
+  return unstorable ? { ...where, unstorable } : where;
+}
+
+const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
+
+function classifyWhere(dir: string, p: string): RecordedPath {
   const tfResolved = isAbsPosix(p) ? p : posixJoin(dir, p);
   const hasScheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(p);
   if (!hasScheme && !isAbsPosix(p)) {
@@ -153,7 +167,7 @@ export async function repairCheckpointState(dirUri: string, options: RepairOptio
       changes.push({ from: p.recorded, to: p.relative, reason: 'an absolute path into this directory: made relative so the run can move' });
       continue;
     }
-    const base = basenamePosix(p.recorded.replace(/\/+$/, ''));
+    const base = basenamePosix(stripTrailingSlashes(p.recorded));
     names ??= await listedNames(gfile, report.dir, signal);
     if (base !== '' && hasCheckpointNamed(names, base)) {
       mapping.set(p.recorded, base);

@@ -3,7 +3,7 @@
  * (tensorflow/python/training/checkpoint_state.proto), parsed the way `text_format.Merge` parses
  * it and written the way `text_format.MessageToString` writes it.
  */
-import { TextFormatError, Tokenizer, cEscape, pythonFloatRepr } from './text-format.js';
+import { TextFormatError, Tokenizer, cEscape, excerpt, pythonFloatRepr } from './text-format.js';
 
 /** The contents of a `checkpoint` state file. Paths are as recorded (not joined with a directory). */
 export interface CheckpointState {
@@ -50,7 +50,7 @@ export function parseCheckpointState(text: string): CheckpointState {
     if (tok.token === '[') throw tok.error('Extensions are not supported by tensorflow.CheckpointState.');
     const name = tok.consumeIdentifierOrNumber();
     const field = Object.hasOwn(FIELDS, name) ? FIELDS[name as FieldName] : undefined;
-    if (!field) throw tok.error(`Message type "tensorflow.CheckpointState" has no field named "${name}".`);
+    if (!field) throw tok.error(`Message type "tensorflow.CheckpointState" has no field named "${excerpt(name)}".`);
     tok.consume(':');
     const mergeOne = () => {
       if (field.kind === 'string') {

@@ -1,9 +1,11 @@
 /** The `checkpoint` state file: text-format parser and writer, TensorFlow's reading rules. */
 export { STATE_FILENAME, TextFormatError, emptyCheckpointState, formatCheckpointState, parseCheckpointState, type CheckpointState } from './checkpoint-state.js';
-export { basenamePosix, dirnamePosix, isAbsPosix, posixJoin } from './posix-path.js';
+export { basenamePosix, cleanPosixPath, dirnamePosix, isAbsPosix, posixJoin, stripTrailingSlashes, type CleanedPath } from './posix-path.js';
 export {
   checkpointStateFor,
   getCheckpointState,
+  joinRecorded,
+  readUsableStateFile,
   readStateFile,
   stateFileUri,
   updateCheckpointState,
@@ -15,3 +17,4 @@ export {
   type StateFileRead,
 } from './state-file.js';
 export { cEscape, cUnescape, parsePythonTextFloat, pythonFloat, pythonFloatRepr } from './text-format.js';
+export { recordedPathProblem, shownPath, unstorablePathReason } from './storable-path.js';

@@ -80,6 +80,29 @@ export interface ResolvedCheckpointState extends CheckpointState {
  *   are not UTF-8 (UnicodeDecodeError).
  */
 export async function getCheckpointState(gfile: Pick<GFile, 'readFile'>, dirUri: string, options: StateFileOptions = {}): Promise<ResolvedCheckpointState | null> {
+  const read = await readUsableStateFile(gfile, dirUri, options);
+  if (!read) return null;
+  const join = (p: string) => joinRecorded(dirUri, p);
+  return {
+    stateUri: read.uri,
+    modelCheckpointPath: join(read.state.modelCheckpointPath),
+    allModelCheckpointPaths: read.state.allModelCheckpointPaths.map(join),
+    allModelCheckpointTimestamps: [...read.state.allModelCheckpointTimestamps],
+    lastPreservedTimestamp: read.state.lastPreservedTimestamp,
+  };
+}
+
+/** A recorded path as `get_checkpoint_state` resolves it: `os.path.join(dir, p)` unless absolute. */
+export function joinRecorded(dirUri: string, p: string): string {
+  return isAbsPosix(p) ? p : posixJoin(dirUri, p);
+}
+
+/**
+ * The state file when `get_checkpoint_state` would use it (paths as recorded), null where it
+ * returns None; throws exactly where it raises (see {@link getCheckpointState}). For callers that
+ * need one path of a state file that may list millions.
+ */
+export async function readUsableStateFile(gfile: Pick<GFile, 'readFile'>, dirUri: string, options: StateFileOptions = {}): Promise<Extract<StateFileRead, { kind: 'ok' }> | null> {
   const read = await readStateFile(gfile, dirUri, options);
   switch (read.kind) {
     case 'missing':
@@ -97,16 +120,8 @@ export async function getCheckpointState(gfile: Pick<GFile, 'readFile'>, dirUri:
         uri: read.uri,
         message: `Invalid checkpoint state loaded from ${dirUri} (no model_checkpoint_path; TensorFlow raises ValueError)`,
       });
-    case 'ok': {
-      const join = (p: string) => (isAbsPosix(p) ? p : posixJoin(dirUri, p));
-      return {
-        stateUri: read.uri,
-        modelCheckpointPath: join(read.state.modelCheckpointPath),
-        allModelCheckpointPaths: read.state.allModelCheckpointPaths.map(join),
-        allModelCheckpointTimestamps: [...read.state.allModelCheckpointTimestamps],
-        lastPreservedTimestamp: read.state.lastPreservedTimestamp,
-      };
-    }
+    case 'ok':
+      return read;
   }
 }
 

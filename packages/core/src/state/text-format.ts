@@ -37,6 +37,15 @@ const PY_SPACE = new Set([
   0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
 ]);
 
+/**
+ * A token as an error message shows it: whole up to 80 characters, else its start and its length
+ * (Python prints the whole token; a 10 MB token would make a 10 MB message, note and log line).
+ */
+export function excerpt(token: string): string {
+  if (token.length <= 80) return token;
+  return `${token.slice(0, 60)}… (${token.length.toLocaleString('en-US')} characters)`;
+}
+
 const IDENT_START = /[a-zA-Z_]/;
 const IDENT_REST = /^[0-9a-zA-Z_+-]*/;
 const NUMBER_START = /^(?:[0-9+-]|\.[0-9])/;
@@ -88,18 +97,20 @@ export class Tokenizer {
   /** A field name: any token starting with a word character. */
   consumeIdentifierOrNumber(): string {
     const result = this.token;
-    if (!WORD_START.test(result)) throw this.error(`Expected identifier or number, got ${result}.`);
+    if (!WORD_START.test(result)) throw this.error(`Expected identifier or number, got ${excerpt(result)}.`);
     this.nextToken();
     return result;
   }
 
   /** One or more adjacent string literals, concatenated, decoded as UTF-8. */
   consumeString(): string {
-    const parts: Uint8Array[] = [this.consumeSingleByteString()];
+    const parts: Array<string | Uint8Array> = [this.consumeSingleByteString()];
     while (this.token.startsWith('"') || this.token.startsWith("'")) parts.push(this.consumeSingleByteString());
-    const bytes = Buffer.concat(parts);
+    // Literals without escapes stay text: their bytes would be their own UTF-8, so decoding gives
+    // the text back (an encoder and a decoder per literal made a million-path list take seconds).
+    if (parts.every((p) => typeof p === 'string')) return parts.join('');
     try {
-      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+      return UTF8_FATAL.decode(Buffer.concat(parts.map((p) => (typeof p === 'string' ? UTF8.encode(p) : p))));
     } catch {
       throw this.error("'utf-8' codec can't decode the string's bytes");
     }
@@ -108,24 +119,27 @@ export class Tokenizer {
   /** A double, as `text_format.ParseFloat` reads it. */
   consumeFloat(): number {
     const value = parsePythonTextFloat(this.token);
-    if (value === undefined) throw this.error(`Couldn't parse float: ${this.token}`);
+    if (value === undefined) throw this.error(`Couldn't parse float: ${excerpt(this.token)}`);
     this.nextToken();
     return value;
   }
 
-  private consumeSingleByteString(): Uint8Array {
+  /** One quoted literal: its bytes (`CUnescape`), or its text when it has no escape. */
+  private consumeSingleByteString(): string | Uint8Array {
     const text = this.token;
     const quote = text[0];
-    if (quote !== '"' && quote !== "'") throw this.error(`Expected string but found: ${JSON.stringify(text)}`);
-    if (text.length < 2 || text[text.length - 1] !== quote) throw this.error(`String missing ending quote: ${JSON.stringify(text)}`);
-    let bytes: Uint8Array;
+    if (quote !== '"' && quote !== "'") throw this.error(`Expected string but found: ${JSON.stringify(excerpt(text))}`);
+    if (text.length < 2 || text[text.length - 1] !== quote) throw this.error(`String missing ending quote: ${JSON.stringify(excerpt(text))}`);
+    const body = text.slice(1, -1);
+    let value: string | Uint8Array = body;
     try {
-      bytes = cUnescape(text.slice(1, -1));
+      if (body.includes('\\')) value = cUnescape(body);
+      else if (LONE_SURROGATE.test(body)) throw new Error(SURROGATE_ERROR);
     } catch (e) {
       throw this.error((e as Error).message);
     }
     this.nextToken();
-    return bytes;
+    return value;
   }
 
   private popLine(): void {
@@ -221,98 +235,204 @@ export function parsePythonTextFloat(text: string): number | undefined {
   if (direct !== undefined) return direct;
   if (FLOAT_INFINITY.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
   if (FLOAT_NAN.test(text)) return NaN;
-  return pythonFloat(text.replace(/[fF]+$/, ''));
+  // Trailing `f`s cut with a loop: `/[fF]+$/` retries from every `f` of a long run (O(n²)).
+  let end = text.length;
+  while (end > 0 && (text.charCodeAt(end - 1) | 0x20) === 0x66) end--;
+  return pythonFloat(text.slice(0, end));
 }
 
-const HEX = /^[0-9a-fA-F]$/;
+const isHexDigit = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+const hexValue = (c: number) => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
+const isOctalDigit = (c: number) => c >= 0x30 && c <= 0x37;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UTF8_FATAL = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const UTF8 = new TextEncoder();
+const SURROGATE_ERROR = "'utf-8' codec can't encode a surrogate: surrogates not allowed";
 
-function readHex(chars: readonly number[], start: number, count: number, what: string): number {
-  if (start + count > chars.length) throw new Error(`truncated ${what} escape`);
+/** A growable array of code points or bytes (doubling, so appending is amortised O(1)). */
+class Sink<T extends Uint32Array | Uint8Array> {
+  length = 0;
+  constructor(
+    public data: T,
+    private readonly make: (n: number) => T,
+  ) {}
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const bigger = this.make(this.data.length * 2 + 16);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = v;
+  }
+}
+
+/** `count` hex digits of `cps` at `at` as a number, or Python's "truncated" error. */
+function readHex(cps: ArrayLike<number>, length: number, at: number, count: number, what: string): number {
+  if (at + count > length) throw new Error(`truncated ${what} escape`);
   let value = 0;
   for (let k = 0; k < count; k++) {
-    const c = String.fromCodePoint(chars[start + k]!);
-    if (!HEX.test(c)) throw new Error(`truncated ${what} escape`);
-    value = value * 16 + parseInt(c, 16);
+    const c = cps[at + k]!;
+    if (!isHexDigit(c)) throw new Error(`truncated ${what} escape`);
+    value = value * 16 + hexValue(c);
   }
   return value;
 }
+
+/** The code points of `text` (a lone surrogate stays one code point, as Python's str has it). */
+function codePoints(text: string): Sink<Uint32Array> {
+  const out = new Sink(new Uint32Array(text.length + 16), (n) => new Uint32Array(n));
+  for (let i = 0; i < text.length; i++) {
+    const c = text.codePointAt(i)!;
+    if (c > 0xffff) i++;
+    out.push(c);
+  }
+  return out;
+}
+
+/**
+ * Step 1 of CUnescape, Python's `re.sub(r'(\\+)x([0-9a-fA-F])(?![0-9a-fA-F])', ...)`: after a run
+ * of backslashes of odd length, `x` and exactly one hex digit become `x0` and the digit. One pass
+ * over maximal runs (the regular expression backtracks through every shorter run: O(n²)).
+ */
+function padOneDigitHex(cps: Uint32Array, n: number): Sink<Uint32Array> {
+  const out = new Sink(new Uint32Array(n + (n >> 1) + 16), (size) => new Uint32Array(size));
+  for (let i = 0; i < n; ) {
+    if (cps[i] !== 0x5c) {
+      out.push(cps[i++]!);
+      continue;
+    }
+    let j = i;
+    while (j < n && cps[j] === 0x5c) out.push(cps[j++]!);
+    if ((j - i) % 2 === 1 && j + 1 < n && cps[j] === 0x78 && isHexDigit(cps[j + 1]!) && (j + 2 >= n || !isHexDigit(cps[j + 2]!))) {
+      out.push(0x78);
+      out.push(0x30);
+      out.push(cps[j + 1]!);
+      j += 2;
+    }
+    i = j;
+  }
+  return out;
+}
+
+/**
+ * Step 2, `encode('raw_unicode_escape').decode('raw_unicode_escape')`, on code points: the encoder
+ * spells every code point above U+00FF as `\uXXXX`/`\UXXXXXXXX` (lowercase hex) and the decoder
+ * pairs each backslash with the character after it, resolving `\u`/`\U` escapes. So a character
+ * above U+00FF comes back as itself, except right after an unpaired backslash, where its spelled
+ * form stays as text; and a `\u` in the text is decoded, its digits read up to such a character.
+ */
+function rawUnicodeEscapeRoundTrip(cps: Uint32Array, n: number): Sink<Uint32Array> {
+  const out = new Sink(new Uint32Array(n + 16), (size) => new Uint32Array(size));
+  const spell = (cp: number) => {
+    const wide = cp > 0xffff;
+    out.push(0x5c);
+    out.push(wide ? 0x55 : 0x75);
+    const hex = cp.toString(16).padStart(wide ? 8 : 4, '0');
+    for (let k = 0; k < hex.length; k++) out.push(hex.charCodeAt(k));
+  };
+  for (let i = 0; i < n; ) {
+    const c = cps[i++]!;
+    if (c !== 0x5c || i >= n) {
+      out.push(c);
+      continue;
+    }
+    const e = cps[i++]!;
+    if (e === 0x75 /* u */ || e === 0x55 /* U */) {
+      const count = e === 0x75 ? 4 : 8;
+      // A character above U+00FF among the digits is spelled with a backslash: not a hex digit.
+      const cp = readHex(cps, n, i, count, e === 0x75 ? '\\uXXXX' : '\\UXXXXXXXX');
+      if (cp > 0x10ffff) throw new Error('\\Uxxxxxxxx out of range');
+      out.push(cp);
+      i += count;
+    } else {
+      out.push(0x5c);
+      if (e > 0xff) spell(e);
+      else out.push(e);
+    }
+  }
+  return out;
+}
+
+const SIMPLE_ESCAPES: Record<number, number> = { 0x5c: 0x5c, 0x27: 0x27, 0x22: 0x22, 0x62: 8, 0x66: 12, 0x74: 9, 0x6e: 10, 0x72: 13, 0x76: 11, 0x61: 7 };
 
 /**
  * `text_encoding.CUnescape`: the body of a quoted string to bytes. Throws (Python's ValueError,
  * which the tokenizer turns into a parse error) on a trailing backslash, a truncated `\x`, `\u` or
  * `\U`, a code point beyond one byte from an octal escape, a surrogate, or `\N{...}` (Unicode
  * names are not supported here).
+ *
+ * Python's three steps, each done in one pass (linear in the input; a string without a backslash is
+ * simply its UTF-8 bytes):
+ * 1. `\xF` becomes `\x0F` where the backslash itself is not escaped;
+ * 2. `encode('raw_unicode_escape').decode('raw_unicode_escape')` resolves `\uXXXX`/`\UXXXXXXXX`;
+ * 3. `encode('utf-8').decode('unicode_escape').encode('latin-1')`: C escapes, octal, hex, unknown
+ *    escapes kept with their backslash, anything that ends beyond one byte an error.
  */
 export function cUnescape(text: string): Uint8Array {
-  // 1. `\xF` (one hex digit) becomes `\x0F` when the backslash itself is not escaped.
-  const hexFixed = text.replace(/(\\+)(?:x([0-9a-fA-F])(?![0-9a-fA-F])|(\?))/g, (m: string, slashes: string, digit: string | undefined) =>
-    slashes.length % 2 === 1 && digit !== undefined ? `${slashes}x0${digit}` : m,
-  );
-  // 2. encode('raw_unicode_escape').decode('raw_unicode_escape'): resolves \uXXXX and \UXXXXXXXX.
-  const raw: number[] = [];
-  for (const ch of hexFixed) {
-    const cp = ch.codePointAt(0)!;
-    if (cp < 0x100) raw.push(cp);
-    else for (const c of cp < 0x10000 ? `\\u${cp.toString(16).padStart(4, '0')}` : `\\U${cp.toString(16).padStart(8, '0')}`) raw.push(c.charCodeAt(0));
+  if (!text.includes('\\')) {
+    if (LONE_SURROGATE.test(text)) throw new Error(SURROGATE_ERROR);
+    return UTF8.encode(text);
   }
-  const step2: number[] = [];
-  for (let i = 0; i < raw.length; ) {
-    const c = raw[i++]!;
-    if (c !== 0x5c || i >= raw.length) {
-      step2.push(c);
-      continue;
-    }
-    const e = raw[i++]!;
-    if (e === 0x75 /* u */ || e === 0x55 /* U */) {
-      const n = e === 0x75 ? 4 : 8;
-      const cp = readHex(raw, i, n, e === 0x75 ? '\\uXXXX' : '\\UXXXXXXXX');
-      if (cp > 0x10ffff) throw new Error('\\Uxxxxxxxx out of range');
-      step2.push(cp);
-      i += n;
+  const input = codePoints(text);
+  const step1 = padOneDigitHex(input.data, input.length);
+  const step2 = rawUnicodeEscapeRoundTrip(step1.data, step1.length);
+  const cps = step2.data;
+  const n = step2.length;
+  // Step 3 encodes everything to UTF-8 before it unescapes: a surrogate anywhere fails first.
+  for (let i = 0; i < n; i++) if (cps[i]! >= 0xd800 && cps[i]! <= 0xdfff) throw new Error(SURROGATE_ERROR);
+  const out = new Sink(new Uint8Array(n + 16), (size) => new Uint8Array(size));
+  const utf8 = (cp: number) => {
+    if (cp < 0x80) out.push(cp);
+    else if (cp < 0x800) {
+      out.push(0xc0 | (cp >> 6));
+      out.push(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      out.push(0xe0 | (cp >> 12));
+      out.push(0x80 | ((cp >> 6) & 0x3f));
+      out.push(0x80 | (cp & 0x3f));
     } else {
-      step2.push(0x5c, e);
+      out.push(0xf0 | (cp >> 18));
+      out.push(0x80 | ((cp >> 12) & 0x3f));
+      out.push(0x80 | ((cp >> 6) & 0x3f));
+      out.push(0x80 | (cp & 0x3f));
     }
-  }
-  // 3. encode('utf-8').decode('unicode_escape').encode('latin-1').
-  const utf8: number[] = [];
-  for (const cp of step2) {
-    if (cp >= 0xd800 && cp <= 0xdfff) throw new Error("'utf-8' codec can't encode a surrogate: surrogates not allowed");
-    for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) utf8.push(b);
-  }
-  const out: number[] = [];
-  const put = (cp: number) => {
+  };
+  const byte = (cp: number) => {
     if (cp > 0xff) throw new Error("'latin-1' codec can't encode a character: ordinal not in range(256)");
     out.push(cp);
   };
-  for (let i = 0; i < utf8.length; ) {
-    const c = utf8[i++]!;
+  // unicode_escape reads the UTF-8 bytes; escape letters and digits are ASCII, so it reads the same
+  // on code points: a non-ASCII character after a backslash is an unknown escape (both kept).
+  for (let i = 0; i < n; ) {
+    const c = cps[i++]!;
     if (c !== 0x5c) {
-      out.push(c);
+      utf8(c);
       continue;
     }
-    if (i >= utf8.length) throw new Error('\\ at end of string');
-    const e = utf8[i++]!;
-    const simple: Record<number, number> = { 0x5c: 0x5c, 0x27: 0x27, 0x22: 0x22, 0x62: 8, 0x66: 12, 0x74: 9, 0x6e: 10, 0x72: 13, 0x76: 11, 0x61: 7 };
+    if (i >= n) throw new Error('\\ at end of string');
+    const e = cps[i++]!;
     if (e === 0x0a) continue;
-    if (simple[e] !== undefined) {
-      out.push(simple[e]);
-    } else if (e >= 0x30 && e <= 0x37) {
+    const simple = SIMPLE_ESCAPES[e];
+    if (simple !== undefined) {
+      out.push(simple);
+    } else if (isOctalDigit(e)) {
       let cp = e - 0x30;
-      for (let k = 0; k < 2 && i < utf8.length && utf8[i]! >= 0x30 && utf8[i]! <= 0x37; k++) cp = cp * 8 + (utf8[i++]! - 0x30);
-      put(cp);
+      for (let k = 0; k < 2 && i < n && isOctalDigit(cps[i]!); k++) cp = cp * 8 + (cps[i++]! - 0x30);
+      byte(cp);
     } else if (e === 0x78 || e === 0x75 || e === 0x55) {
-      const n = e === 0x78 ? 2 : e === 0x75 ? 4 : 8;
-      const cp = readHex(utf8, i, n, e === 0x78 ? '\\xXX' : e === 0x75 ? '\\uXXXX' : '\\UXXXXXXXX');
+      const count = e === 0x78 ? 2 : e === 0x75 ? 4 : 8;
+      const cp = readHex(cps, n, i, count, e === 0x78 ? '\\xXX' : e === 0x75 ? '\\uXXXX' : '\\UXXXXXXXX');
       if (cp > 0x10ffff) throw new Error('illegal Unicode character');
-      i += n;
-      put(cp);
+      i += count;
+      byte(cp);
     } else if (e === 0x4e /* N */) {
       throw new Error('\\N{...} escapes are not supported');
     } else {
-      out.push(0x5c, e);
+      out.push(0x5c);
+      utf8(e);
     }
   }
-  return Uint8Array.from(out);
+  return out.data.slice(0, out.length);
 }
 
 /** `text_encoding.CEscape(bytes, as_utf8=False)`, as `MessageToString` writes strings. */
