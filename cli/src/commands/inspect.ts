@@ -1,3 +1,4 @@
+import type { InspectEntryJson } from '@ckptkit/core';
 import type { CommandModule } from 'yargs';
 import { runCommand } from '../context.js';
 import { UsageError } from '../exit-codes.js';
@@ -11,17 +12,8 @@ interface InspectArgs extends GlobalArgs {
   filter?: string | undefined;
 }
 
-/** One variable as `ckpt inspect` prints it (the core's InspectEntryJson, the fields used here). */
-interface Entry {
-  key: string;
-  dtype: string;
-  shape: number[];
-  unknownRank?: true;
-  shardId?: number;
-  offset?: number;
-  size?: number;
-  slices?: Array<{ spec: string; size?: number }>;
-}
+/** One variable as `ckpt inspect` prints it: the fields of the core's InspectEntryJson used here. */
+type Entry = Pick<InspectEntryJson, 'key' | 'dtype' | 'shape' | 'unknownRank' | 'shardId' | 'offset' | 'size' | 'slices'>;
 
 /** Totals over the variables listed. */
 export interface InspectTotals {
