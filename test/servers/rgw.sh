@@ -14,7 +14,7 @@
 # Ceph processes on the machine are left alone.
 #
 # Environment: CKPT_RGW_TIMEOUT (seconds to wait for health, default 90), CKPT_RGW_MEMSTORE_BYTES
-# (RAM cap of the OSD, default 4 GiB), CKPT_RGW_PORT (fixed S3 port instead of a free one).
+# (RAM cap of the OSD, default 8 GiB: the test command runs the suite once per Node against one RGW, and RGW frees deleted objects only after its garbage-collection delay), CKPT_RGW_PORT (fixed S3 port instead of a free one).
 set -euo pipefail
 
 ACCESS_KEY=CKPTTESTACCESSKEY0001
@@ -22,7 +22,7 @@ SECRET_KEY=ckpt-test-secret-key-0000000000000000001
 REGION=us-east-1
 RGW_NAME=client.rgw.ckpt
 TIMEOUT=${CKPT_RGW_TIMEOUT:-90}
-MEMSTORE_BYTES=${CKPT_RGW_MEMSTORE_BYTES:-4294967296}
+MEMSTORE_BYTES=${CKPT_RGW_MEMSTORE_BYTES:-8589934592}
 
 T0=$(date +%s.%N)
 log() { printf '[rgw %5.1fs] %s\n' "$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')" "$*" >&2; }
