@@ -13,6 +13,7 @@ import { createGFile, createRegistry, type GFile } from '@ckptkit/gfile';
 import { createBucket, deleteBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
 import { runCli } from '../helpers/cli.js';
 import { s3Server, serverSuite } from '../helpers/servers.js';
+import { cliEnv } from '../helpers/stores.js';
 
 const ZIP = (() => {
   const b = new Uint8Array(64);
@@ -136,16 +137,7 @@ serverSuite('ckpt latest / find: order and pointers on s3:// (Ceph RGW)', s3Serv
 
   beforeAll(async () => {
     home = await fs.mkdtemp(path.join(os.tmpdir(), 'ckpt-order-s3-home-'));
-    env = {
-      HOME: home,
-      AWS_ACCESS_KEY_ID: server.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
-      AWS_REGION: server.region,
-      AWS_ENDPOINT_URL_S3: server.endpoint,
-      AWS_CONFIG_FILE: path.join(home, 'no-config'),
-      AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-credentials'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-    };
+    env = cliEnv(home, server);
     await createBucket(bucket, options);
     const g = createGFile({ registry: createRegistry().register('s3', () => s3Factory(options)) });
     seed = g;
