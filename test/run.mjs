@@ -14,6 +14,7 @@
 // CI tests (22 and 24). The exit status is the first failure's.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,21 +121,59 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 const vitest = path.join(repo, 'node_modules', 'vitest', 'vitest.mjs');
 
+// The failures of every run are printed again at the very end: CI keeps only the tail of a long
+// log, and with two runs (Node 22, then 24) the first run's failures would otherwise scroll out of it.
+const ownReporters = !vitestArgs.some((a) => a.startsWith('--reporter') || a.startsWith('--outputFile'));
+
 /** One vitest run under `node`; `node` also comes first on PATH, for what the tests start by name. */
 function runSuite(node) {
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const runEnv = { ...env, PATH: `${path.dirname(node)}${path.delimiter}${env.PATH ?? ''}` };
   process.stderr.write(`[test] node ${version} (${node})\n`);
+  const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ckpt-test-report-')), 'report.json');
+  const reporters = ownReporters ? ['--reporter=default', '--reporter=json', `--outputFile.json=${report}`] : [];
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(node, [vitest, 'run', ...vitestArgs], { cwd: repo, env: runEnv, stdio: 'inherit' });
-    child.on('exit', (code, signal) => resolve({ version, code: code ?? (signal ? 1 : 0), seconds: (Date.now() - t0) / 1000 }));
+    const child = spawn(node, [vitest, 'run', ...reporters, ...vitestArgs], { cwd: repo, env: runEnv, stdio: 'inherit' });
+    child.on('exit', (code, signal) =>
+      resolve({ version, code: code ?? (signal ? 1 : 0), seconds: (Date.now() - t0) / 1000, failures: ownReporters ? failuresIn(report) : [] }),
+    );
   });
+}
+
+/** Failed tests (and test files that failed outside any test) from vitest's JSON report, as text. */
+function failuresIn(report) {
+  let json;
+  try {
+    json = JSON.parse(fs.readFileSync(report, 'utf8'));
+  } catch {
+    return [];
+  } finally {
+    fs.rmSync(path.dirname(report), { recursive: true, force: true });
+  }
+  const out = [];
+  const clip = (text) => {
+    // vitest's own frames say nothing about the failure.
+    const lines = String(text).split('\n').filter((l) => !/^\s+at .*node_modules/.test(l) && !/^\s+at new Promise/.test(l));
+    return lines.length > 25 ? [...lines.slice(0, 25), `    … ${lines.length - 25} more lines`].join('\n') : lines.join('\n');
+  };
+  for (const file of json.testResults ?? []) {
+    const name = path.relative(repo, file.name ?? '');
+    const failed = (file.assertionResults ?? []).filter((a) => a.status === 'failed');
+    for (const a of failed) out.push(`FAIL ${name} > ${a.fullName ?? a.title}\n${clip((a.failureMessages ?? []).join('\n'))}`);
+    if (failed.length === 0 && file.status === 'failed') out.push(`FAIL ${name}\n${clip(file.message ?? '(no message)')}`);
+  }
+  return out;
 }
 
 const results = [];
 for (const node of nodes) results.push(await runSuite(node));
 stopAll();
+for (const r of results) {
+  if (r.failures.length === 0) continue;
+  process.stderr.write(`\n[test] node ${r.version}: ${r.failures.length} failure(s), again:\n`);
+  for (const f of r.failures) process.stderr.write(`${f}\n\n`);
+}
 if (results.length > 1) {
   for (const r of results) process.stderr.write(`[test] node ${r.version}: ${r.code === 0 ? 'passed' : `FAILED (exit ${r.code})`} in ${r.seconds.toFixed(0)} s\n`);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The benchmark harness of issue 8 (a script, not a test):
 //
-//   node test/bench/run.mjs [--size small|full] [--latency MS] [--only 1,2,3,4,5,6] [--no-install]
+//   node test/bench/run.mjs [--size small|full] [--latency MS] [--only 1,2,3,4,5,6] [--node 22,24] [--no-install]
 //
 // Builds the workspace (tsc -b and the CLI's fast-path bundle, incremental), starts Ceph RGW and
 // Google's storage emulator with the test suite's scripts (state under .servers/bench-<pid>/),
@@ -37,6 +37,9 @@ const { values } = parseArgs({
     // Leaves out the two rows that take minutes (benchmark 3's TensorFlow N+1 walk and rclone's
     // default lsjson -R, a HEAD per object), for a rerun of the rest; their goals are then not judged.
     'skip-slow': { type: 'boolean', default: false },
+    // Node major lines to run every `ckpt` process row under, side by side in one run against the
+    // same servers and trees (e.g. `--node 22,24`); by default the harness's own Node.
+    node: { type: 'string' },
   },
 });
 const SIZES = {
@@ -49,6 +52,11 @@ if (!size) {
   process.exit(2);
 }
 const only = new Set(values.only.split(',').map((s) => Number(s.trim())));
+const majors = values.node === undefined ? [] : values.node.split(',').map((s) => Number(s.trim()));
+if (majors.some((m) => !Number.isInteger(m) || m < 22)) {
+  process.stderr.write(`--node takes Node major lines of 22 or later, comma-separated; got ${JSON.stringify(values.node)}\n`);
+  process.exit(2);
+}
 const t0 = Date.now();
 const log = (line) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
 
@@ -64,6 +72,12 @@ for (const [what, args] of [
   }
 }
 
+/** The Node binaries `ckpt` runs under, fetched into the cache (decision 0014) when needed. */
+const nodes = (majors.length === 0 ? [process.execPath] : majors.map((m) => (runtime.parse(process.version)[0] === m ? process.execPath : runtime.ensureNode(m, { log })))).map((exec) => ({
+  exec,
+  version: spawnSync(exec, ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^v/, ''),
+}));
+
 const { startServers } = await import('./lib/servers.mjs');
 const { openStores } = await import('./lib/stores.mjs');
 const { findPeers } = await import('./lib/peers.mjs');
@@ -78,13 +92,14 @@ let failed = false;
 try {
   const peers = needsServers ? findPeers(log, { install: !values['no-install'] }) : {};
   stores = needsServers ? await openStores(servers.env, { latencyMs: Number(values.latency), bucket: `ckpt-bench-${process.pid}` }) : [];
-  const ctx = { repo, size, stores, peers, home, log, runs: size.runs, bin: path.join(repo, 'cli', 'bin', 'ckpt.cjs'), skipSlow: values['skip-slow'] };
+  const ctx = { repo, size, stores, peers, home, log, runs: size.runs, bin: path.join(repo, 'cli', 'bin', 'ckpt.cjs'), skipSlow: values['skip-slow'], nodes };
   const out = [
     `## Benchmark run (${values.size}, ${values.latency} ms each way) ${new Date().toISOString()}`,
     '',
     machine(),
     `load average at start: ${loadNow()}`,
     `peers: ${peers.rcloneVersion ?? 'rclone not available'}; ${peers.awsVersion ?? 'aws-cli not available'}`,
+    `ckpt processes under Node ${nodes.map((n) => n.version).join(' and ')}; the harness and library rows under Node ${process.version.slice(1)}`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
   const goals = [];

@@ -51,9 +51,22 @@ function row(ctx, store, label, fn, options = {}) {
   });
 }
 
-/** The built `ckpt` as a process (start-up included). */
-function ckpt(ctx, store, endpoint, args) {
-  return run(process.execPath, [ctx.bin, ...args, ...store.cliArgs(endpoint)], { env: store.cliEnv(ctx.home) });
+/** The built `ckpt` as a process (start-up included), under `node` (one of `ctx.nodes`). */
+function ckpt(ctx, store, endpoint, args, node) {
+  return run(node.exec, [ctx.bin, ...args, ...store.cliArgs(endpoint)], { env: store.cliEnv(ctx.home) });
+}
+
+/** A `ckpt` row's label, naming the Node it ran under when the run compares several (`--node`). */
+function nodeLabel(ctx, label, node) {
+  if (ctx.nodes.length < 2) return label;
+  return label.endsWith(')') ? `${label.slice(0, -1)}, Node ${node.version})` : `${label} (Node ${node.version})`;
+}
+
+/** The rows of one `ckpt` command, one per Node of the run, each timed and counted like {@link row}. */
+async function ckptRows(ctx, store, label, args, options) {
+  const rows = [];
+  for (const node of ctx.nodes) rows.push(await row(ctx, store, nodeLabel(ctx, label, node), (ep) => ckpt(ctx, store, ep, args, node), options));
+  return rows;
 }
 
 function expect(cond, message) {
@@ -80,12 +93,12 @@ export async function benchLatest(ctx) {
       await row(ctx, store, 'ckptkit latestCheckpoint (library)', (ep) => withGFile(store, ep, {}, (g) => latestCheckpoint(uri, { gfile: g })), {
         check: (r) => expect(r.checkpoint?.prefix === want && r.checkpoint.source === 'state', `latest ${JSON.stringify(r.checkpoint?.prefix)}`),
       }),
-      await row(ctx, store, 'ckpt latest --json (process)', (ep) => ckpt(ctx, store, ep, ['latest', '--json', uri]), {
+      ...(await ckptRows(ctx, store, 'ckpt latest --json (process)', ['latest', '--json', uri], {
         check: (r) => expect(JSON.parse(r.stdout).prefix === want, 'ckpt latest'),
-      }),
-      await row(ctx, store, 'ckpt latest --tf-compat --json (process)', (ep) => ckpt(ctx, store, ep, ['latest', '--tf-compat', '--json', uri]), {
+      })),
+      ...(await ckptRows(ctx, store, 'ckpt latest --tf-compat --json (process)', ['latest', '--tf-compat', '--json', uri], {
         check: (r) => expect(JSON.parse(r.stdout).prefix === want, 'ckpt latest --tf-compat'),
-      }),
+      })),
       await row(ctx, store, 'TensorFlow latest_checkpoint (re-enacted)', (ep) => withAdapter(store, ep, (a) => tfLatestCheckpoint(a, store.kind, dir)), {
         check: (r) => expect(r === `${dir}/ckpt-${n}`, `tf latest ${r}`),
       }),
@@ -111,9 +124,9 @@ export async function benchLatest(ctx) {
       await row(ctx, store, 'ckptkit latestCheckpoint (library)', (ep) => withGFile(store, ep, {}, (g) => latestCheckpoint(uri, { gfile: g })), {
         check: (r) => expect(r.checkpoint?.prefix === want && r.checkpoint.source === 'scan', `scan ${JSON.stringify(r.checkpoint?.prefix)}`),
       }),
-      await row(ctx, store, 'ckpt latest --json (process)', (ep) => ckpt(ctx, store, ep, ['latest', '--json', uri]), {
+      ...(await ckptRows(ctx, store, 'ckpt latest --json (process)', ['latest', '--json', uri], {
         check: (r) => expect(JSON.parse(r.stdout).prefix === want, 'ckpt latest scan'),
-      }),
+      })),
       await row(ctx, store, "TensorFlow-style glob('ckpt-*.index'), highest step (re-enacted)", (ep) => withAdapter(store, ep, (a) => tfGlob(a, store.kind, `${dir}/ckpt-*.index`)), {
         check: (m) => expect(m.length === n, `tf glob ${m.length}`),
       }),
@@ -175,9 +188,9 @@ export async function benchFind(ctx) {
       await row(ctx, store, "ckptkit gfile.glob('*/checkpoint/ckpt-*.index') (library)", (ep) => withGFile(store, ep, {}, (g) => g.glob(`${uri}/*/checkpoint/ckpt-*.index`)), {
         check: (r) => expect(r.length === m, `glob ${r.length}`),
       }),
-      await row(ctx, store, 'ckpt find --json (process)', (ep) => ckpt(ctx, store, ep, ['find', '--json', uri]), {
+      ...(await ckptRows(ctx, store, 'ckpt find --json (process)', ['find', '--json', uri], {
         check: (r) => expect(JSON.parse(r.stdout).length === m, 'ckpt find'),
-      }),
+      })),
       await row(ctx, store, "TensorFlow glob('*/checkpoint/ckpt-*.index') (re-enacted)", (ep) => withAdapter(store, ep, (a) => tfGlob(a, store.kind, `${dir}/*/checkpoint/ckpt-*.index`)), {
         check: (r) => expect(r.length === m, `tf glob ${r.length}`),
       }),
@@ -220,12 +233,15 @@ export async function benchFind(ctx) {
     const by = (label) => rows.find((r) => r.label === label);
     const floor = by('floor: one flat listing, pages one after another');
     const find = by('ckptkit findCheckpoints (library)');
-    const cli = by('ckpt find --json (process)');
     const n1 = by('TensorFlow gfile.walk, N+1 (re-enacted)');
     goals.push(goal(`3 ${store.kind}: find / floor (wall)`, (find.median / floor.median).toFixed(2), '<= 1.5', find.median <= 1.5 * floor.median, `${find.median.toFixed(3)} s vs ${floor.median.toFixed(3)} s`));
     if (n1) goals.push(goal(`3 ${store.kind}: N+1 walk / find (wall)`, (n1.median / find.median).toFixed(1), '>= 5', n1.median >= 5 * find.median));
-    for (const peer of rows.filter((r) => /^(rclone|aws)/.test(r.label))) {
-      goals.push(goal(`3 ${store.kind}: ${peer.label} / ckpt find (processes, wall)`, (peer.median / cli.median).toFixed(2), '> 1', cli.median < peer.median, `${peer.median.toFixed(3)} s vs ${cli.median.toFixed(3)} s`));
+    for (const node of ctx.nodes) {
+      const cli = by(nodeLabel(ctx, 'ckpt find --json (process)', node));
+      const under = ctx.nodes.length > 1 ? ` under Node ${node.version}` : '';
+      for (const peer of rows.filter((r) => /^(rclone|aws)/.test(r.label))) {
+        goals.push(goal(`3 ${store.kind}: ${peer.label} / ckpt find${under} (processes, wall)`, (peer.median / cli.median).toFixed(2), '> 1', cli.median < peer.median, `${peer.median.toFixed(3)} s vs ${cli.median.toFixed(3)} s`));
+      }
     }
   }
   return { tables, goals };
@@ -324,8 +340,11 @@ export async function benchCp(ctx) {
     const env = peerEnv(store, ctx.home);
     const cpuFile = path.join(work, 'cpu');
     const timing = (await fs.access('/usr/bin/time').then(() => true, () => false)) ? { cpuFile } : {};
-    const ckptCp = (extra) => (ep) => run(process.execPath, [ctx.bin, 'cp', store.uri('cp/ckpt-1'), dst, ...extra, ...store.cliArgs(ep)], { env: store.cliEnv(ctx.home), ...timing });
-    const tools = [['ckpt cp', ckptCp([])], ['ckpt cp --streams 1 (one GET stream per file)', ckptCp(['--streams', '1'])]];
+    const ckptCp = (extra, node) => (ep) => run(node.exec, [ctx.bin, 'cp', store.uri('cp/ckpt-1'), dst, ...extra, ...store.cliArgs(ep)], { env: store.cliEnv(ctx.home), ...timing });
+    const tools = ctx.nodes.flatMap((node) => [
+      [nodeLabel(ctx, 'ckpt cp', node), ckptCp([], node)],
+      [nodeLabel(ctx, 'ckpt cp --streams 1 (one GET stream per file)', node), ckptCp(['--streams', '1'], node)],
+    ]);
     if (ctx.peers.rclone) tools.push(['rclone copy', (ep) => run(ctx.peers.rclone, ['copy', `:s3:${store.bucket}/cp`, dst, ...rcloneS3(store, ep)], { env, ...timing })]);
     if (ctx.peers.aws) tools.push(['aws s3 cp --recursive', (ep) => run(ctx.peers.aws, ['s3', 'cp', '--recursive', '--only-show-errors', `s3://${store.bucket}/cp/`, dst, '--endpoint-url', ep], { env, ...timing })]);
     const cpuOfLastRun = async () => {
@@ -381,7 +400,11 @@ export async function benchCp(ctx) {
         note: `load ${load} -> ${loadNow()}. GB/s = ${total} bytes / median wall time, process start-up included. ${paired}Goal: ckpt cp at least as fast as rclone.`,
       }),
     ];
-    const goals = rclone ? [goal('6: ckpt cp / rclone copy (throughput)', (rows[0].gbps / rclone.gbps).toFixed(2), '>= 1', rows[0].gbps >= rclone.gbps, `${rows[0].gbps.toFixed(2)} vs ${rclone.gbps.toFixed(2)} GB/s`)] : [];
+    // One goal per Node the run compares: its plain `ckpt cp` row against rclone's.
+    const plain = ctx.nodes.map((node) => tools.findIndex(([label]) => label === nodeLabel(ctx, 'ckpt cp', node)));
+    const goals = rclone
+      ? plain.map((t, i) => goal(`6: ckpt cp${ctx.nodes.length > 1 ? ` (Node ${ctx.nodes[i].version})` : ''} / rclone copy (throughput)`, (rows[t].gbps / rclone.gbps).toFixed(2), '>= 1', rows[t].gbps >= rclone.gbps, `${rows[t].gbps.toFixed(2)} vs ${rclone.gbps.toFixed(2)} GB/s`))
+      : [];
     return { tables, goals };
   } finally {
     await fs.rm(work, { recursive: true, force: true });
