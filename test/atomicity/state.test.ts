@@ -12,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCheckpointState, recordCheckpointInState, updateCheckpointState } from '@ckptkit/core';
 import { createGFile, createRegistry, isCkptError, type GFile } from '@ckptkit/gfile';
 import { localFactory } from '@ckptkit/local';
-import { createBucket, deleteBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
+import { createBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
 import { s3Server, serverSuite } from '../helpers/servers.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 serverSuite('state file compare-and-swap: s3 (Ceph RGW)', s3Server(), (server) => {
   const bucket = `ckpt-cas-${randomBytes(4).toString('hex')}`;
@@ -24,8 +25,7 @@ serverSuite('state file compare-and-swap: s3 (Ceph RGW)', s3Server(), (server) =
     g = createGFile({ registry: createRegistry().register('s3', () => s3Factory(options)) });
   });
   afterAll(async () => {
-    await g.removeTree(`s3://${bucket}/`).catch(() => undefined);
-    await deleteBucket(bucket, options).catch(() => undefined);
+    await dropS3Bucket(bucket, options);
     await g.close();
   });
 

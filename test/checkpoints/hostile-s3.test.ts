@@ -2,10 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import { createGFile, createRegistry } from '@ckptkit/gfile';
 import { localFactory } from '@ckptkit/local';
-import { createBucket, deleteBucket, s3Factory } from '@ckptkit/s3';
+import { createBucket, s3Factory } from '@ckptkit/s3';
 import { s3Server, serverSuite } from '../helpers/servers.js';
 import { s3Options } from '../helpers/stores.js';
 import { defineHostileStateSuite } from './hostile-state.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 serverSuite('hostile state files: s3', s3Server(), (server) => {
   const bucket = `ckpt-hostile-${randomBytes(4).toString('hex')}`;
@@ -22,7 +23,7 @@ serverSuite('hostile state files: s3', s3Server(), (server) => {
         root,
         cleanup: async () => {
           await gfile.removeTree(root).catch(() => undefined);
-          await deleteBucket(bucket, s3Options(server)).catch(() => undefined);
+          await dropS3Bucket(bucket, s3Options(server));
           await gfile.close();
         },
       };

@@ -9,9 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { createGFile, createRegistry } from '@ckptkit/gfile';
 import { localFactory } from '@ckptkit/local';
-import { createBucket, deleteBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
+import { createBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
 import { s3Server, serverSuite } from '../helpers/servers.js';
 import { defineCheckpointSuite } from './suite.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 serverSuite('checkpoints: s3', s3Server(), (server) => {
   const options: S3AdapterOptions = {
@@ -34,7 +35,7 @@ serverSuite('checkpoints: s3', s3Server(), (server) => {
         localDir,
         cleanup: async () => {
           if (await gfile.exists(root)) await gfile.removeTree(root);
-          await deleteBucket(bucket, options);
+          await dropS3Bucket(bucket, options);
           await gfile.close();
           await fs.rm(localDir, { recursive: true, force: true });
         },

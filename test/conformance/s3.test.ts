@@ -5,10 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createGFile, createRegistry } from '@ckptkit/gfile';
-import { createBucket, deleteBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
+import { createBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
 import { s3Server } from '../helpers/servers.js';
 import { serverSuite } from '../helpers/servers.js';
 import { defineConformanceSuite } from './suite.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 serverSuite('storage conformance: s3', s3Server(), (server) => {
   const options: S3AdapterOptions = {
@@ -31,7 +32,7 @@ serverSuite('storage conformance: s3', s3Server(), (server) => {
         root,
         cleanup: async () => {
           if (await gfile.exists(root)) await gfile.removeTree(root);
-          await deleteBucket(bucket, options);
+          await dropS3Bucket(bucket, options);
           await gfile.close();
           await smallPages.close();
         },

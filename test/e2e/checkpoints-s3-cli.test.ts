@@ -9,9 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createGFile, createRegistry, type GFile } from '@ckptkit/gfile';
-import { createBucket, deleteBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
+import { createBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
 import { runCli } from '../helpers/cli.js';
 import { s3Server, serverSuite } from '../helpers/servers.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 const N = 10_000;
 
@@ -45,7 +46,7 @@ serverSuite('ckpt latest/find on s3:// with 10,000 checkpoints (Ceph RGW)', s3Se
 
   afterAll(async () => {
     await seed.removeTree(dir).catch(() => undefined);
-    await deleteBucket(bucket, options).catch(() => undefined);
+    await dropS3Bucket(bucket, options);
     await seed.close();
     await fs.rm(home, { recursive: true, force: true });
   }, 300_000);

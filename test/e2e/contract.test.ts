@@ -13,12 +13,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_FOR_ERROR, type CliErrorCode } from '../../cli/src/exit-codes.js';
-import { createBucket, deleteBucket } from '@ckptkit/s3';
+import { createBucket } from '@ckptkit/s3';
 import { ensureGcsBucket } from '@ckptkit/gcs';
 import { REPO, runCli, type CliResult, type RunCliOptions } from '../helpers/cli.js';
 import { mountTmpfs, mountUnavailable, withoutPermissionBypass, type TmpMount } from '../helpers/mounts.js';
 import { gcsServer, s3Server, serverSuite } from '../helpers/servers.js';
 import { cliEnv, cliStoreFlags, gcsOptions, s3Options, storesGFile } from '../helpers/stores.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 const EXAMPLE = path.join(REPO, 'examples', 'run42');
 const WRONG_SECRET = 'wrong-secret-for-the-contract-test';
@@ -315,7 +316,7 @@ describe.each([
     afterAll(async () => {
       const g = storesGFile(servers);
       await g.removeTree(`${base}/`).catch(() => undefined);
-      if (servers.s3) await deleteBucket(bucket, s3Options(servers.s3)).catch(() => undefined);
+      if (servers.s3) await dropS3Bucket(bucket, s3Options(servers.s3));
       await g.close();
       fs.rmSync(home, { recursive: true, force: true });
     });

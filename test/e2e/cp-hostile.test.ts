@@ -13,10 +13,11 @@ import { copyCheckpoint } from '@ckptkit/core';
 import { clearMemoryStore, createGFile, createRegistry, isCkptError, type GFile } from '@ckptkit/gfile';
 import { ensureGcsBucket } from '@ckptkit/gcs';
 import { localFactory } from '@ckptkit/local';
-import { createBucket, deleteBucket } from '@ckptkit/s3';
+import { createBucket } from '@ckptkit/s3';
 import { runCli } from '../helpers/cli.js';
 import { gcsServer, s3Server, serverSuite } from '../helpers/servers.js';
 import { cliEnv, cliStoreFlags, gcsOptions, s3Options, storesGFile } from '../helpers/stores.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 /** Keys below `checkpoint-9/` and the reason each is refused. */
 const HOSTILE: Array<[string, RegExp]> = [
@@ -86,7 +87,7 @@ serverSuite('cp from a hostile bucket listing (RGW, GCS emulator), through the C
   }, 120_000);
   afterAll(async () => {
     for (const [i] of HOSTILE.entries()) await g.removeTree(`s3://${bucket}/case-${i}`).catch(() => undefined);
-    await deleteBucket(bucket, s3Options(servers.s3)).catch(() => undefined);
+    await dropS3Bucket(bucket, s3Options(servers.s3));
     await g.close();
   });
 

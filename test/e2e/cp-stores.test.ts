@@ -13,10 +13,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { copyCheckpoint, writeBundle } from '@ckptkit/core';
 import { isCkptError, type GFile } from '@ckptkit/gfile';
 import { ensureGcsBucket } from '@ckptkit/gcs';
-import { createBucket, deleteBucket } from '@ckptkit/s3';
+import { createBucket } from '@ckptkit/s3';
 import { CKPT_BIN, REPO, runCli } from '../helpers/cli.js';
 import { gcsServer, s3Server, serverSuite } from '../helpers/servers.js';
 import { cliEnv, cliStoreFlags, gcsOptions, s3Options, storesGFile } from '../helpers/stores.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 const MiB = 1024 * 1024;
 const s3 = s3Server();
@@ -78,7 +79,7 @@ serverSuite('ckpt cp local -> S3 -> GCS -> local (RGW, GCS emulator)', s3 && gcs
   afterAll(async () => {
     // The GCS emulator discards its data when test/run.mjs stops it; RGW buckets are removed.
     for (const dir of ['mirror', 'killed']) await g?.removeTree(`s3://${bucket}/${dir}`).catch(() => undefined);
-    await deleteBucket(bucket, s3Options(servers.s3)).catch(() => undefined);
+    await dropS3Bucket(bucket, s3Options(servers.s3));
     await g?.close();
     await fs.rm(tmp, { recursive: true, force: true });
   });

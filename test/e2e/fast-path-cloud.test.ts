@@ -14,9 +14,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGFile, createRegistry, type GFile } from '@ckptkit/gfile';
-import { createBucket, deleteBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
+import { createBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
 import { assertNoRuntimeWarning, REPO } from '../helpers/cli.js';
 import { s3Server, serverSuite } from '../helpers/servers.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 const LAUNCHER = path.join(REPO, 'cli', 'bin', 'ckpt.cjs');
 const DIST = path.join(REPO, 'cli', 'dist');
@@ -132,8 +133,7 @@ serverSuite('cloud fast path on s3:// (Ceph RGW)', s3Server(), (server) => {
   }, 120_000);
 
   afterAll(async () => {
-    await seed.removeTree(`s3://${bucket}/`).catch(() => undefined);
-    await deleteBucket(bucket, options).catch(() => undefined);
+    await dropS3Bucket(bucket, options);
     await seed.close();
   }, 120_000);
 

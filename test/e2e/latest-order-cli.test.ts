@@ -10,10 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGFile, createRegistry, type GFile } from '@ckptkit/gfile';
-import { createBucket, deleteBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
+import { createBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
 import { runCli } from '../helpers/cli.js';
 import { s3Server, serverSuite } from '../helpers/servers.js';
 import { cliEnv } from '../helpers/stores.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 const ZIP = (() => {
   const b = new Uint8Array(64);
@@ -146,8 +147,7 @@ serverSuite('ckpt latest / find: order and pointers on s3:// (Ceph RGW)', s3Serv
     }
   }, 120_000);
   afterAll(async () => {
-    await seed?.removeTree(`s3://${bucket}`).catch(() => undefined);
-    await deleteBucket(bucket, options).catch(() => undefined);
+    await dropS3Bucket(bucket, options);
     await seed?.close();
     if (home) await fs.rm(home, { recursive: true, force: true });
   }, 120_000);

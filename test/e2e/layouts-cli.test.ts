@@ -10,12 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GFile } from '@ckptkit/gfile';
-import { createBucket, deleteBucket } from '@ckptkit/s3';
+import { createBucket } from '@ckptkit/s3';
 import { writeTree } from '../checkpoints/suite.js';
 import { AUTOMODEL, HF_HUB, PLACEHOLDERS } from '../checkpoints/layouts.js';
 import { runCli } from '../helpers/cli.js';
 import { s3Server, serverSuite } from '../helpers/servers.js';
 import { cliEnv, cliStoreFlags, s3Options, storesGFile } from '../helpers/stores.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 interface FoundJson {
   prefix: string;
@@ -124,7 +125,7 @@ serverSuite('ckpt find / latest on layouts copied to S3 (Ceph RGW)', s3Server(),
   }, 120_000);
   afterAll(async () => {
     await seed.removeTree(root).catch(() => undefined);
-    await deleteBucket(bucket, s3Options(server)).catch(() => undefined);
+    await dropS3Bucket(bucket, s3Options(server));
     await seed.close();
     await fs.rm(home, { recursive: true, force: true });
   }, 120_000);

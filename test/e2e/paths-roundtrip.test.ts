@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGcsBucket } from '@ckptkit/gcs';
 import type { GFile } from '@ckptkit/gfile';
-import { createBucket, deleteBucket } from '@ckptkit/s3';
+import { createBucket } from '@ckptkit/s3';
 import { bundle, json, stateFile, table, zip, type TreeSpec } from '../checkpoints/bytes.js';
 import { writeTree } from '../checkpoints/suite.js';
 import { F01, F03, F05, F07, F13, F15, F17, F19, F21, F23, HIDDEN, OTHERS, ZOO, edgeCases } from '../checkpoints/trees.js';
@@ -25,6 +25,7 @@ import { REPO, runCli } from '../helpers/cli.js';
 import { expectRoundTrip, inPool, type Cli, type FoundDoc } from '../helpers/roundtrip.js';
 import { gcsServer, s3Server, serverSuite } from '../helpers/servers.js';
 import { cliEnv, cliStoreFlags, gcsOptions, s3Options, storesGFile } from '../helpers/stores.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 const FIXTURES = path.join(REPO, '..', 'shared', 'fixtures', 'tf');
 const PRESENT = existsSync(FIXTURES);
@@ -182,7 +183,7 @@ function storeRoundTrip(name: string, scheme: 's3' | 'gs', servers: Parameters<t
   }, 300_000);
   afterAll(async () => {
     await g?.removeTree(root).catch(() => undefined);
-    if (scheme === 's3') await deleteBucket(bucket, s3Options(servers.s3!)).catch(() => undefined);
+    if (scheme === 's3') await dropS3Bucket(bucket, s3Options(servers.s3!));
     await g?.close();
     await fs.rm(home, { recursive: true, force: true });
   }, 300_000);

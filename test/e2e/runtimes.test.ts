@@ -15,9 +15,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGFile, createRegistry, type GFile } from '@ckptkit/gfile';
 import { gcsFactory } from '@ckptkit/gcs';
-import { createBucket, deleteBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
+import { createBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
 import { assertNoRuntimeWarning, REPO, RUNTIME_WARNING, runCli, type CliResult } from '../helpers/cli.js';
 import { gcsServer, s3Server } from '../helpers/servers.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 interface NodeRuntime {
   FLOOR: string;
@@ -211,7 +212,7 @@ describe.skipIf(s3 === undefined && process.env.CI !== 'true')(`ckpt on s3:// (C
     if (g) {
       await g.removeTree(`s3://${bucket}/runs`).catch(() => undefined);
       await g.close();
-      await deleteBucket(bucket, options).catch(() => undefined);
+      await dropS3Bucket(bucket, options);
     }
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });

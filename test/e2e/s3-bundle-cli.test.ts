@@ -10,9 +10,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createGFile, createRegistry, type GFile } from '@ckptkit/gfile';
 import { dataFilename, writeBundle, type TensorToWrite } from '@ckptkit/core';
-import { createBucket, deleteBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
+import { createBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
 import { runCli } from '../helpers/cli.js';
 import { s3Server, serverSuite } from '../helpers/servers.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 serverSuite('ckpt inspect / verify on s3:// (Ceph RGW)', s3Server(), (server) => {
   const bucket = `ckptkit-bundle-${randomBytes(5).toString('hex')}`;
@@ -46,8 +47,7 @@ serverSuite('ckpt inspect / verify on s3:// (Ceph RGW)', s3Server(), (server) =>
   });
 
   afterAll(async () => {
-    await seed.removeTree(`s3://${bucket}/`).catch(() => undefined);
-    await deleteBucket(bucket, options).catch(() => undefined);
+    await dropS3Bucket(bucket, options);
     await seed.close();
     await fs.rm(home, { recursive: true, force: true });
   });

@@ -10,10 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GFile } from '@ckptkit/gfile';
-import { createBucket, deleteBucket } from '@ckptkit/s3';
+import { createBucket } from '@ckptkit/s3';
 import { runCli } from '../helpers/cli.js';
 import { s3Server, serverSuite, type S3TestServer } from '../helpers/servers.js';
 import { cliEnv, cliStoreFlags, s3Options, storesGFile } from '../helpers/stores.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 const OLD = '/home/alice/runs/42';
 const STATE = [998, 999, 1000].map((s, i) => `${i === 0 ? `model_checkpoint_path: "${OLD}/model.ckpt-1000"\n` : ''}all_model_checkpoint_paths: "${OLD}/model.ckpt-${s}"\n`).join('');
@@ -110,7 +111,7 @@ serverSuite('ckpt state on s3:// (RGW)', s3, (server) => {
   afterAll(async () => {
     const g = storesGFile({ s3: server });
     await g.removeTree(`s3://${bucket}/run42`).catch(() => undefined);
-    await deleteBucket(bucket, s3Options(server)).catch(() => undefined);
+    await dropS3Bucket(bucket, s3Options(server));
     await g.close();
   });
   stateSuite('s3', { s3: server }, () => `s3://${bucket}/run42`);

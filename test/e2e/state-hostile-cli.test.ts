@@ -12,10 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GFile } from '@ckptkit/gfile';
-import { createBucket, deleteBucket } from '@ckptkit/s3';
+import { createBucket } from '@ckptkit/s3';
 import { runCli } from '../helpers/cli.js';
 import { s3Server, serverSuite, type S3TestServer } from '../helpers/servers.js';
 import { cliEnv, cliStoreFlags, s3Options, storesGFile } from '../helpers/stores.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 /**
  * CPU time (user + system, ms) of this process's finished children, from /proc/self/stat
@@ -155,7 +156,7 @@ serverSuite('hostile state files through the CLI, s3:// (RGW)', s3, (server) => 
   afterAll(async () => {
     const g = storesGFile({ s3: server });
     await g.removeTree(`s3://${bucket}/run`).catch(() => undefined);
-    await deleteBucket(bucket, s3Options(server)).catch(() => undefined);
+    await dropS3Bucket(bucket, s3Options(server));
     await g.close();
   });
   hostileCliSuite('s3', { s3: server }, () => `s3://${bucket}/run`);

@@ -15,11 +15,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeBundle } from '@ckptkit/core';
 import type { GFile } from '@ckptkit/gfile';
 import { ensureGcsBucket } from '@ckptkit/gcs';
-import { createBucket, deleteBucket } from '@ckptkit/s3';
+import { createBucket } from '@ckptkit/s3';
 import { CKPT_BIN, REPO, runCli } from '../helpers/cli.js';
 import { runOnPty, runWithClosedStdout } from '../helpers/pty.js';
 import { gcsServer, s3Server, serverSuite } from '../helpers/servers.js';
 import { cliEnv, cliStoreFlags, gcsOptions, s3Options, storesGFile } from '../helpers/stores.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 const MiB = 1024 * 1024;
 const ESC = '\u001b';
@@ -65,7 +66,7 @@ serverSuite('pipes, signals and leftovers on S3 (RGW) and GCS (emulator)', s3 &&
 
   afterAll(async () => {
     for (const dir of ['int', 'whole', 'killed', 'shared', 'tree']) await clean(dir);
-    await deleteBucket(bucket, s3Options(servers.s3));
+    await dropS3Bucket(bucket, s3Options(servers.s3));
     await g?.close();
     await fs.rm(tmp, { recursive: true, force: true });
   });

@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle, dataFilename, verifyBundle, watchCheckpoints } from '@ckptkit/core';
 import type { GFile } from '@ckptkit/gfile';
 import { ensureGcsBucket } from '@ckptkit/gcs';
-import { createBucket, deleteBucket } from '@ckptkit/s3';
+import { createBucket } from '@ckptkit/s3';
 import { runCli } from '../helpers/cli.js';
 import { gcsServer, s3Server, serverSuite, type GcsTestServer, type S3TestServer } from '../helpers/servers.js';
 import { cliEnv, cliStoreFlags, gcsOptions, s3Options, storesGFile } from '../helpers/stores.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SHARDS = 3;
@@ -133,7 +134,7 @@ serverSuite('watch on s3:// (RGW)', s3, (server) => {
     },
     async () => {
       await g.removeTree(`s3://${bucket}/run`).catch(() => undefined);
-      await deleteBucket(bucket, s3Options(server)).catch(() => undefined);
+      await dropS3Bucket(bucket, s3Options(server));
       await g.close();
     },
     true,

@@ -10,10 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGcsBucket } from '@ckptkit/gcs';
-import { createBucket, deleteBucket } from '@ckptkit/s3';
+import { createBucket } from '@ckptkit/s3';
 import { REPO, runCli } from '../helpers/cli.js';
 import { gcsServer, s3Server, serverSuite, type GcsTestServer, type S3TestServer } from '../helpers/servers.js';
 import { cliEnv, cliStoreFlags, gcsOptions, s3Options, storesGFile } from '../helpers/stores.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 const SCRIPT = path.join(REPO, 'examples', 'zoo-mirror', 'build-zoo-mirror.mjs');
 const FORMAT_OF: Record<string, string> = { tf2: 'tf-od-zoo-v2', tf1: 'tf-od-zoo-v1', slim: 'tf-slim' };
@@ -101,7 +102,7 @@ serverSuite('zoo mirror on s3:// (RGW)', s3, (server) => {
   afterAll(async () => {
     const g = storesGFile({ s3: server });
     for (const p of ['object_detection', 'slim', 'mirror-2022-01', 'mirror-2022-02']) await g.removeTree(`s3://${bucket}/${p}`).catch(() => undefined);
-    await deleteBucket(bucket, s3Options(server)).catch(() => undefined);
+    await dropS3Bucket(bucket, s3Options(server));
     await g.close();
   }, 120_000);
   mirrorSuite('s3', 300, { s3: server }, () => `s3://${bucket}`);

@@ -9,9 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { createGFile, createRegistry, isCkptError, type GFile, type ErrorCode } from '@ckptkit/gfile';
 import { gcsFactory, type GcsAdapterOptions } from '@ckptkit/gcs';
 import { localFactory } from '@ckptkit/local';
-import { createBucket, deleteBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
+import { createBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
 import type { GcsTestServer, S3TestServer } from '../helpers/servers.js';
 import { startProxy, type FaultRule, type RequestMatch, type RunningProxy } from '../proxy/proxy.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 /** Client timeouts through the proxy: a stall of {@link STALL_MS} always outlasts them. */
 export const CLIENT_TIMEOUT_MS = 1000;
@@ -120,8 +121,7 @@ export async function s3Target(server: S3TestServer): Promise<FaultTarget> {
     loseUploadAnswer: { kind: 'reset', forward: true },
     keyOf: (uri) => uri.slice(`s3://${bucket}/`.length),
     async cleanup() {
-      await directGFile.removeTree(`s3://${bucket}/`).catch(() => undefined);
-      await deleteBucket(bucket, direct).catch(() => undefined);
+      await dropS3Bucket(bucket, direct);
       await Promise.all([directGFile, ...made].map((g) => g.close()));
       await proxy.close();
     },

@@ -14,10 +14,11 @@ import { copyCheckpoint, findCheckpoints, resolveLatestCheckpoint } from '@ckptk
 import { createGcsAdapter, gcsFactory } from '@ckptkit/gcs';
 import { createGFile, createRegistry, isCkptError, type GFile, type StorageAdapter } from '@ckptkit/gfile';
 import { localFactory } from '@ckptkit/local';
-import { createBucket, createS3Adapter, deleteBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
+import { createBucket, createS3Adapter, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
 import { json } from '../checkpoints/bytes.js';
 import { runCli } from '../helpers/cli.js';
 import { gcsServer, s3Server, serverSuite, type GcsTestServer, type S3TestServer } from '../helpers/servers.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
@@ -164,7 +165,7 @@ serverSuite('hostile names: s3 (Ceph RGW)', s3Server(), (server: S3TestServer) =
       cliEnv: { AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, AWS_REGION: server.region, AWS_PROFILE: '', AWS_SESSION_TOKEN: '', AWS_EC2_METADATA_DISABLED: 'true' },
       async cleanup() {
         for await (const f of gfile.list(`s3://${bucket}/`, { recursive: true })) if (f.kind === 'file') await adapter.delete(f.uri.slice(`s3://${bucket}/`.length)).catch(() => undefined);
-        await deleteBucket(bucket, options).catch(() => undefined);
+        await dropS3Bucket(bucket, options);
         await gfile.close();
         await adapter.close?.();
       },

@@ -12,11 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyCheckpoint, findCheckpoints, inspectCheckpoint, resolveLatestCheckpoint, verifyBundle, writeBundle } from '@ckptkit/core';
 import { createGFile, createRegistry, type GFile } from '@ckptkit/gfile';
 import { localFactory } from '@ckptkit/local';
-import { createBucket, deleteBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
+import { createBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
 import { runCli } from '../helpers/cli.js';
 import { s3Server, serverSuite } from '../helpers/servers.js';
 import { startProxy, type FaultRule, type RunningProxy } from '../proxy/proxy.js';
 import { FAKE, leaksIn, renderings } from './leaks.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 serverSuite('secrets: s3 (Ceph RGW)', s3Server(), (server) => {
   const bucket = `ckpt-secrets-${randomBytes(4).toString('hex')}`;
@@ -44,8 +45,7 @@ serverSuite('secrets: s3 (Ceph RGW)', s3Server(), (server) => {
   });
 
   afterAll(async () => {
-    await seed?.removeTree(`s3://${bucket}/`).catch(() => undefined);
-    await deleteBucket(bucket, direct).catch(() => undefined);
+    await dropS3Bucket(bucket, direct);
     await seed?.close();
     await proxy?.close();
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
