@@ -76,7 +76,7 @@ export function planRetention(candidates: readonly RetentionCandidate[], rules: 
 
   // Keep rules, over the complete checkpoints whose place in the order is known.
   const complete = ordered.filter((c) => usable(c) && placeable(c));
-  if (rules.keepLast !== undefined) complete.slice(0, rules.keepLast).forEach((c) => note(c, `one of the ${rules.keepLast} newest complete checkpoints (keep-last ${rules.keepLast})`));
+  if (rules.keepLast !== undefined) complete.slice(0, rules.keepLast).forEach((c) => note(c, `${rules.keepLast === 1 ? 'the newest complete checkpoint' : `one of the ${rules.keepLast} newest complete checkpoints`} (keep-last ${rules.keepLast})`));
   if (rules.keepEverySteps !== undefined) {
     for (const c of complete) {
       const s = stepOf(c);

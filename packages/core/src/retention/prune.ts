@@ -18,7 +18,7 @@ import { CHECKPOINT_FORMATS } from '../formats/index.js';
 import { subtreeFiles } from '../formats/dir-helpers.js';
 import type { CheckpointState } from '../state/checkpoint-state.js';
 import { basenamePosix } from '../state/posix-path.js';
-import { type StateFileRead, readStateFile, stateFileUri, updateCheckpointState } from '../state/state-file.js';
+import { type StateFileRead, classifyStateBytes, stateFileUri, updateCheckpointState } from '../state/state-file.js';
 import { deletionOrder, namesOnlyContext } from './deletion-order.js';
 import { type RetentionCandidate, planRetention } from './planner.js';
 import { type RetentionRules, checkRules } from './rules.js';
@@ -222,7 +222,7 @@ async function makePlan(dirUri: string, options: PruneOptions): Promise<Planned>
     };
     candidates.set(c, e);
   }
-  const state = root.files.has(stateFileName) ? await readStateFile(gfile, root.uri, { latestFilename: stateFileName, signal }) : undefined;
+  const state = await stateOf(root, stateFileName, ctx);
   const lastPreservedMs = state?.kind === 'ok' && state.state.lastPreservedTimestamp > 0 ? state.state.lastPreservedTimestamp * 1000 : undefined;
   const decisions = planRetention([...candidates.keys()], options.rules, { nowMs: now.getTime(), lastPreservedMs });
 
@@ -286,6 +286,18 @@ async function makePlan(dirUri: string, options: PruneOptions): Promise<Planned>
     notes,
   };
   return { plan, state, objects };
+}
+
+/**
+ * The directory's state file as discovery read it (the same cached read: one GET in all),
+ * classified as `readStateFile` does; undefined when there is none.
+ */
+async function stateOf(root: DirNode, name: string, ctx: DetectContext): Promise<StateFileRead | undefined> {
+  const file = root.files.get(name);
+  if (!file) return undefined;
+  const bytes = await ctx.readBytes(file, 0, file.size);
+  if (!bytes) return { kind: 'missing', uri: file.uri };
+  return classifyStateBytes(file.uri, bytes);
 }
 
 // Which of two checkpoints is newer (positive: `a`), by the one order of the directory.
