@@ -45,6 +45,17 @@ export interface PlanRetentionOptions {
   lastPreservedMs?: number | undefined;
 }
 
+function usable(c: RetentionCandidate): boolean {
+  return c.complete && !c.temporary && c.unclassifiable === undefined;
+}
+
+/** The newest complete checkpoint among `candidates` (by the directory's order), which a prune never deletes. */
+export function newestCompleteOf(candidates: readonly RetentionCandidate[]): RetentionCandidate | undefined {
+  let best: RetentionCandidate | undefined;
+  for (const c of candidates) if (usable(c) && (!best || compareOrder(c.facts, best.facts).cmp > 0)) best = c;
+  return best;
+}
+
 function stepOf(c: RetentionCandidate): Step | null {
   return c.facts.step;
 }
@@ -65,8 +76,7 @@ export function planRetention(candidates: readonly RetentionCandidate[], rules: 
   checkRules(rules);
   const ordered = [...candidates].sort((a, b) => -compareOrder(a.facts, b.facts).cmp);
   const placeable = (c: RetentionCandidate) => c.unclassifiable === undefined && (c.facts.step !== null || c.facts.epoch !== null);
-  const usable = (c: RetentionCandidate) => c.complete && !c.temporary && c.unclassifiable === undefined;
-  const newest = ordered.find(usable);
+  const newest = newestCompleteOf(ordered);
   const kept = new Map<RetentionCandidate, string[]>();
   const note = (c: RetentionCandidate, reason: string) => {
     const list = kept.get(c) ?? [];

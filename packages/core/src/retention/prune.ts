@@ -10,9 +10,9 @@
 import { CkptError, type GFile, isCkptError } from '@ckptkit/gfile';
 import { DirectoryCheckpoints, storeLister } from '../discovery/directory.js';
 import { createDetectContext } from '../discovery/detect.js';
-import { compareOrder, orderFactsOf } from '../discovery/order.js';
+import { type OrderFacts, compareOrder, orderFactsOf } from '../discovery/order.js';
 import type { Step } from '../discovery/step.js';
-import { listTree, normaliseDirUri } from '../discovery/tree.js';
+import { holdsFiles, listTree, normaliseDirUri } from '../discovery/tree.js';
 import type { CheckpointFormat, DetectContext, DirNode, FileEntry, Found } from '../discovery/types.js';
 import { CHECKPOINT_FORMATS } from '../formats/index.js';
 import { subtreeFiles } from '../formats/dir-helpers.js';
@@ -20,7 +20,7 @@ import type { CheckpointState } from '../state/checkpoint-state.js';
 import { basenamePosix } from '../state/posix-path.js';
 import { type StateFileRead, classifyStateBytes, stateFileUri, updateCheckpointState } from '../state/state-file.js';
 import { deletionOrder, namesOnlyContext } from './deletion-order.js';
-import { type RetentionCandidate, planRetention } from './planner.js';
+import { type RetentionCandidate, newestCompleteOf, planRetention } from './planner.js';
 import { type RetentionRules, checkRules } from './rules.js';
 
 /** One checkpoint of a prune plan. */
@@ -179,6 +179,7 @@ async function makePlan(dirUri: string, options: PruneOptions): Promise<Planned>
   }
   const held = await names.container();
   const unclassifiable = new Map<Found, string>();
+  const emptyDirs: Array<{ name: string; facts: OrderFacts; node: DirNode }> = [];
   const entries: Array<{ found: Found; node: DirNode | undefined; judge?: (() => Promise<Found | undefined>) | undefined }> = [];
   if (held) {
     for (const f of held) {
@@ -190,7 +191,12 @@ async function makePlan(dirUri: string, options: PruneOptions): Promise<Planned>
     const fullCandidates = new Map((await full.candidates()).map((c) => [`${c.kind}:${c.name}`, c]));
     for (const c of await names.candidates()) {
       const found = await names.judge(c);
-      if (!found) continue;
+      if (!found) {
+        // An empty directory a layout names with a step: what a killed prune (or a save that never
+        // wrote a file) left; deleted below when older than the newest complete checkpoint.
+        if (c.kind === 'dir' && c.known && c.facts.step !== null && c.node && !holdsFiles(c.node)) emptyDirs.push({ name: c.name, facts: c.facts, node: c.node });
+        continue;
+      }
       const twin = fullCandidates.get(`${c.kind}:${c.name}`);
       entries.push({ found, node: c.node, judge: twin ? () => full.judge(twin) : undefined });
     }
@@ -269,6 +275,27 @@ async function makePlan(dirUri: string, options: PruneOptions): Promise<Planned>
     totals.delete.checkpoints++;
     totals.delete.files += mine.length;
     totals.delete.bytes += mine.reduce((n, f) => n + f.size, 0);
+  }
+  const newest = newestCompleteOf([...candidates.keys()]);
+  for (const e of emptyDirs) {
+    const dirs = subtreeDirs(e.node).filter((u) => dirKinds.has(u));
+    if (!newest || dirs.length === 0 || compareOrder(e.facts, newest.facts).cmp >= 0) continue;
+    checkpoints.push({
+      name: e.name,
+      prefix: e.node.uri,
+      format: 'empty-directory',
+      step: e.facts.step,
+      complete: false,
+      temporary: false,
+      time: null,
+      action: 'delete',
+      reasons: [`an empty directory named like a checkpoint, older than the newest complete checkpoint ${newest.name} (what a deletion left)`],
+      files: [],
+      bytes: 0,
+      commitFiles: [],
+      dirs,
+    });
+    objects.dirs.push(...dirs);
   }
   const doomed = new Set(checkpoints.filter((c) => c.action === 'delete').map((c) => c.name));
   let stateFile: PrunePlan['stateFile'];
