@@ -71,13 +71,34 @@ async function stillComplete(found: Found, format: CheckpointFormat, scan: DirNo
   return true;
 }
 
+// Markers some layouts read as "not finished" (NeMo Automodel's `.incomplete`): where no single
+// file commits a checkpoint, writing one of these first uncommits it.
+const UNCOMMIT_MARKERS = ['.incomplete'];
+
+// A copy of a directory subtree with one more (empty) file at its top.
+function withMarker(node: DirNode, name: string): DirNode {
+  const copy: DirNode = { ...node, files: new Map(node.files) };
+  copy.files.set(name, { name, uri: `${node.uri}/${name}`, size: 0 });
+  return copy;
+}
+
+/** How to delete one checkpoint: `marker` (written first, deleted last), then `commit`, then `rest`. */
+export interface DeletionOrder {
+  commit: FileEntry[];
+  rest: FileEntry[];
+  /** The URI of an empty marker file to write before any delete (layouts committed by a marker's absence). */
+  marker?: string | undefined;
+}
+
 /**
  * The files of `found` in the order to delete them: the file that commits it first (when one is
  * found), then the others, likely commit files before data. `scan` is the directory it was found
- * in; `dirNode` its own directory for a directory checkpoint. For a checkpoint that is incomplete
- * already, or a layout with no single file whose absence it notices, the likely order alone.
+ * in; `dirNode` its own directory for a directory checkpoint. Where no single file commits it
+ * but the layout reads a marker as "unfinished" (NeMo Automodel's `.incomplete`), that marker is
+ * to be written first. For a checkpoint that is incomplete already, or a layout with neither, the
+ * likely order alone.
  */
-export async function deletionOrder(found: Found, format: CheckpointFormat | undefined, scan: DirNode, dirNode: DirNode | undefined, files: readonly FileEntry[], ctx: DetectContext): Promise<{ commit: FileEntry[]; rest: FileEntry[] }> {
+export async function deletionOrder(found: Found, format: CheckpointFormat | undefined, scan: DirNode, dirNode: DirNode | undefined, files: readonly FileEntry[], ctx: DetectContext): Promise<DeletionOrder> {
   const ordered = [...files].sort((a, b) => likelyRank(a.name) - likelyRank(b.name) || a.size - b.size || (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
   if (!format || !found.complete || found.temporary || ordered.length <= 1) return { commit: ordered.slice(0, 1), rest: ordered.slice(1) };
   // Complete by names alone? Otherwise (a rule that needs reads) removing anything "breaks" it: no answer.
@@ -85,6 +106,13 @@ export async function deletionOrder(found: Found, format: CheckpointFormat | und
   for (const file of ordered.slice(0, MAX_QUESTIONS)) {
     if (!(await stillComplete(found, format, scan, dirNode, file, ctx))) {
       return { commit: [file], rest: ordered.filter((f) => f !== file) };
+    }
+  }
+  if (dirNode && format.claimDir) {
+    for (const name of UNCOMMIT_MARKERS) {
+      if (dirNode.files.has(name)) continue;
+      const marked = await format.claimDir(withMarker(dirNode, name), ctx);
+      if (!marked || !marked.complete) return { commit: [], rest: ordered, marker: `${dirNode.uri}/${name}` };
     }
   }
   return { commit: ordered.slice(0, 1), rest: ordered.slice(1) };

@@ -45,6 +45,8 @@ export interface PrunedCheckpoint {
   commitFiles: string[];
   /** Directories (or directory markers) removed once its files are gone, deepest first. */
   dirs: string[];
+  /** An empty file written before any delete where the layout reads it as "unfinished" (NeMo Automodel's `.incomplete`), deleted last. */
+  markers: string[];
 }
 
 /** What a prune will do (or did). */
@@ -137,7 +139,7 @@ interface Planned {
   plan: PrunePlan;
   /** The state file as read when planning (what a rewrite must still find). */
   state: StateFileRead | undefined;
-  objects: { commit: string[]; rest: string[]; dirs: string[] };
+  objects: { markers: string[]; commit: string[]; rest: string[]; dirs: string[] };
 }
 
 /**
@@ -170,7 +172,7 @@ async function makePlan(dirUri: string, options: PruneOptions): Promise<Planned>
   const empty = (): Planned => ({
     plan: { ...base, checkpoints: [], delete: { checkpoints: 0, files: 0, bytes: 0 }, keep: { checkpoints: 0, files: 0, bytes: 0 }, otherFiles: subtreeFiles(root).length, stateFile: undefined, notes },
     state: undefined,
-    objects: { commit: [], rest: [], dirs: [] },
+    objects: { markers: [], commit: [], rest: [], dirs: [] },
   });
   const self = await names.self();
   if (self) {
@@ -237,7 +239,7 @@ async function makePlan(dirUri: string, options: PruneOptions): Promise<Planned>
   const inside = `${root.uri.replace(/\/+$/, '')}/`;
   const scanCtx = namesOnlyContext(ctx.scheme, stateFileName);
   const checkpoints: PrunedCheckpoint[] = [];
-  const objects: Planned['objects'] = { commit: [], rest: [], dirs: [] };
+  const objects: Planned['objects'] = { markers: [], commit: [], rest: [], dirs: [] };
   const totals = { delete: { checkpoints: 0, files: 0, bytes: 0 }, keep: { checkpoints: 0, files: 0, bytes: 0 } };
   const claimed = new Set<string>();
   for (const d of decisions) {
@@ -258,7 +260,7 @@ async function makePlan(dirUri: string, options: PruneOptions): Promise<Planned>
       bytes: all.reduce((n, f) => n + f.size, 0),
     };
     if (d.action === 'keep') {
-      checkpoints.push({ ...base, files: all.map((f) => f.uri), commitFiles: [], dirs: [] });
+      checkpoints.push({ ...base, files: all.map((f) => f.uri), commitFiles: [], dirs: [], markers: [] });
       totals.keep.checkpoints++;
       totals.keep.files += all.length;
       totals.keep.bytes += base.bytes;
@@ -268,7 +270,9 @@ async function makePlan(dirUri: string, options: PruneOptions): Promise<Planned>
     const mine = all.filter((f) => !keptFiles.has(f.uri) && f.uri.startsWith(inside));
     const order = await deletionOrder(found, formatOf(found.format), root, isDir ? node : undefined, mine, scanCtx);
     const dirs = isDir ? subtreeDirs(node).filter((u) => dirKinds.has(u)) : [];
-    checkpoints.push({ ...base, files: [...order.commit, ...order.rest].map((f) => f.uri), commitFiles: order.commit.map((f) => f.uri), dirs });
+    const markers = order.marker === undefined ? [] : [order.marker];
+    checkpoints.push({ ...base, files: [...order.commit, ...order.rest].map((f) => f.uri), commitFiles: order.commit.map((f) => f.uri), dirs, markers });
+    objects.markers.push(...markers);
     objects.commit.push(...order.commit.map((f) => f.uri));
     objects.rest.push(...order.rest.map((f) => f.uri));
     objects.dirs.push(...dirs);
@@ -294,6 +298,7 @@ async function makePlan(dirUri: string, options: PruneOptions): Promise<Planned>
       bytes: 0,
       commitFiles: [],
       dirs,
+      markers: [],
     });
     objects.dirs.push(...dirs);
   }
@@ -379,7 +384,7 @@ export async function pruneCheckpoints(dirUri: string, options: PruneRunOptions)
       options.onProgress?.({ phase: 'done', deletedObjects: 0, totalObjects: 0 });
       return result;
     }
-    const totalObjects = planned.objects.commit.length + planned.objects.rest.length + planned.objects.dirs.length;
+    const totalObjects = planned.objects.markers.length + planned.objects.commit.length + planned.objects.rest.length + planned.objects.dirs.length;
     let deletedObjects = 0;
     const progress = (phase: PruneProgress['phase']) => options.onProgress?.({ phase, deletedObjects, totalObjects });
     if (plan.stateFile && planned.state?.kind === 'ok') {
@@ -413,12 +418,15 @@ export async function pruneCheckpoints(dirUri: string, options: PruneRunOptions)
     };
     let phaseNow: PruneProgress['phase'] = 'commit-files';
     progress(phaseNow);
+    // Layouts committed by a marker's absence: the marker first, so each is unfinished before a file goes.
+    await Promise.all(planned.objects.markers.map((uri) => gfile.writeFile(uri, new Uint8Array(0), { signal })));
     await gfile.removeMany(planned.objects.commit, { signal, onDeleted });
     phaseNow = 'files';
     progress(phaseNow);
     await gfile.removeMany(planned.objects.rest, { signal, onDeleted });
     phaseNow = 'directories';
     progress(phaseNow);
+    await gfile.removeMany(planned.objects.markers, { signal });
     await removeDirs(gfile, planned.objects.dirs, signal, onDeleted);
     result.executed = true;
     result.deleted = { ...plan.delete };
