@@ -94,7 +94,7 @@ export const pruneCommand: CommandModule<GlobalArgs, PruneArgs> = {
         progress?.stop();
       }
       if (argv.json) {
-        printJson({ ...result, dryRun: !argv.yes });
+        printJson({ ...result, stateFile: result.stateFile ?? null, dryRun: !argv.yes });
         return EXIT.OK;
       }
       const rows = result.checkpoints.map((c) => [
