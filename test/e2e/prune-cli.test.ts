@@ -137,6 +137,28 @@ describe('ckpt prune on local disk', () => {
   });
   afterAll(async () => fs.rm(root, { recursive: true, force: true }));
   pruneSuite('local', {}, () => root, false);
+
+  it('--keep-every-hours and --older-than by the files\' times (set with utimes)', async () => {
+    const dir = `${root}/timed`;
+    const g = storesGFile({});
+    // ckpt-0..15 every 20 minutes, the newest two days ago.
+    const start = Date.now() - 2 * 86_400_000 - 15 * 20 * 60_000;
+    for (let i = 0; i < 16; i++) {
+      await writeTree(g, dir, bundle(`ckpt-${i}`));
+      const t = new Date(start + i * 20 * 60_000);
+      for (const f of [`ckpt-${i}.index`, `ckpt-${i}.data-00000-of-00001`]) await fs.utimes(path.join(dir, f), t, t);
+    }
+    await g.close();
+    const plan = async (...args: string[]) => {
+      const r = await runCli(['prune', '--json', ...args, dir]);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as PlanJson).checkpoints.filter((c) => c.action === 'keep').map((c) => c.name);
+    };
+    // TensorFlow's _sweep from one second before the oldest: the first at or past each hour.
+    expect(await plan('--keep-every-hours', '1')).toEqual(['ckpt-15', 'ckpt-12', 'ckpt-9', 'ckpt-6', 'ckpt-3']);
+    // Older than 2 days 1 h 50 min: ckpt-0..9 are (ckpt-9 is 2 d 2 h old, ckpt-10 2 d 1 h 40 min); the rest are kept.
+    expect(await plan('--keep-last', '1', '--older-than', '2d1h50m')).toEqual(['ckpt-15', 'ckpt-14', 'ckpt-13', 'ckpt-12', 'ckpt-11', 'ckpt-10']);
+  });
 });
 
 const s3 = s3Server();

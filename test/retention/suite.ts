@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PruneResult, findCheckpoints, latestCheckpoint, pruneCheckpoints, readStateFile } from '@ckptkit/core';
-import type { GFile } from '@ckptkit/gfile';
+import { type GFile, isCkptError } from '@ckptkit/gfile';
 import { bundle, json, stateFile, type TreeSpec } from '../checkpoints/bytes.js';
 import { writeTree } from '../checkpoints/suite.js';
 
@@ -156,6 +156,28 @@ export function definePruneSuite(options: PruneSuiteOptions): void {
       expect(names(result, 'delete')).toEqual(['global_step1']);
       expect(await ctx.gfile.exists(`${dir}/global_step1`)).toBe(false);
       expect(await ctx.gfile.exists(`${dir}/latest`)).toBe(true);
+    });
+
+    it('an AbortSignal stops it between requests (ABORTED); the directory stays sound and a rerun finishes', async () => {
+      const dir = `${ctx.root}/abort`;
+      await writeTree(ctx.gfile, dir, tfRun());
+      const controller = new AbortController();
+      let caught: unknown;
+      await pruneCheckpoints(dir, {
+        gfile: ctx.gfile,
+        rules: { keepLast: 2 },
+        execute: true,
+        signal: controller.signal,
+        onProgress: (p) => void (p.phase === 'files' && controller.abort()),
+      }).catch((e: unknown) => (caught = e));
+      expect(isCkptError(caught, 'ABORTED'), String(caught)).toBe(true);
+      // The commit files went before the abort: the old checkpoints are incomplete, the newest whole.
+      expect(await ctx.gfile.exists(`${dir}/ckpt-1.index`)).toBe(false);
+      expect((await latestCheckpoint(dir, { gfile: ctx.gfile })).checkpoint?.prefix).toBe(`${dir}/ckpt-6`);
+      expect((await latestCheckpoint(dir, { gfile: ctx.gfile, mode: 'tf' })).prefix).toBe(`${dir}/ckpt-6`);
+      const rerun = await pruneCheckpoints(dir, { gfile: ctx.gfile, rules: { keepLast: 2 }, execute: true });
+      expect(names(rerun, 'delete')).toEqual(['ckpt-4', 'ckpt-3', 'ckpt-2', 'ckpt-1']);
+      expect((await findCheckpoints(dir, { gfile: ctx.gfile })).map((c) => c.prefix.slice(dir.length + 1))).toEqual(['ckpt-5', 'ckpt-6', 'ckpt-7']);
     });
 
     for (const when of ['before-read', 'after-read'] as const) {
