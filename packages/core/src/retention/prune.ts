@@ -76,7 +76,7 @@ export interface PruneResult extends PrunePlan {
   executed: boolean;
   /** What was deleted (zero for a dry run). */
   deleted: { checkpoints: number; files: number; bytes: number };
-  /** The state file was rewritten (after `stateAttempts` reads). */
+  /** The state file was rewritten without the deleted checkpoints. */
   stateRewritten: boolean;
   /** Plans made: more than 1 when a trainer changed the state file between planning and rewriting it. */
   plans: number;
