@@ -21,6 +21,13 @@ interface PruneArgs extends GlobalArgs {
 
 const DIGITS = /^\d+$/;
 
+// A step as core reports steps: a number while exact, beyond 2^53 its digits.
+function asStep(digits: string): number | string {
+  const canonical = digits.replace(/^0+(?=\d)/, '');
+  const n = Number(canonical);
+  return Number.isSafeInteger(n) ? n : canonical;
+}
+
 function once(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) throw new UsageError(`--${name} was given ${value.length} times; give it once`);
@@ -42,9 +49,9 @@ async function rulesOf(argv: PruneArgs) {
   if (olderThan !== undefined && olderThanMs === undefined) throw new UsageError(`--older-than must be a duration such as 7d, 36h, 90m, 1d12h (units ms, s, m, h, d, w), got '${olderThan}'`);
   const rules = {
     keepLast: argv['keep-last'],
-    keepEverySteps: everySteps === undefined ? undefined : everySteps.replace(/^0+/, ''),
+    keepEverySteps: everySteps === undefined ? undefined : asStep(everySteps),
     keepEveryHours: hours,
-    keep,
+    keep: keep.map(asStep),
     olderThanMs,
   };
   if (rules.keepLast === undefined && everySteps === undefined && hours === undefined && keep.length === 0 && olderThanMs === undefined) {
