@@ -3,7 +3,8 @@
  * each unlink, rmdir and the state file's rename on a local disk, before and after each write and
  * DeleteObjects request on S3 (RGW, through a proxy that kills the process when the request
  * arrives, then drops it or lets it land). After every kill, `ckpt latest` and `ckpt latest
- * --tf-compat` name the newest checkpoint, whole; a rerun converges to the plan's result.
+ * --tf-compat` name the newest checkpoint, whole; a rerun converges to the plan's result. On the
+ * GCS emulator (one DELETE per object) each upload and DELETE is a kill point too.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -12,12 +13,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCheckpoints } from '@ckptkit/core';
 import type { GFile } from '@ckptkit/gfile';
+import { ensureGcsBucket } from '@ckptkit/gcs';
 import { createBucket, deleteBucket } from '@ckptkit/s3';
 import { bundle, json, stateFile, type TreeSpec } from '../checkpoints/bytes.js';
 import { writeTree } from '../checkpoints/suite.js';
 import { CKPT_BIN, REPO, runCli } from '../helpers/cli.js';
-import { s3Server, serverSuite, type S3TestServer } from '../helpers/servers.js';
-import { cliEnv, cliStoreFlags, s3Options, storesGFile } from '../helpers/stores.js';
+import { gcsServer, s3Server, serverSuite, type GcsTestServer, type S3TestServer } from '../helpers/servers.js';
+import { cliEnv, cliStoreFlags, gcsOptions, s3Options, storesGFile } from '../helpers/stores.js';
 import { startFaultProxy } from '../proxy/fault-proxy.js';
 import { spawn } from 'node:child_process';
 
@@ -200,4 +202,67 @@ serverSuite('prune killed with SIGKILL at every request (S3, RGW)', s3Server(), 
       expect((whole.stats!.requests.put ?? 0) + whole.stats!.requests.delete).toBe(points);
     });
   }
+});
+
+serverSuite('prune killed with SIGKILL at every request (GCS emulator)', gcsServer(), (server: GcsTestServer) => {
+  const bucket = `ckptkit-prune-kill-${randomBytes(5).toString('hex')}`;
+  let g: GFile;
+  let home = '';
+  let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
+  beforeAll(async () => {
+    await ensureGcsBucket(bucket, gcsOptions(server));
+    g = storesGFile({ gcs: server });
+    home = await fs.mkdtemp(path.join(os.tmpdir(), 'ckpt-prune-kill-home-'));
+    proxy = await startFaultProxy({ target: server.endpoint });
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    if (await g.exists(`gs://${bucket}/k`)) await g.removeTree(`gs://${bucket}/k`);
+    await g.close();
+    await fs.rm(home, { recursive: true, force: true });
+  });
+  const direct = (...args: string[]) => runCli([...args, ...cliStoreFlags({ gcs: server })], { env: cliEnv(home) });
+
+  /** As on S3: killed when its `nth` upload or DELETE arrives at the proxy (one at a time: --concurrency 1). */
+  function killedRun(dir: string, nth: number, lands: boolean): Promise<{ signal: NodeJS.Signals | null; reached: boolean }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CKPT_BIN, 'prune', '--yes', '--concurrency', '1', ...RULES, dir, '--gcs-endpoint', proxy.url], { cwd: REPO, env: { ...process.env, ...cliEnv(home) }, stdio: 'ignore' });
+      let seen = 0;
+      let reached = false;
+      proxy.schedule.set([
+        {
+          match: {
+            when: (info) => {
+              if (!(info.method === 'DELETE' || (info.method === 'POST' && info.url.startsWith('/upload/')) || info.method === 'PUT')) return false;
+              if (++seen !== nth) return false;
+              reached = true;
+              child.kill('SIGKILL');
+              return true;
+            },
+          },
+          action: lands ? { kind: 'reset', forward: true } : { kind: 'reset' },
+        },
+      ]);
+      child.on('error', reject);
+      child.on('close', (_code, signal) => resolve({ signal, reached }));
+    });
+  }
+
+  it('tf: the state file upload and every DELETE are kill points (dropped, or landed); latest holds, a rerun converges', { timeout: 600_000 }, async () => {
+    // One upload (the state file), then one DELETE per object: 3 commit files, 6 others.
+    const points = 1 + 9;
+    for (let nth = 1; nth <= points; nth++) {
+      for (const lands of [false, true]) {
+        const dir = `gs://${bucket}/k/tf-${nth}-${lands ? 'landed' : 'dropped'}`;
+        await writeTree(g, dir, tfRun());
+        const run = await killedRun(dir, nth, lands);
+        const label = `killed at mutating request ${nth} of ${points} (${lands ? 'landed' : 'dropped'})`;
+        expect(run.reached, label).toBe(true);
+        expect(run.signal, label).toBe('SIGKILL');
+        await checkInvariant(direct, g, dir, 'tf', label);
+        expect((await direct('prune', '--yes', ...RULES, dir)).code, label).toBe(0);
+        await checkConverged(g, dir, 'tf', `rerun: ${label}`);
+      }
+    }
+  });
 });
