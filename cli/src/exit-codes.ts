@@ -60,7 +60,7 @@ export const EXIT_FOR_ERROR: Readonly<Record<CliErrorCode, ExitCode>> = {
 };
 
 /** The commands of `ckpt`, for the per-command view of the contract. */
-export const COMMAND_NAMES = ['ls', 'stat', 'glob', 'latest', 'find', 'inspect', 'verify', 'watch', 'cp', 'state', 'completion'] as const;
+export const COMMAND_NAMES = ['ls', 'stat', 'glob', 'latest', 'find', 'inspect', 'verify', 'watch', 'cp', 'state', 'prune', 'completion'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 /** One exit code as documented. */
@@ -77,7 +77,7 @@ export interface ExitCodeDoc {
   perCommand?: Partial<Record<CommandName, string>>;
 }
 
-const STORAGE_COMMANDS = ['ls', 'stat', 'glob', 'latest', 'find', 'inspect', 'verify', 'watch', 'cp', 'state'] as const;
+const STORAGE_COMMANDS = ['ls', 'stat', 'glob', 'latest', 'find', 'inspect', 'verify', 'watch', 'cp', 'state', 'prune'] as const;
 
 /** The exit codes of `ckpt`, in order: the one table every document is rendered from. */
 export const EXIT_CODES: readonly ExitCodeDoc[] = [

@@ -87,3 +87,14 @@ export async function findProgress(): Promise<Display<{ phase: string; listed: n
     stop: () => d.stop(),
   };
 }
+
+/** `prune [=====-----] 48% | files | 14400/30000 objects deleted`. */
+export async function pruneProgress(): Promise<Display<{ phase: string; deletedObjects: number; totalObjects: number }>> {
+  const d = await display('prune [{bar}] {percentage}% | {phase} | {deleted} objects deleted');
+  return {
+    update: (p) => {
+      if (p.totalObjects > 0) d.show(p.deletedObjects, p.totalObjects, { phase: p.phase, deleted: `${p.deletedObjects}/${p.totalObjects}` });
+    },
+    stop: () => d.stop(),
+  };
+}

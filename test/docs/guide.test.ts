@@ -37,6 +37,9 @@ type Evaluate = {
   evaluateNew: (g: GFile, run: string, evaluate: (prefix: string, step: number | null) => Promise<void>, o?: { interval?: number; timeout?: number }) => Promise<number>;
 };
 type Repair = { repairMovedRun: (g: GFile, dir: string) => Promise<string[]> };
+type NightlyPrune = {
+  pruneRuns: (g: GFile, prefix: string, rules: { keepLast?: number }, o?: { execute?: boolean }) => Promise<Array<{ dir: string; deleted: number; bytesFreed: number }>>;
+};
 type Inventory = { inventory: (g: GFile, root: string) => Promise<Array<{ model: string; format: string; bytes: number; complete: boolean }>> };
 
 const load = <T>(name: string) => import(path.join(OUT, name)) as Promise<T>;
@@ -57,7 +60,7 @@ async function seedRun(g: GFile, dir: string): Promise<void> {
 let tmp: string;
 beforeAll(async () => {
   const blocks = await extract();
-  expect([...blocks.keys()].sort()).toEqual(['deploy.ts', 'evaluate-new.ts', 'inventory.ts', 'promote-latest.ts', 'repair-moved-run.ts', 'storage.ts']);
+  expect([...blocks.keys()].sort()).toEqual(['deploy.ts', 'evaluate-new.ts', 'inventory.ts', 'nightly-prune.ts', 'promote-latest.ts', 'repair-moved-run.ts', 'storage.ts']);
   await fs.mkdir(OUT, { recursive: true });
   for (const [name, code] of blocks) await fs.writeFile(path.join(OUT, name), code);
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ckpt-guide-'));
@@ -131,6 +134,32 @@ describe('docs/guide.md', () => {
     await writer;
     expect(seen).toEqual([2, 4]);
     expect(n).toBe(2);
+    await g.close();
+  });
+
+  it('pruneRuns on memory stores: every run under the prefix, a dry run first, then the newest kept', async () => {
+    const { createStorage } = await load<Storage>('storage.ts');
+    const { pruneRuns } = await load<NightlyPrune>('nightly-prune.ts');
+    const g = createStorage();
+    for (const run of ['a', 'b']) {
+      for (const step of [1, 2, 3]) {
+        await g.writeText(`memory://guide-prune/runs/${run}/ckpt-${step}.index`, 'i');
+        await g.writeText(`memory://guide-prune/runs/${run}/ckpt-${step}.data-00000-of-00001`, 'dd');
+      }
+    }
+    const dry = await pruneRuns(g, 'memory://guide-prune/runs', { keepLast: 1 });
+    expect(dry).toEqual([
+      { dir: 'memory://guide-prune/runs/a', deleted: 2, bytesFreed: 6 },
+      { dir: 'memory://guide-prune/runs/b', deleted: 2, bytesFreed: 6 },
+    ]);
+    expect(await g.exists('memory://guide-prune/runs/a/ckpt-1.index')).toBe(true);
+    await pruneRuns(g, 'memory://guide-prune/runs', { keepLast: 1 }, { execute: true });
+    expect(await g.exists('memory://guide-prune/runs/a/ckpt-1.index')).toBe(false);
+    expect(await g.exists('memory://guide-prune/runs/b/ckpt-3.index')).toBe(true);
+    expect(await pruneRuns(g, 'memory://guide-prune/runs', { keepLast: 1 })).toEqual([
+      { dir: 'memory://guide-prune/runs/a', deleted: 0, bytesFreed: 0 },
+      { dir: 'memory://guide-prune/runs/b', deleted: 0, bytesFreed: 0 },
+    ]);
     await g.close();
   });
 

@@ -7,6 +7,7 @@ import { globCommand } from './glob.js';
 import { inspectCommand } from './inspect.js';
 import { latestCommand } from './latest.js';
 import { lsCommand } from './ls.js';
+import { pruneCommand } from './prune.js';
 import { stateCommand } from './state.js';
 import { statCommand } from './stat.js';
 import { verifyCommand } from './verify.js';
@@ -28,5 +29,6 @@ export const commands: CommandModule<GlobalArgs, any>[] = [
   watchCommand,
   cpCommand,
   stateCommand,
+  pruneCommand,
   completionCommand,
 ];

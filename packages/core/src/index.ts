@@ -4,4 +4,5 @@ export * from './discovery/index.js';
 export { CHECKPOINT_FORMATS, formatIds } from './formats/index.js';
 export * from './latest/index.js';
 export * from './pipelines/index.js';
+export * from './retention/index.js';
 export * from './state/index.js';

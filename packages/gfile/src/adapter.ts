@@ -194,7 +194,11 @@ export interface StorageAdapter {
   /** Server-side copy of one object within this store. */
   copy(srcKey: string, dstKey: string, options?: CopyOptions): Promise<void>;
 
-  /** Deletes many objects in one request (missing keys are ignored). */
+  /**
+   * Deletes up to `capabilities.maxDeleteBatch` objects in one request (S3 DeleteObjects: 1,000);
+   * missing keys are ignored. Optional: without it, `GFile.removeTree` and `GFile.removeMany` (what
+   * `ckpt prune` deletes through) send one `delete` per key, at most `concurrency` in flight.
+   */
   deleteMany?(keys: string[], options?: OperationOptions): Promise<void>;
   /** Moves an object or directory; atomic when `capabilities.atomicRename`. */
   rename?(srcKey: string, dstKey: string, options?: OperationOptions): Promise<void>;

@@ -552,6 +552,32 @@ export class GFile {
     await this.deleteKeys(adapter, keys, options.signal);
   }
 
+  /**
+   * Deletes the given files (and directories, URIs ending in `/`, which must be empty by then) at
+   * the store's request floor: `deleteMany` batches of `capabilities.maxDeleteBatch` keys where
+   * the store has them (1,000 a DeleteObjects request on S3), otherwise one delete per key with at
+   * most `concurrency` in flight (GCS, local unlink). Files go first, then directories deepest
+   * first. What is already gone is no error, so a repeated call converges. `onDeleted` is told how
+   * many keys each finished request removed. Every URI must name a key on one store.
+   *
+   * @throws CkptError INVALID_PATH for a store's root or URIs of several stores; storage errors as they are.
+   */
+  async removeMany(uris: readonly string[], options: Signalled & { onDeleted?: ((count: number) => void) | undefined } = {}): Promise<void> {
+    if (uris.length === 0) return;
+    let store: StorageAdapter | undefined;
+    let adapter: StorageAdapter | undefined;
+    const keys = new Set<string>();
+    for (const uri of uris) {
+      const located = await this.locate(uri, 'remove');
+      if (located.key === '') throw new CkptError('INVALID_PATH', { operation: 'remove', uri, message: 'refusing to remove the root of a store' });
+      if (store && located.store !== store) throw new CkptError('INVALID_PATH', { operation: 'remove', uri, message: 'removeMany takes URIs of one store' });
+      store = located.store;
+      adapter ??= located.adapter;
+      keys.add(located.parsed.trailingSlash ? dirPrefix(located.key) : located.key);
+    }
+    await this.deleteKeys(adapter!, [...keys], options.signal, options.onDeleted);
+  }
+
   /** Creates a directory and its parents (a marker object on object stores). Idempotent. */
   async makeDirs(uri: string, options: Signalled = {}): Promise<void> {
     const { adapter, key } = await this.locate(uri, 'makeDirs');
@@ -565,7 +591,7 @@ export class GFile {
   }
 
   /** Deletes files first (batched), then directory keys deepest first (empty by then). */
-  private async deleteKeys(adapter: StorageAdapter, keys: string[], signal: AbortSignal | undefined): Promise<void> {
+  private async deleteKeys(adapter: StorageAdapter, keys: string[], signal: AbortSignal | undefined, onDeleted?: (count: number) => void): Promise<void> {
     const files = keys.filter((k) => !k.endsWith('/'));
     const dirs = keys.filter((k) => k.endsWith('/')).sort((a, b) => b.length - a.length || compareKeys(b, a));
     const remove = async (batch: string[]) => {
@@ -574,14 +600,23 @@ export class GFile {
       if (adapter.deleteMany && batchSize > 1) {
         const chunks: string[][] = [];
         for (let i = 0; i < batch.length; i += batchSize) chunks.push(batch.slice(i, i + batchSize));
-        await Promise.all(chunks.map((c) => this.fanOut(() => adapter.deleteMany!(c, { signal }))));
+        await Promise.all(chunks.map((c) => this.fanOut(async () => {
+          await adapter.deleteMany!(c, { signal });
+          onDeleted?.(c.length);
+        })));
       } else {
-        await Promise.all(batch.map((k) => this.fanOut(() => ignoreNotFound(adapter.delete(k, { signal })))));
+        await Promise.all(batch.map((k) => this.fanOut(async () => {
+          await ignoreNotFound(adapter.delete(k, { signal }));
+          onDeleted?.(1);
+        })));
       }
     };
     await remove(files);
     if (adapter.capabilities.directories === 'real') {
-      for (const d of dirs) await ignoreNotFound(adapter.delete(d, { signal }));
+      for (const d of dirs) {
+        await ignoreNotFound(adapter.delete(d, { signal }));
+        onDeleted?.(1);
+      }
     } else {
       await remove(dirs);
     }

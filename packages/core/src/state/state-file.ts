@@ -47,6 +47,11 @@ export async function readStateFile(gfile: Pick<GFile, 'readFile'>, dirUri: stri
     if (isCkptError(error, 'NOT_FOUND', 'INVALID_PATH')) return { kind: 'missing', uri };
     throw error;
   }
+  return classifyStateBytes(uri, bytes);
+}
+
+/** What the bytes of a state file hold, classified as {@link readStateFile} classifies them. */
+export function classifyStateBytes(uri: string, bytes: Uint8Array): StateFileRead {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
