@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCheckpoints } from '@ckptkit/core';
 import type { GFile } from '@ckptkit/gfile';
 import { ensureGcsBucket } from '@ckptkit/gcs';
-import { createBucket, deleteBucket } from '@ckptkit/s3';
+import { createBucket } from '@ckptkit/s3';
 import { bundle, json, stateFile, type TreeSpec } from '../checkpoints/bytes.js';
 import { writeTree } from '../checkpoints/suite.js';
 import { CKPT_BIN, REPO, runCli } from '../helpers/cli.js';
@@ -22,6 +22,7 @@ import { gcsServer, s3Server, serverSuite, type GcsTestServer, type S3TestServer
 import { cliEnv, cliStoreFlags, gcsOptions, s3Options, storesGFile } from '../helpers/stores.js';
 import { startFaultProxy } from '../proxy/fault-proxy.js';
 import { spawn } from 'node:child_process';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 const HOOK = path.join(REPO, 'test', 'atomicity', 'kill-after-fs-ops.mjs');
 const RULES = ['--keep-last', '2', '--keep', '2'];
@@ -142,7 +143,7 @@ serverSuite('prune killed with SIGKILL at every request (S3, RGW)', s3Server(), 
     await proxy?.close();
     if (await g.exists(`s3://${bucket}/k`)) await g.removeTree(`s3://${bucket}/k`);
     await g.close();
-    await deleteBucket(bucket, s3Options(server));
+    await dropS3Bucket(bucket, s3Options(server));
     await fs.rm(home, { recursive: true, force: true });
   });
   const direct = (...args: string[]) => runCli([...args, ...cliStoreFlags({ s3: server })], { env: cliEnv(home, server) });

@@ -9,12 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GFile } from '@ckptkit/gfile';
-import { createBucket, deleteBucket } from '@ckptkit/s3';
+import { createBucket } from '@ckptkit/s3';
 import { bundle, json, stateFile, type TreeSpec } from '../checkpoints/bytes.js';
 import { writeTree } from '../checkpoints/suite.js';
 import { runCli } from '../helpers/cli.js';
 import { s3Server, serverSuite, type S3TestServer } from '../helpers/servers.js';
 import { cliEnv, cliStoreFlags, s3Options, storesGFile } from '../helpers/stores.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 interface PlanJson {
   dir: string;
@@ -169,7 +170,7 @@ serverSuite('ckpt prune on s3:// (RGW)', s3, (server) => {
     const g = storesGFile({ s3: server });
     if (await g.exists(`s3://${bucket}/runs`)) await g.removeTree(`s3://${bucket}/runs`);
     await g.close();
-    await deleteBucket(bucket, s3Options(server));
+    await dropS3Bucket(bucket, s3Options(server));
   });
   pruneSuite('s3', { s3: server }, () => `s3://${bucket}/runs`, true);
 });

@@ -1,9 +1,10 @@
 /** The prune suite on Ceph RGW: DeleteObjects batches, conditional rewrites of the state file. A new bucket per run, deleted after. */
 import { randomBytes } from 'node:crypto';
-import { createBucket, deleteBucket } from '@ckptkit/s3';
+import { createBucket } from '@ckptkit/s3';
 import { s3Server, serverSuite } from '../helpers/servers.js';
 import { s3Options, storesGFile } from '../helpers/stores.js';
 import { definePruneSuite } from './suite.js';
+import { dropS3Bucket } from '../helpers/buckets.js';
 
 serverSuite('prune: s3', s3Server(), (server) => {
   const options = s3Options(server);
@@ -21,7 +22,7 @@ serverSuite('prune: s3', s3Server(), (server) => {
         root,
         cleanup: async () => {
           if (await gfile.exists(root)) await gfile.removeTree(root);
-          await deleteBucket(bucket, options);
+          await dropS3Bucket(bucket, options);
           await gfile.close();
         },
       };
