@@ -154,8 +154,12 @@ export function parseFast(args: readonly string[]): FastCommand | undefined {
 /** A URI with a scheme other than `file://` (s3, gs, memory, or one yargs' path will reject). */
 const REMOTE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
 
+/** An archive member URI (`tar:…!/…`, `zip:…!/…`; decision 0016): never the local fast path. */
+const ARCHIVE = /^(tar|zip):(?!\/\/)/i;
+
 /** True for a local path or a `file://` URI. */
 export function isLocalUri(uri: string): boolean {
+  if (ARCHIVE.test(uri)) return false;
   return !REMOTE.test(uri) || uri.startsWith('file://');
 }
 
