@@ -72,8 +72,9 @@ const COMMANDS: Record<FastCommand['command'], CommandSpec> = {
       '--content-checks': ['content-checks', 'boolean'],
       '--format': ['format', 'string'],
       '--max-depth': ['max-depth', 'natural'],
+      '--archives': ['archives', 'boolean'],
     },
-    defaults: { jsonl: false, 'content-checks': true },
+    defaults: { jsonl: false, 'content-checks': true, archives: true },
   },
   cp: {
     positionals: ['src', 'dst'],
@@ -115,6 +116,11 @@ export function parseFast(args: readonly string[]): FastCommand | undefined {
     if (command === 'find' && a === '--no-content-checks') {
       if (seen.has('content-checks')) return undefined;
       seen.set('content-checks', false);
+      continue;
+    }
+    if (command === 'find' && a === '--no-archives') {
+      if (seen.has('archives')) return undefined;
+      seen.set('archives', false);
       continue;
     }
     const eq = a.indexOf('=');

@@ -23,6 +23,7 @@ export interface RejectedMember {
  */
 export class ArchiveIndex<Loc> {
   readonly files = new Map<string, MemberFile<Loc>>();
+  /** Directory entries the archive holds itself (`a/b/`); the others are implied by file keys. */
   readonly directories = new Set<string>();
   readonly rejected = new Map<string, RejectedMember>();
   private sortedKeys: string[] | undefined;
@@ -51,21 +52,16 @@ export class ArchiveIndex<Loc> {
       return;
     }
     if (entry.kind === 'directory' || named.directory) {
-      this.addParents(`${key}/`);
+      this.directories.add(`${key}/`);
       return;
     }
     if (this.files.has(key) && this.duplicates === 'refuse') throw this.fail(`two members are named "${key}"`);
     if (entry.size > this.limits.maxMemberSize) throw this.fail(`member "${key}" holds ${entry.size} bytes, more than the limit of ${this.limits.maxMemberSize}`);
     this.rejected.delete(key);
     this.files.set(key, { key, size: entry.size, mtime: entry.mtime, loc: entry.loc });
-    this.addParents(key);
   }
 
-  private addParents(key: string): void {
-    for (let i = key.indexOf('/'); i >= 0; i = key.indexOf('/', i + 1)) this.directories.add(key.slice(0, i + 1));
-  }
-
-  /** Every file key and directory key (`a/`), in key order. */
+  /** Every file key and directory entry's key (`a/`), in key order. */
   sorted(): string[] {
     return (this.sortedKeys ??= [...this.files.keys(), ...this.directories].sort(compareKeys));
   }

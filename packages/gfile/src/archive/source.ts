@@ -42,3 +42,17 @@ export function adapterSource(adapter: StorageAdapter, key: string, uri: string)
 export function corrupt(uri: string, message: string, cause?: unknown): CkptError {
   return new CkptError('CORRUPT', { operation: 'read', uri, message, cause });
 }
+
+/** Resolves when a writable stream drains, or closes (a destroyed stream never drains). */
+export function drained(stream: NodeJS.EventEmitter & { destroyed?: boolean }): Promise<void> {
+  if (stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}

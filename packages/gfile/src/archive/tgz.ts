@@ -6,10 +6,10 @@
  */
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
-import { CkptError, isCkptError } from '../errors.js';
+import { CkptError, isCkptError, throwIfAborted } from '../errors.js';
 import { ArchiveIndex } from './archive-index.js';
 import type { ArchiveLimits } from './limits.js';
-import { corrupt, type ArchiveSource } from './source.js';
+import { corrupt, drained, type ArchiveSource } from './source.js';
 import { tarKind } from './tar.js';
 import type { ArchiveFormat } from './view.js';
 
@@ -57,7 +57,7 @@ async function pass(source: ArchiveSource, limits: ArchiveLimits, signal: AbortS
       plain += chunk.length;
       if (plain > limits.maxTotalSize) throw fail(`decompresses to more than ${limits.maxTotalSize} bytes (the limit of an archive view)`);
       if (plain > limits.ratioFloor && plain > compressed * limits.maxRatio) throw fail(`decompresses ${compressed} bytes to more than ${plain} (a gzip bomb?)`);
-      if (!parser.write(chunk)) await new Promise((r) => parser.once('drain', r));
+      if (!parser.write(chunk)) await drained(parser as unknown as NodeJS.EventEmitter);
       if (failure !== undefined || stopped) break;
     }
     if (!stopped && failure === undefined) await new Promise<void>((r) => parser.end(r));
@@ -67,13 +67,14 @@ async function pass(source: ArchiveSource, limits: ArchiveLimits, signal: AbortS
       try {
         for await (const chunk of source.stream(0, undefined, controller.signal)) {
           compressed += chunk.length;
-          if (!gunzip.write(chunk)) await new Promise((r) => gunzip.once('drain', r));
-          if (failure !== undefined || stopped) break;
+          if (gunzip.destroyed) break;
+          if (!gunzip.write(chunk)) await drained(gunzip);
+          if (failure !== undefined || stopped || gunzip.destroyed) break;
         }
-        gunzip.end();
+        if (!gunzip.destroyed) gunzip.end();
       } catch (error) {
         if (!stopped) gunzip.destroy(error as Error);
-        else gunzip.end();
+        else if (!gunzip.destroyed) gunzip.end();
       }
     })();
     try {
@@ -88,7 +89,7 @@ async function pass(source: ArchiveSource, limits: ArchiveLimits, signal: AbortS
     signal?.removeEventListener('abort', stopSource);
     gunzip.destroy();
   }
-  signal?.throwIfAborted?.();
+  throwIfAborted(signal, 'read', source.uri);
   if (failure !== undefined) {
     if (isCkptError(failure)) throw failure;
     const message = (failure as Error)?.message ?? String(failure);
@@ -139,7 +140,15 @@ export function tgzFormat(source: ArchiveSource, limits: ArchiveLimits): Archive
       };
       let found = false;
       let resumeEntry: (() => void) | undefined;
+      let stopPass: (() => void) | undefined;
+      let cancelled = false;
       const running = pass(source, limits, signal, (entry, ordinal, stop) => {
+        stopPass = stop;
+        if (cancelled) {
+          stop();
+          entry.resume();
+          return;
+        }
         if (ordinal !== member.loc.ordinal) {
           entry.resume();
           return;
@@ -147,6 +156,7 @@ export function tgzFormat(source: ArchiveSource, limits: ArchiveLimits): Archive
         found = true;
         let pos = 0;
         entry.on('data', (c: Buffer) => {
+          if (cancelled) return;
           const from = Math.max(0, offset - pos);
           const to = Math.min(c.length, end - pos);
           pos += c.length;
@@ -183,6 +193,10 @@ export function tgzFormat(source: ArchiveSource, limits: ArchiveLimits): Archive
           await new Promise<void>((r) => (wake = r));
         }
       } finally {
+        // A caller that stops early (a ranged read, an abort) ends the pass: the paused entry is let go.
+        cancelled = true;
+        stopPass?.();
+        resumeEntry?.();
         await running;
       }
       if (error !== undefined) throw error;

@@ -26,8 +26,7 @@ const PAGE = 1000;
 
 /**
  * A read-only {@link StorageAdapter} over one archive: members are keys, directories are virtual
- * (key prefixes, plus the archive's explicit directory entries, which show only as common
- * prefixes). The index is read on the first operation and kept for the adapter's life, so one
+ * (key prefixes; the archive's own directory entries list as `dir/` markers, as on object stores). The index is read on the first operation and kept for the adapter's life, so one
  * command reads an archive's headers once. Every write is READ_ONLY.
  */
 export function createArchiveView<Loc>(target: ArchiveViewTarget, format: ArchiveFormat<Loc>): StorageAdapter {
@@ -113,9 +112,8 @@ export function createArchiveView<Loc>(target: ArchiveViewTarget, format: Archiv
           continue;
         }
         i++;
-        // A directory key shows only as a common prefix: the store's directories are virtual.
-        if (key.endsWith('/')) continue;
-        entries.push(metaOf(idx.files.get(key)!));
+        // A directory entry of the archive lists as a directory marker does on an object store.
+        entries.push(key.endsWith('/') ? { key, kind: 'directory', size: 0, mtime: undefined } : metaOf(idx.files.get(key)!));
         last = key;
       }
       const more = i < keys.length && keys[i]!.startsWith(prefix);

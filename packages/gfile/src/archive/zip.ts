@@ -10,7 +10,7 @@ import yauzl from 'yauzl';
 import { isCkptError } from '../errors.js';
 import { ArchiveIndex, type MemberFile } from './archive-index.js';
 import type { ArchiveLimits } from './limits.js';
-import { corrupt, type ArchiveSource } from './source.js';
+import { corrupt, drained, type ArchiveSource } from './source.js';
 import type { ArchiveFormat } from './view.js';
 
 /** Where a zip member's bytes are. */
@@ -193,8 +193,11 @@ async function* inflate(input: AsyncIterable<Buffer>, size: number, fail: (m: st
   const inflater = createInflateRaw();
   const pump = (async () => {
     try {
-      for await (const chunk of input) if (!inflater.write(chunk)) await new Promise((r) => inflater.once('drain', r));
-      inflater.end();
+      for await (const chunk of input) {
+        if (inflater.destroyed) break;
+        if (!inflater.write(chunk)) await drained(inflater);
+      }
+      if (!inflater.destroyed) inflater.end();
     } catch (error) {
       inflater.destroy(error as Error);
     }
