@@ -2,7 +2,7 @@
  * Archive views over memory://: listing, stat, reads, member URIs, read-only errors, request
  * bounds, and the hostile cases of decision 0016.
  */
-import { gzipSync } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createGFile, isCkptError, type FileInfo, type GFile } from '@ckptkit/gfile';
 import { makeTar, makeTgz, makeZip, renameInZip, type TarEntry } from '../helpers/archives.js';
@@ -193,4 +193,35 @@ describe('hostile archives', () => {
     await put(gfile, `memory://${store}/many.zip`, await makeZip(entries));
     expect(await codeOf(listAll(gfile, `zip:memory://${store}/many.zip!/`))).toBe('CORRUPT');
   });
+
+  it('a million empty members: refused at the member limit, in bounded time and memory, never indexed whole', async () => {
+    const gfile = createGFile({ retry: false });
+    const store = `million-${process.pid}`;
+    // 1,000,000 headers of empty files (512 MB of tar) as a .tar.gz of about 1 MB.
+    const block = makeTar([{ path: 'm/empty', data: '' }], { end: false });
+    const chunk = Buffer.concat(Array.from({ length: 2000 }, () => block));
+    const gz = createGzip();
+    const out: Buffer[] = [];
+    gz.on('data', (c: Buffer) => out.push(c));
+    const done = new Promise((r) => gz.on('end', r));
+    for (let i = 0; i < 500; i++) if (!gz.write(chunk)) await new Promise((r) => gz.once('drain', r));
+    gz.end(Buffer.alloc(1024));
+    await done;
+    await put(gfile, `memory://${store}/million.tar.gz`, Buffer.concat(out));
+    const heap0 = process.memoryUsage().heapUsed;
+    const t0 = Date.now();
+    const error = await listAll(gfile, `tar:memory://${store}/million.tar.gz!/`).then(() => undefined, (e: unknown) => e);
+    expect(isCkptError(error, 'CORRUPT')).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(process.memoryUsage().heapUsed - heap0).toBeLessThan(256 * 2 ** 20);
+    // A zip says how many members it has in its end record: refused before its directory is read.
+    const zip = await makeZip([{ path: 'a', data: '' }], { zip64: true });
+    const eocd64 = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x06, 0x06]));
+    zip.writeBigUInt64LE(1_000_000n, eocd64 + 24);
+    zip.writeBigUInt64LE(1_000_000n, eocd64 + 32);
+    await put(gfile, `memory://${store}/million.zip`, zip);
+    const before = gfile.metrics.snapshot().requests.get;
+    expect(await codeOf(listAll(gfile, `zip:memory://${store}/million.zip!/`))).toBe('CORRUPT');
+    expect(gfile.metrics.snapshot().requests.get - before).toBeLessThanOrEqual(2);
+  }, 60_000);
 });

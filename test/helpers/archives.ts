@@ -25,7 +25,7 @@ export function makeTar(entries: TarEntry[], options: { end?: boolean } = {}): B
   for (const e of entries) {
     const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(e.data);
     const type = e.type ?? (e.path.endsWith('/') ? 'Directory' : 'File');
-    const h = new Header({ path: e.path, mode: 0o644, size: e.size ?? data.length, mtime: e.mtime ?? new Date('2024-05-01T00:00:00Z'), type, linkpath: e.linkpath, uid: 0, gid: 0, uname: '', gname: '' });
+    const h = new Header({ path: e.path, mode: 0o644, size: e.size ?? data.length, mtime: e.mtime ?? new Date('2024-05-01T00:00:00Z'), type, ...(e.linkpath === undefined ? {} : { linkpath: e.linkpath }), uid: 0, gid: 0, uname: '', gname: '' });
     const block = Buffer.alloc(512);
     h.encode(block, 0);
     parts.push(block, data);

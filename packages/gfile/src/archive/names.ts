@@ -21,5 +21,7 @@ export function memberKey(name: string): MemberName {
   const segments = name.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) return { rejected: 'a name with a ".." segment (it would leave the extraction directory); it is not extracted' };
   if (segments.length === 0) return { rejected: 'an empty name' };
+  // After normalisation too: `./C:x` is `C:x`, drive-relative on Windows.
+  if (/^[A-Za-z]:/.test(segments[0]!)) return { rejected: 'a name with a drive letter; it is not extracted' };
   return { key: segments.join('/'), directory };
 }

@@ -55,7 +55,12 @@ export function tarFormat(source: ArchiveSource, limits: ArchiveLimits): Archive
       let ended = false;
       while (pos + 512 <= size) {
         const block = await bytes(pos, 512);
-        const header = new Header(block, 0, ex, gex);
+        let header: Header;
+        try {
+          header = new Header(block, 0, ex, gex);
+        } catch (error) {
+          throw fail(`no valid tar header at byte ${pos}: ${(error as Error).message}`);
+        }
         if (header.nullBlock) {
           ended = true;
           break;
@@ -69,10 +74,14 @@ export function tarFormat(source: ArchiveSource, limits: ArchiveLimits): Archive
         if (META_TYPES.has(type)) {
           if (entrySize > MAX_META) throw fail(`a ${type} record of ${entrySize} bytes`);
           const text = (await bytes(dataOffset, entrySize)).toString('utf8');
-          if (type === 'ExtendedHeader' || type === 'OldExtendedHeader') ex = Pax.parse(text, ex, false);
-          else if (type === 'GlobalExtendedHeader') gex = Pax.parse(text, gex, true);
-          else if (type === 'NextFileHasLongPath') ex = { ...ex, path: text.replace(/\0.*$/s, '') };
-          else ex = { ...ex, linkpath: text.replace(/\0.*$/s, '') };
+          try {
+            if (type === 'ExtendedHeader' || type === 'OldExtendedHeader') ex = Pax.parse(text, ex, false);
+            else if (type === 'GlobalExtendedHeader') gex = Pax.parse(text, gex, true);
+            else if (type === 'NextFileHasLongPath') ex = { ...ex, path: text.replace(/\0.*$/s, '') };
+            else ex = { ...ex, linkpath: text.replace(/\0.*$/s, '') };
+          } catch (error) {
+            throw fail(`a damaged pax header at byte ${pos}: ${(error as Error).message}`);
+          }
           pos = next;
           continue;
         }

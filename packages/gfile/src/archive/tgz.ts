@@ -84,7 +84,8 @@ async function pass(source: ArchiveSource, limits: ArchiveLimits, signal: AbortS
     }
     controller.abort();
     await read;
-    await Promise.all(pending);
+    // A failed pass leaves an entry unfinished: its 'end' never comes, so nothing waits for it.
+    if (failure === undefined) await Promise.all(pending);
   } finally {
     signal?.removeEventListener('abort', stopSource);
     gunzip.destroy();
