@@ -61,7 +61,7 @@ async function readEverything(scheme: 'tar' | 'zip', name: string, bytes: Uint8A
           }
         }
       } catch (e) {
-        if (!isCkptError(e, 'CORRUPT')) throw new Error(`archive view threw something other than a typed error: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`);
+        if (!isCkptError(e, 'CORRUPT')) throw new Error(`archive view threw something other than a typed error: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`, { cause: e });
       }
     });
   } finally {
