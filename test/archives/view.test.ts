@@ -92,6 +92,27 @@ describe.each(FORMATS)('archive view: $name', ({ scheme, file, make }) => {
   });
 });
 
+describe('.tar.gz passes', () => {
+  it('large members read at once share one streamed pass; a ranged read stops the pass early', async () => {
+    const { gfile, store } = fresh();
+    const big = (seed: number) => Buffer.from(Array.from({ length: 6 * 2 ** 20 }, (_, i) => (i * seed + (i >> 9)) & 0xff));
+    const a = big(7);
+    const b = big(13);
+    const archive = `memory://${store}/big.tar.gz`;
+    await put(gfile, archive, makeTgz([{ path: 'm/a.data', data: a }, { path: 'm/small', data: 's' }, { path: 'm/b.data', data: b }]));
+    await listAll(gfile, `tar:${archive}!/`, true);
+    const before = gfile.metrics.snapshot().requests.get;
+    const [ra, rb, rs] = await Promise.all([gfile.readFile(`tar:${archive}!/m/a.data`), gfile.readFile(`tar:${archive}!/m/b.data`), gfile.readText(`tar:${archive}!/m/small`)]);
+    expect(Buffer.from(ra).equals(a)).toBe(true);
+    expect(Buffer.from(rb).equals(b)).toBe(true);
+    expect(rs).toBe('s');
+    expect(gfile.metrics.snapshot().requests.get - before).toBe(1);
+    const part = await gfile.readFile(`tar:${archive}!/m/b.data`, { offset: 100, length: 10 });
+    expect(Buffer.from(part).equals(b.subarray(100, 110))).toBe(true);
+    expect(gfile.metrics.snapshot().requests.get - before).toBe(2);
+  });
+});
+
 describe('member URIs', () => {
   it('members and archives whose names hold #, !, :: and .tar.gz/ round-trip', async () => {
     const { gfile, store } = fresh();

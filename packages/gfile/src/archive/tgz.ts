@@ -101,6 +101,7 @@ async function pass(source: ArchiveSource, limits: ArchiveLimits, signal: AbortS
 
 /** The `.tar.gz` format of an archive view. */
 export function tgzFormat(source: ArchiveSource, limits: ArchiveLimits): ArchiveFormat<TgzLoc> {
+  let shared: SharedPass | undefined;
   return {
     rangeReads: false,
     async index(signal) {
@@ -130,78 +131,159 @@ export function tgzFormat(source: ArchiveSource, limits: ArchiveLimits): Archive
         yield member.loc.cached.subarray(offset, end);
         return;
       }
-      // Another pass, to this member: its chunks go through a small queue to the caller.
-      const queue: Buffer[] = [];
-      let done = false;
-      let wake: (() => void) | undefined;
-      let error: unknown;
-      const notify = () => {
-        wake?.();
-        wake = undefined;
-      };
-      let found = false;
-      let resumeEntry: (() => void) | undefined;
-      let stopPass: (() => void) | undefined;
-      let cancelled = false;
-      const running = pass(source, limits, signal, (entry, ordinal, stop) => {
-        stopPass = stop;
-        if (cancelled) {
-          stop();
-          entry.resume();
-          return;
-        }
-        if (ordinal !== member.loc.ordinal) {
-          entry.resume();
-          return;
-        }
-        found = true;
-        let pos = 0;
-        entry.on('data', (c: Buffer) => {
-          if (cancelled) return;
-          const from = Math.max(0, offset - pos);
-          const to = Math.min(c.length, end - pos);
-          pos += c.length;
-          if (to > from) queue.push(c.subarray(from, to));
-          // Backpressure: the parser (and so gunzip and the download) waits while the caller is behind.
-          if (queue.length >= 16) entry.pause();
-          notify();
-        });
-        resumeEntry = () => entry.resume();
-        return new Promise<void>((resolve) => entry.on('end', () => {
-          stop();
-          resolve();
-        }));
-      }).then(
-        () => {
-          done = true;
-          notify();
-        },
-        (e: unknown) => {
-          error = e;
-          done = true;
-          notify();
-        },
-      );
+      throwIfAborted(signal, 'read', source.uri);
+      // Reads that come while a pass has not reached their member join it: a command reading
+      // several large members at once (cp, verify --deep) streams the archive once more, not once each.
+      if (!shared || !shared.accepts(member.loc.ordinal)) shared = new SharedPass(source, limits);
+      const pass = shared;
+      const reader: PassReader = { ordinal: member.loc.ordinal, key: member.key, offset, end, queue: [], found: false, done: false, cancelled: false };
+      pass.add(reader);
+      const onAbort = () => pass.cancel(reader);
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
         while (true) {
-          if (queue.length > 0) {
-            const chunk = queue.shift()!;
-            if (queue.length < 4) resumeEntry?.();
+          if (reader.queue.length > 0) {
+            const chunk = reader.queue.shift()!;
+            pass.resumeIfReady();
             yield chunk;
             continue;
           }
-          if (done) break;
-          await new Promise<void>((r) => (wake = r));
+          if (reader.done) break;
+          await new Promise<void>((r) => (reader.wake = r));
         }
       } finally {
-        // A caller that stops early (a ranged read, an abort) ends the pass: the paused entry is let go.
-        cancelled = true;
-        stopPass?.();
-        resumeEntry?.();
-        await running;
+        signal?.removeEventListener('abort', onAbort);
+        // A caller that stops early (a ranged read, an abort) leaves the pass; the last one ends it.
+        if (!reader.done) pass.cancel(reader);
       }
-      if (error !== undefined) throw error;
-      if (!found) throw new CkptError('CORRUPT', { operation: 'read', uri: source.uri, message: `member "${member.key}" was not found on a second pass (the archive changed?)` });
+      throwIfAborted(signal, 'read', source.uri);
+      if (reader.error !== undefined) throw reader.error;
     },
   };
+}
+
+/** One member read waiting on a {@link SharedPass}. */
+interface PassReader {
+  ordinal: number;
+  key: string;
+  offset: number;
+  end: number;
+  queue: Buffer[];
+  found: boolean;
+  done: boolean;
+  cancelled: boolean;
+  error?: unknown;
+  wake?: (() => void) | undefined;
+}
+
+/** Chunks a reader may hold before the archive waits for it (backpressure), and where it resumes. */
+const HIGH_WATER = 16;
+const LOW_WATER = 4;
+
+/**
+ * One streamed pass over a `.tar.gz` serving every member read registered before the pass
+ * reaches that member; it stops after the last member still wanted.
+ */
+class SharedPass {
+  private readonly readers = new Set<PassReader>();
+  private reached = -1;
+  private finished = false;
+  private entry: ReadEntry | undefined;
+  private stop: (() => void) | undefined;
+
+  constructor(
+    private readonly source: ArchiveSource,
+    limits: ArchiveLimits,
+  ) {
+    pass(source, limits, undefined, (entry, ordinal, stop) => this.onEntry(entry, ordinal, stop)).then(
+      () => this.finish(undefined),
+      (error: unknown) => this.finish(error),
+    );
+  }
+
+  /** True while the pass has not reached entry `ordinal` (a read of it can join). */
+  accepts(ordinal: number): boolean {
+    return !this.finished && ordinal > this.reached;
+  }
+
+  add(reader: PassReader): void {
+    this.readers.add(reader);
+  }
+
+  /** Lets the current entry flow again once every reader of it has caught up. */
+  resumeIfReady(): void {
+    if (this.entry && [...this.readers].every((r) => r.ordinal !== this.reached || r.queue.length < LOW_WATER)) this.entry.resume();
+  }
+
+  cancel(reader: PassReader): void {
+    reader.cancelled = true;
+    reader.done = true;
+    this.readers.delete(reader);
+    if (!this.wanted(this.reached)) this.stop?.();
+    this.entry?.resume();
+  }
+
+  private wanted(ordinal: number): boolean {
+    for (const r of this.readers) if (r.ordinal >= ordinal) return true;
+    return false;
+  }
+
+  private onEntry(entry: ReadEntry, ordinal: number, stop: () => void): Promise<void> | void {
+    this.reached = ordinal;
+    this.stop = stop;
+    if (!this.wanted(ordinal)) {
+      stop();
+      entry.resume();
+      return;
+    }
+    const mine = [...this.readers].filter((r) => r.ordinal === ordinal);
+    if (mine.length === 0) {
+      entry.resume();
+      return;
+    }
+    for (const r of mine) r.found = true;
+    this.entry = entry;
+    let pos = 0;
+    entry.on('data', (c: Buffer) => {
+      let full = false;
+      for (const r of mine) {
+        if (r.cancelled) continue;
+        const from = Math.max(0, r.offset - pos);
+        const to = Math.min(c.length, r.end - pos);
+        if (to > from) r.queue.push(c.subarray(from, to));
+        if (r.queue.length >= HIGH_WATER) full = true;
+        wake(r);
+      }
+      pos += c.length;
+      // Backpressure: the parser (and so gunzip and the download) waits while a reader is behind.
+      if (full) entry.pause();
+    });
+    return new Promise<void>((resolve) =>
+      entry.on('end', () => {
+        this.entry = undefined;
+        for (const r of mine) {
+          r.done = true;
+          this.readers.delete(r);
+          wake(r);
+        }
+        if (!this.wanted(ordinal + 1)) stop();
+        resolve();
+      }),
+    );
+  }
+
+  private finish(error: unknown): void {
+    this.finished = true;
+    for (const r of this.readers) {
+      r.error = error ?? (r.found ? undefined : new CkptError('CORRUPT', { operation: 'read', uri: this.source.uri, message: `member "${r.key}" was not found on a second pass (the archive changed?)` }));
+      r.done = true;
+      wake(r);
+    }
+    this.readers.clear();
+  }
+}
+
+function wake(reader: PassReader): void {
+  reader.wake?.();
+  reader.wake = undefined;
 }
