@@ -238,8 +238,8 @@ serverSuite('archives on s3:// (Ceph RGW)', s3Server(), (server: S3TestServer) =
       };
     },
     async () => {
-      await seed?.removeTree(`s3://${bucket}/`).catch(() => undefined);
-      await deleteBucket(bucket, s3Options(server)).catch(() => undefined);
+      await seed?.removeTree(`s3://${bucket}/mirror`).catch(() => undefined);
+      await deleteBucket(bucket, s3Options(server));
       await seed?.close();
       await fs.rm(home, { recursive: true, force: true });
     },
