@@ -41,9 +41,12 @@ export function tarFormat(source: ArchiveSource, limits: ArchiveLimits): Archive
       const index = new ArchiveIndex<TarLoc>(limits, 'last-wins', fail);
       let window = Buffer.alloc(0);
       let windowStart = 0;
+      // After a large member the next one is likely large too: read its header alone (and a
+      // following one), not a window of data that is skipped anyway.
+      let want = WINDOW;
       const bytes = async (pos: number, length: number): Promise<Buffer> => {
         if (pos < windowStart || pos + length > windowStart + window.length) {
-          window = Buffer.from(await source.read(pos, Math.max(length, Math.min(WINDOW, size - pos)), signal));
+          window = Buffer.from(await source.read(pos, Math.max(length, Math.min(want, size - pos)), signal));
           windowStart = pos;
           if (window.length < length) throw fail('the archive ends inside a header (truncated)');
         }
@@ -86,6 +89,7 @@ export function tarFormat(source: ArchiveSource, limits: ArchiveLimits): Archive
           continue;
         }
         ex = undefined;
+        want = entrySize >= WINDOW ? 1024 : WINDOW;
         const kind = tarKind(type);
         index.add(header.path ?? '', { ...kind, size: entrySize, mtime: header.mtime, loc: { dataOffset } });
         pos = next;
