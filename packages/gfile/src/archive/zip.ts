@@ -134,12 +134,12 @@ export function zipFormat(source: ArchiveSource, limits: ArchiveLimits): Archive
       return index;
     },
     stream(member, offset, length, signal) {
-      return memberBytes(source, member, offset, length, limits, signal);
+      return memberBytes(source, member, offset, length, signal);
     },
   };
 }
 
-async function* memberBytes(source: ArchiveSource, member: MemberFile<ZipLoc>, offset: number, length: number | undefined, limits: ArchiveLimits, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+async function* memberBytes(source: ArchiveSource, member: MemberFile<ZipLoc>, offset: number, length: number | undefined, signal?: AbortSignal): AsyncIterable<Uint8Array> {
   const loc = member.loc;
   const fail = (message: string) => corrupt(source.uri, `member "${member.key}": ${message}`);
   const headerMax = 30 + loc.rawName.length + 0xffff;
@@ -186,7 +186,6 @@ async function* memberBytes(source: ArchiveSource, member: MemberFile<ZipLoc>, o
   };
   const plain = loc.method === 0 ? compressed() : inflate(compressed(), member.size, fail);
   yield* checkedSlice(plain, member, offset, length, loc.crc32, fail);
-  void limits;
 }
 
 async function* inflate(input: AsyncIterable<Buffer>, size: number, fail: (m: string) => Error): AsyncIterable<Buffer> {
