@@ -95,8 +95,8 @@ export function tarFormat(source: ArchiveSource, limits: ArchiveLimits): Archive
         pos = next;
       }
       // Ending on a header boundary without the end blocks is tolerated (as GNU tar does); inside one is not.
+      if (size < 512) throw fail(size === 0 ? 'an empty file, not a tar archive' : `${size} bytes: smaller than one tar header, not a tar archive`);
       if (!ended && pos !== size) throw fail('the archive ends inside a member (truncated)');
-      if (size === 0) throw fail('an empty file, not a tar archive');
       return index;
     },
     async *stream(member, offset, length, signal) {
