@@ -75,12 +75,22 @@ const builtinImportsAsRequire = {
   },
 };
 
+/**
+ * `ckpt latest ./dir` never opens an archive (archive URIs leave the local fast path, see
+ * `isLocalUri`): the archive views and their format libraries (tar, yauzl) stay out of its bundle.
+ */
+const noArchiveViews = {
+  name: 'no-archive-views',
+  resolveId: (source, importer) => (source === './archive/index.js' && importer && /gfile[\\/]dist[\\/]gfile\.js$/.test(importer) ? '\0no-archive-views' : null),
+  load: (id) => (id === '\0no-archive-views' ? 'export function createArchiveAdapter() { throw new Error("archive views are not part of the local fast path"); }\n' : null),
+};
+
 const BUNDLES = [
   {
     name: 'fast-latest',
     entry: 'fast-entry.js',
     external: ['@ckptkit/s3', '@ckptkit/gcs', '@ckptkit/core', 'snappy', '@node-rs/crc32'],
-    plugins: [coreVerifyFromPackage],
+    plugins: [coreVerifyFromPackage, noArchiveViews],
     lockfile: false,
   },
   {

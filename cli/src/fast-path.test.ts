@@ -91,6 +91,8 @@ describe('parseFast', () => {
     ['find', 's3://bucket/123', '--anonymous', '--s3-region', 'us-east-1'],
     ['find', './local/dir'],
     ['find', '0x10'],
+    ['find', './local/dir', '--no-archives'],
+    ['find', 's3://bucket/zoo', '--archives', '--json'],
     ['cp', 's3://b/run/ckpt-5', './out'],
     ['cp', 's3://b/run/ckpt-5', 'gs://c/run', '--json', '--update-state', '--allow-incomplete', '--parallel', '8', '--streams', '2'],
     ['cp', '--parallel=2', '--state-file', 'ckpt_state', 'gs://b/run/ckpt-5.index', 's3://c/x', '--gcs-endpoint=http://e:1'],

@@ -72,8 +72,9 @@ const COMMANDS: Record<FastCommand['command'], CommandSpec> = {
       '--content-checks': ['content-checks', 'boolean'],
       '--format': ['format', 'string'],
       '--max-depth': ['max-depth', 'natural'],
+      '--archives': ['archives', 'boolean'],
     },
-    defaults: { jsonl: false, 'content-checks': true },
+    defaults: { jsonl: false, 'content-checks': true, archives: true },
   },
   cp: {
     positionals: ['src', 'dst'],
@@ -117,6 +118,11 @@ export function parseFast(args: readonly string[]): FastCommand | undefined {
       seen.set('content-checks', false);
       continue;
     }
+    if (command === 'find' && a === '--no-archives') {
+      if (seen.has('archives')) return undefined;
+      seen.set('archives', false);
+      continue;
+    }
     const eq = a.indexOf('=');
     const flag = eq < 0 ? a : a.slice(0, eq);
     const known = GLOBAL_FLAGS[flag] ?? spec.flags[flag];
@@ -154,8 +160,12 @@ export function parseFast(args: readonly string[]): FastCommand | undefined {
 /** A URI with a scheme other than `file://` (s3, gs, memory, or one yargs' path will reject). */
 const REMOTE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
 
+/** An archive member URI (`tar:…!/…`, `zip:…!/…`; decision 0016): never the local fast path. */
+const ARCHIVE = /^(tar|zip):(?!\/\/)/i;
+
 /** True for a local path or a `file://` URI. */
 export function isLocalUri(uri: string): boolean {
+  if (ARCHIVE.test(uri)) return false;
   return !REMOTE.test(uri) || uri.startsWith('file://');
 }
 

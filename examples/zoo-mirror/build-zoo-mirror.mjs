@@ -12,6 +12,8 @@
 //   --models N      model folders to write (default: the catalog once, 110). Beyond the catalog the
 //                   models are repeated under mirror-YYYY-MM/ prefixes, as mirrors keep snapshots.
 //   --concurrency C models written at once (default 16)
+//   --archives N    also N TF2 models as the zoo ships them: one `<name>.tar.gz` each under
+//                   archives/tf2/<date>/ (default 0). `ckpt find` lists the checkpoint inside each.
 //
 // S3 and GCS are configured as `ckpt` is: AWS_* variables (AWS_ENDPOINT_URL_S3 for an
 // S3-compatible server such as Ceph RGW or MinIO), STORAGE_EMULATOR_HOST for a GCS emulator, or
@@ -134,6 +136,64 @@ async function slimModel(gfile, core, dir, name) {
   return { files: 6, bytes };
 }
 
+/** A tar.gz of the files of a memory:// folder (node-tar's header codec, zlib's gzip), names relative to `base`. */
+async function tarGzOf(gfile, base) {
+  const { createRequire } = await import('node:module');
+  const { gzipSync } = await import('node:zlib');
+  // node-tar is a dependency of @ckptkit/gfile (its archive views read what this writes).
+  const { Header } = createRequire(path.join(repo, 'packages', 'gfile', 'package.json'))('tar');
+  const parts = [];
+  const block = (h) => {
+    const b = Buffer.alloc(512);
+    new Header(h).encode(b, 0);
+    return b;
+  };
+  const mtime = new Date('2020-07-11T00:00:00Z');
+  const files = [];
+  for await (const f of gfile.list(base, { recursive: true })) if (f.kind === 'file') files.push(f.uri);
+  const dirs = new Set();
+  for (const uri of files.sort()) {
+    const rel = uri.slice(base.length + 1);
+    for (let i = rel.indexOf('/'); i >= 0; i = rel.indexOf('/', i + 1)) {
+      const d = rel.slice(0, i + 1);
+      if (!dirs.has(d)) {
+        dirs.add(d);
+        parts.push(block({ path: d, type: 'Directory', mode: 0o755, size: 0, mtime }));
+      }
+    }
+    const data = Buffer.from(await gfile.readFile(uri));
+    parts.push(block({ path: rel, type: 'File', mode: 0o644, size: data.length, mtime }), data);
+    if (data.length % 512) parts.push(Buffer.alloc(512 - (data.length % 512)));
+  }
+  parts.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(parts));
+}
+
+/**
+ * Writes `count` TF2 Detection Zoo models as the zoo publishes them, one `<name>.tar.gz` each
+ * (`<name>/checkpoint/{checkpoint,ckpt-0.index,ckpt-0.data-00000-of-00001}`, `<name>/saved_model/…`,
+ * `<name>/pipeline.config`) under `<dest>/archives/tf2/<date>/`. Returns the archive URIs.
+ */
+export async function buildZooArchives(gfile, dest, { count, onArchive } = {}) {
+  const core = await import(dist('packages/core'));
+  const { createGFile } = await import(dist('packages/gfile'));
+  const scratch = createGFile();
+  const root = dest.replace(/\/+$/, '');
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const [date, name] = TF2_DETECTION[i % TF2_DETECTION.length];
+    const snapshot = i < TF2_DETECTION.length ? '' : `mirror-${2022 + Math.floor(i / TF2_DETECTION.length) - 1}/`;
+    const base = `memory://zoo-archive-${process.pid}/${i}`;
+    await tf2Model(scratch, core, `${base}/${name}`, name);
+    const uri = `${root}/archives/${snapshot}tf2/${date}/${name}.tar.gz`;
+    await gfile.writeFile(uri, await tarGzOf(scratch, base));
+    await scratch.removeTree(`${base}/`);
+    out.push(uri);
+    onArchive?.(uri);
+  }
+  return out;
+}
+
 /**
  * The model folders of a mirror of `count` models: the catalog's three kinds interleaved (so a
  * small mirror holds all three layouts), repeated under `mirror-YYYY-MM/` beyond the catalog.
@@ -183,16 +243,17 @@ export async function buildZooMirror(gfile, dest, { models = CATALOG_SIZE, concu
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { models: { type: 'string' }, concurrency: { type: 'string' }, 's3-endpoint': { type: 'string' }, 'gcs-endpoint': { type: 'string' } },
+    options: { models: { type: 'string' }, concurrency: { type: 'string' }, archives: { type: 'string' }, 's3-endpoint': { type: 'string' }, 'gcs-endpoint': { type: 'string' } },
   });
   if (positionals.length !== 1) {
-    process.stderr.write('usage: build-zoo-mirror.mjs <dest-uri> [--models N] [--concurrency C] [--s3-endpoint URL] [--gcs-endpoint URL]\n');
+    process.stderr.write('usage: build-zoo-mirror.mjs <dest-uri> [--models N] [--concurrency C] [--archives N] [--s3-endpoint URL] [--gcs-endpoint URL]\n');
     process.exit(2);
   }
   const models = values.models === undefined ? CATALOG_SIZE : Number(values.models);
   const concurrency = values.concurrency === undefined ? 16 : Number(values.concurrency);
-  if (!Number.isInteger(models) || models < 1 || !Number.isInteger(concurrency) || concurrency < 1) {
-    process.stderr.write('--models and --concurrency take positive integers\n');
+  const archives = values.archives === undefined ? 0 : Number(values.archives);
+  if (!Number.isInteger(models) || models < 1 || !Number.isInteger(concurrency) || concurrency < 1 || !Number.isInteger(archives) || archives < 0) {
+    process.stderr.write('--models and --concurrency take positive integers, --archives a non-negative one\n');
     process.exit(2);
   }
   if (!process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -202,6 +263,10 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const r = await buildZooMirror(gfile, positionals[0], { models, concurrency });
     const kinds = r.models.reduce((m, x) => ({ ...m, [x.kind]: (m[x.kind] ?? 0) + 1 }), {});
     process.stdout.write(`wrote ${r.models.length} model folders (${kinds.tf2 ?? 0} TF2 detection, ${kinds.tf1 ?? 0} TF1 detection, ${kinds.slim ?? 0} TF-Slim), ${r.files} files, ${r.bytes} bytes under ${positionals[0]} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    if (archives > 0) {
+      const written = await buildZooArchives(gfile, positionals[0], { count: archives });
+      process.stdout.write(`wrote ${written.length} .tar.gz archives of TF2 detection models under ${positionals[0].replace(/\/+$/, '')}/archives\n`);
+    }
   } catch (error) {
     process.stderr.write(`build-zoo-mirror: ${error?.message ?? error}\n`);
     process.exitCode = error?.code === 'INVALID_PATH' || error?.code === 'INVALID_CONFIG' ? 2 : 4;

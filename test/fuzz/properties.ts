@@ -33,6 +33,7 @@ import {
   type TensorToWrite,
 } from '@ckptkit/core';
 import { clearMemoryStore, compareKeys, createGFile, isCkptError, joinUri, keyMatcher, parseUri, planGlob, segmentMatcher, type GFile } from '@ckptkit/gfile';
+import { ARCHIVE_PROPERTIES } from './archive-properties.js';
 import { withAllocationLimit, withAllocationLimitSync } from './alloc-guard.js';
 import { hostileShapes } from './hostile-state-shapes.js';
 import { referenceCUnescape } from './reference-cunescape.js';
@@ -236,6 +237,7 @@ function sameState(a: CheckpointState, b: CheckpointState): boolean {
 let stateDir = 0;
 
 export const PROPERTIES: FuzzProperty[] = [
+  ...ARCHIVE_PROPERTIES,
   {
     name: 'index reader: valid bundles with byte-level mutations',
     weight: 20,

@@ -14,6 +14,7 @@ interface FindArgs extends GlobalArgs {
   format?: string | string[] | undefined;
   jsonl: boolean;
   'content-checks': boolean;
+  archives?: boolean | undefined;
 }
 
 /**
@@ -32,14 +33,16 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
         .option('max-depth', numberOption('max-depth', 'non-negative-integer', 'Only checkpoints at most N directories below the URI (0: in it)'))
         .option('format', { type: 'string', requiresArg: true, describe: 'Only these formats (repeatable or comma-separated): tf2-checkpoint, tf1-saver, hf-trainer, orbax, ...' })
         .option('jsonl', { type: 'boolean', default: false, describe: 'One JSON object per line instead of one array' })
-        .option('content-checks', { type: 'boolean', default: true, describe: 'Small reads (state files, trainer_state.json, zip/HDF5 trailers) where names are not enough; --no-content-checks: listings only' }),
+        .option('content-checks', { type: 'boolean', default: true, describe: 'Small reads (state files, trainer_state.json, zip/HDF5 trailers) where names are not enough; --no-content-checks: listings only' })
+        // Archives (issue 20): kept apart from the listing options above.
+        .option('archives', { type: 'boolean', default: true, describe: 'Also the checkpoints inside .tar, .tar.gz/.tgz and .zip archives of the tree, as tar:ARCHIVE!/MEMBER URIs; --no-archives: archives are files' }),
       'find',
       [
         ['$0 find ./runs', 'every checkpoint below a directory: step, format, state, size, prefix'],
         ['$0 find --json --format tf2-checkpoint,orbax s3://bucket/runs', 'only these formats, as a JSON array'],
         ['$0 find --anonymous --max-depth 1 gs://zoo-mirror', 'a public bucket, one level down'],
       ],
-      ['max-depth', 'format', 'jsonl', 'content-checks'],
+      ['max-depth', 'format', 'jsonl', 'content-checks', 'archives'],
     ),
   handler: (argv) =>
     runCommand(argv, async ({ gfile, print, printEscaped, printJson, info, paint, stderrIsTTY, stdoutIsTTY, signal, skipped }) => {
@@ -58,6 +61,8 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
           signal,
           onProgress: progress?.update,
           onSkipped: skipped,
+          archives: argv.archives !== false,
+          archiveConcurrency: argv.concurrency,
         });
       } catch (error) {
         // A missing root holds no checkpoint: the answer is "none" (exit 1), as for an empty one.
@@ -79,6 +84,7 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
         temporary: c.temporary,
         mtime: c.mtime ? c.mtime.toISOString() : null,
         details: c.extra,
+        ...(c.archive ? { archive: { uri: c.archive.uri, size: c.archive.size, mtime: c.archive.mtime?.toISOString() ?? null } } : {}),
       }));
       if (argv.jsonl) {
         for (const d of docs) {
@@ -96,7 +102,7 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
           c.format,
           c.temporary ? 'temporary' : c.complete ? 'complete' : 'INCOMPLETE',
           humanBytes(c.bytes),
-          `${portableUri(c.prefix)}${STATE_NOTE[String(c.extra.stateFile)] ?? ''}`,
+          `${portableUri(c.prefix)}${STATE_NOTE[String(c.extra.stateFile)] ?? ''}${archiveNote(c.archive)}`,
         ]);
         const header = stdoutIsTTY && found.length > 0;
         const table = [...(header ? [['STEP', 'FORMAT', 'STATE', 'SIZE', 'CHECKPOINT']] : []), ...rows].map((r) => r.map(terminalSafeLine));
@@ -124,6 +130,11 @@ async function isMissingRoot(error: unknown, gfile: { exists(uri: string): Promi
   if (!isCkptError(error, 'NOT_FOUND')) return false;
   const trim = (u: string) => u.replace(/\/+$/, '');
   return (error.uri !== undefined && trim(error.uri) === trim(uri)) || !(await gfile.exists(uri));
+}
+
+/** A checkpoint inside an archive: the archive's own size and mtime. */
+function archiveNote(archive: { size: number; mtime: Date | undefined } | undefined): string {
+  return archive ? `  (in archive: ${humanBytes(archive.size)}${archive.mtime ? `, ${archive.mtime.toISOString()}` : ''})` : '';
 }
 
 // Where a TensorFlow checkpoint stands in its directory's state file.

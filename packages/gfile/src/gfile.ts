@@ -10,6 +10,8 @@ import { listEntries } from './listing.js';
 import { HADOOP_FOLDER_SUFFIX, presentEntry, presentOnce } from './placeholders.js';
 import { listRecursive, type PlanDecision } from './planner/index.js';
 import { replayable } from './replayable.js';
+import type { ArchiveLimits } from './archive/limits.js';
+import { ARCHIVE_SCHEMES, type ArchiveScheme } from './archive/member-uri.js';
 import { createRegistry, type AdapterRegistry } from './registry.js';
 import { joinUri, parseUri, uriForKey, type ParsedUri } from './uri.js';
 
@@ -105,9 +107,12 @@ export interface GFileOptions {
   minKeysBeforeSplit?: number;
   /** Called with each decision of the listing planner (`--verbose`, tests, benchmarks). */
   onPlanDecision?: (decision: PlanDecision) => void;
+  /** Bounds of archive views (member count, sizes, decompression ratio); see decision 0016. */
+  archiveLimits?: Partial<ArchiveLimits> | undefined;
 }
 
 const DEFAULT_CONCURRENCY = 16;
+const ARCHIVE_SCHEME_SET: ReadonlySet<string> = new Set(ARCHIVE_SCHEMES);
 const STREAM_CHUNK = 8 * 1024 * 1024;
 
 interface Located {
@@ -130,6 +135,7 @@ export class GFile {
   private readonly options: GFileOptions;
   private readonly layered = new Map<StorageAdapter, StorageAdapter>();
   private readonly fanOut: ReturnType<typeof pLimit>;
+  private readonly archives = new Map<string, Promise<StorageAdapter>>();
 
   constructor(options: GFileOptions = {}) {
     this.options = options;
@@ -141,6 +147,10 @@ export class GFile {
   /** The layered adapter and key for a URI (loads the scheme's adapter on first use). */
   async locate(uri: string, operation = 'resolve'): Promise<Located> {
     const parsed = parseUri(uri, operation);
+    if (ARCHIVE_SCHEME_SET.has(parsed.scheme)) {
+      const view = await this.archiveView(parsed, operation);
+      return { adapter: withSpelling(view, parsed), store: view, parsed, key: parsed.key };
+    }
     const raw = await this.registry.adapterFor(parsed.scheme, parsed.store, uri);
     let adapter = this.layered.get(raw);
     if (!adapter) {
@@ -149,6 +159,28 @@ export class GFile {
       this.layered.set(raw, adapter);
     }
     return { adapter: withSpelling(adapter, parsed), store: adapter, parsed, key: parsed.key };
+  }
+
+  /**
+   * The read-only view of an archive (decision 0016), made once per archive URI and kept, so one
+   * command reads an archive's headers once. Its reads go through the archive's own layered
+   * adapter: they are counted, retried and limited as that store's requests; the view's own
+   * operations are not requests and are not counted again.
+   */
+  private archiveView(parsed: ParsedUri, operation: string): Promise<StorageAdapter> {
+    const id = `${parsed.scheme}:${parsed.store}`;
+    let view = this.archives.get(id);
+    if (!view) {
+      view = (async () => {
+        const outer = await this.locate(parsed.store, operation);
+        // Loaded here, on the first archive URI: nothing else pays for the format libraries.
+        const { createArchiveAdapter } = await import('./archive/index.js');
+        return createArchiveAdapter({ scheme: parsed.scheme as ArchiveScheme, archiveUri: parsed.store, adapter: outer.adapter, key: outer.key, limits: this.options.archiveLimits });
+      })();
+      view.catch(() => this.archives.delete(id));
+      this.archives.set(id, view);
+    }
+    return view;
   }
 
   /** Joins URI parts with `/` (an absolute part restarts), without any other normalisation. */

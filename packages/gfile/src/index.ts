@@ -50,3 +50,7 @@ export { joinUri, parseUri, portableUri, schemeOf, uriForKey } from './uri.js';
 export { decodeFileName, decodeFileUriPath, displayName, encodeFileName, encodeFileUriPath, hasEscapedBytes } from './names.js';
 export { compileFnmatch } from './wildcard.js';
 export type { ParsedUri } from './uri.js';
+export { ARCHIVE_SCHEMES, archiveRootUri, archiveSchemeOfName, formatArchiveUri, isArchiveUri, parseArchiveUri } from './archive/member-uri.js';
+export type { ArchiveMemberUri, ArchiveScheme } from './archive/member-uri.js';
+export { DEFAULT_ARCHIVE_LIMITS } from './archive/limits.js';
+export type { ArchiveLimits } from './archive/limits.js';

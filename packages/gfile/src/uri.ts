@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { CkptError } from './errors.js';
+import { isArchiveUri, parseArchiveUri } from './archive/member-uri.js';
 import { decodeFileUriPath, encodeFileUriPath, hasEscapedBytes } from './names.js';
 
 /** A URI split into the scheme, the store (bucket, memory name, `''` for local) and the key. */
@@ -41,6 +42,7 @@ export function parseUri(uri: string, operation = 'parse'): ParsedUri {
     throw new CkptError('INVALID_PATH', { operation, uri: String(uri), message: 'empty path' });
   }
   if (uri.includes('\0')) throw new CkptError('INVALID_PATH', { operation, uri, message: 'path contains a NUL byte' });
+  if (isArchiveUri(uri)) return parseArchiveMember(uri, operation);
   const m = SCHEME_RE.exec(uri);
   if (!m) {
     // RFC 8089's short forms `file:/abs` (and `file:` alone): absolute, never relative to the working directory.
@@ -71,6 +73,26 @@ export function parseUri(uri: string, operation = 'parse'): ParsedUri {
   if (key.endsWith('/')) key = key.slice(0, -1);
   const base = trailingSlash ? uri.slice(0, -1) : uri;
   return { scheme, store, key, trailingSlash, base };
+}
+
+/**
+ * `tar:ARCHIVE!/MEMBER`, `zip:ARCHIVE!/MEMBER` (decision 0016): the store is the archive's URI
+ * (itself checked as a URI), the key the member. The root (`tar:a.tar`, `tar:a.tar!/`) is a directory.
+ */
+function parseArchiveMember(uri: string, operation: string): ParsedUri {
+  let parts;
+  try {
+    parts = parseArchiveUri(uri)!;
+  } catch (error) {
+    throw new CkptError('INVALID_PATH', { operation, uri, message: (error as Error).message });
+  }
+  const archive = parseUri(parts.archive, operation);
+  if (archive.trailingSlash || archive.key === '') throw new CkptError('INVALID_PATH', { operation, uri, message: 'the archive of a member URI is a file, not a directory' });
+  const trailingSlash = parts.member === '' || parts.member.endsWith('/');
+  const key = parts.member.replace(/\/+$/, '');
+  const spelled = parts.separated ? uri : `${uri}!`;
+  const base = key === '' ? spelled.replace(/\/+$/, '') : trailingSlash ? spelled.replace(/\/+$/, '') : spelled;
+  return { scheme: parts.scheme, store: parts.archive, key, trailingSlash, base };
 }
 
 /** The path of a `file:` URI with its `%XX` escapes decoded; INVALID_PATH for a malformed escape. */

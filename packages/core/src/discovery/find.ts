@@ -1,7 +1,7 @@
 /**
  * `findCheckpoints`: every checkpoint under a URI, of every layout, complete or not.
  */
-import { CkptError, type GFile, compareKeys } from '@ckptkit/gfile';
+import { CkptError, type FileInfo, type GFile, archiveRootUri, compareKeys, isCkptError } from '@ckptkit/gfile';
 import { CHECKPOINT_FORMATS, formatIds } from '../formats/index.js';
 import { createDetectContext, detectTree, toCheckpointInfo } from './detect.js';
 import { listTree } from './tree.js';
@@ -39,6 +39,15 @@ export interface FindOptions {
    * left out while the search goes on. Without it such a subdirectory fails the whole search.
    */
   onSkipped?: ((error: CkptError) => void) | undefined;
+  /**
+   * Also the checkpoints inside every `.tar`, `.tar.gz`/`.tgz` and `.zip` of the tree, through
+   * archive views (decision 0016), each with its archive's own URI, size and mtime (default
+   * false). An archive that cannot be read is reported to `onSkipped` (without it, it fails the
+   * search) and the search goes on.
+   */
+  archives?: boolean | undefined;
+  /** Archives read at once (default 4). */
+  archiveConcurrency?: number | undefined;
 }
 
 /** Orders results by directory, then step (no step first), then prefix. */
@@ -78,10 +87,12 @@ export async function findCheckpoints(uri: string, options: FindOptions): Promis
   const progress: FindProgress = { phase: 'listing', listed: 0, found: 0 };
   const report = options.onProgress;
   report?.({ ...progress });
+  const archives: FileInfo[] = [];
   const root = await listTree(gfile, uri, {
     signal,
     onSkipped: options.onSkipped,
-    onEntry: () => {
+    onEntry: (info) => {
+      if (options.archives && info.kind === 'file' && archiveRootUri(info.uri) !== undefined) archives.push(info);
       progress.listed++;
       if (report && progress.listed % 1000 === 0) report({ ...progress });
     },
@@ -97,10 +108,40 @@ export async function findCheckpoints(uri: string, options: FindOptions): Promis
       if (report && progress.found % 100 === 0) report({ ...progress });
     },
   });
+  const inArchives = await findInArchives(archives, options);
   progress.phase = 'done';
+  progress.found += inArchives.length;
   report?.({ ...progress });
-  return found
+  const inTree = found
     .filter((f) => !wanted || wanted.has(f.format))
     .map(toCheckpointInfo)
     .sort(compareCheckpoints);
+  return [...inTree, ...inArchives];
+}
+
+/**
+ * The checkpoints inside archives found by a search, archive by archive in key order (each
+ * archive read once: its view keeps the index), at most `archiveConcurrency` at once.
+ */
+async function findInArchives(archives: FileInfo[], options: FindOptions): Promise<CheckpointInfo[]> {
+  if (archives.length === 0) return [];
+  archives.sort((a, b) => compareKeys(a.uri, b.uri));
+  const results: CheckpointInfo[][] = archives.map(() => []);
+  let next = 0;
+  const worker = async () => {
+    while (next < archives.length) {
+      const i = next++;
+      const archive = archives[i]!;
+      const root = archiveRootUri(archive.uri)!;
+      try {
+        const inside = await findCheckpoints(root, { ...options, archives: false, maxDepth: undefined, onProgress: undefined });
+        results[i] = inside.map((c) => ({ ...c, archive: { uri: archive.uri, size: archive.size, mtime: archive.mtime } }));
+      } catch (error) {
+        if (!options.onSkipped || !isCkptError(error) || error.code === 'ABORTED') throw error;
+        options.onSkipped(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.archiveConcurrency ?? 4, archives.length)) }, worker));
+  return results.flat();
 }

@@ -181,4 +181,6 @@ export interface CheckpointInfo {
   mtime: Date | undefined;
   /** Format-specific facts (epoch, version, state-file status, ...). */
   extra: Record<string, unknown>;
+  /** For a checkpoint inside an archive (`find` with `archives`): the archive file itself. */
+  archive?: { uri: string; size: number; mtime: Date | undefined } | undefined;
 }

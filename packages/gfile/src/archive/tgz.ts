@@ -1,0 +1,289 @@
+/**
+ * `.tar.gz` through Node's zlib and node-tar's streaming parser: the index is one streamed pass
+ * (memory bounded by the parser's buffers, never the archive), which also keeps the bytes of
+ * small members (state files, `.index` files, configs) so that `find` and `inspect` of an
+ * archive read it once. A larger member is another streamed pass to it.
+ */
+import { createGunzip } from 'node:zlib';
+import { Parser, type ReadEntry } from 'tar';
+import { CkptError, isCkptError, throwIfAborted } from '../errors.js';
+import { ArchiveIndex } from './archive-index.js';
+import type { ArchiveLimits } from './limits.js';
+import { corrupt, drained, type ArchiveSource } from './source.js';
+import { tarKind } from './tar.js';
+import type { ArchiveFormat } from './view.js';
+
+/** Where a `.tar.gz` member is: its place in the entry order, and its bytes when the pass kept them. */
+export interface TgzLoc {
+  ordinal: number;
+  cached?: Buffer | undefined;
+}
+
+/**
+ * Runs one pass over the archive: gunzip, parse, `onEntry` per entry (it consumes or ignores the
+ * entry's data), until `onEntry` calls `stop` or the archive ends. Decompressed bytes are
+ * bounded by the limits (total size, ratio to compressed bytes).
+ */
+async function pass(source: ArchiveSource, limits: ArchiveLimits, signal: AbortSignal | undefined, onEntry: (entry: ReadEntry, ordinal: number, stop: () => void) => Promise<void> | void): Promise<void> {
+  const fail = (message: string) => corrupt(source.uri, message);
+  const controller = new AbortController();
+  const stopSource = () => controller.abort();
+  signal?.addEventListener('abort', stopSource, { once: true });
+  const gunzip = createGunzip();
+  const parser = new Parser({ strict: true });
+  let failure: unknown;
+  let stopped = false;
+  let ordinal = 0;
+  let compressed = 0;
+  let plain = 0;
+  const pending: Promise<void>[] = [];
+  parser.on('entry', (entry: ReadEntry) => {
+    if (stopped) {
+      entry.resume();
+      return;
+    }
+    const r = onEntry(entry, ordinal++, () => {
+      stopped = true;
+      controller.abort();
+    });
+    if (r instanceof Promise) pending.push(r.catch((e: unknown) => void (failure ??= e)));
+  });
+  parser.on('error', (e: unknown) => void (failure ??= e));
+  parser.on('warn', (code: string, message: string | Error) => void (failure ??= fail(`${code}: ${message instanceof Error ? message.message : message}`)));
+  let ended = false;
+  parser.on('end', () => (ended = true));
+  const feed = (async () => {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      plain += chunk.length;
+      if (plain > limits.maxTotalSize) throw fail(`decompresses to more than ${limits.maxTotalSize} bytes (the limit of an archive view)`);
+      if (plain > limits.ratioFloor && plain > compressed * limits.maxRatio) throw fail(`decompresses ${compressed} bytes to more than ${plain} (a gzip bomb?)`);
+      if (!parser.write(chunk)) await drained(parser as unknown as NodeJS.EventEmitter);
+      if (failure !== undefined || stopped) break;
+    }
+    if (!stopped && failure === undefined) await new Promise<void>((r) => parser.end(r));
+  })();
+  try {
+    const read = (async () => {
+      try {
+        for await (const chunk of source.stream(0, undefined, controller.signal)) {
+          compressed += chunk.length;
+          if (gunzip.destroyed) break;
+          if (!gunzip.write(chunk)) await drained(gunzip);
+          if (failure !== undefined || stopped || gunzip.destroyed) break;
+        }
+        if (!gunzip.destroyed) gunzip.end();
+      } catch (error) {
+        if (!stopped) gunzip.destroy(error as Error);
+        else if (!gunzip.destroyed) gunzip.end();
+      }
+    })();
+    try {
+      await feed;
+    } catch (error) {
+      failure ??= error;
+    }
+    controller.abort();
+    await read;
+    // A failed pass leaves an entry unfinished: its 'end' never comes, so nothing waits for it.
+    if (failure === undefined) await Promise.all(pending);
+  } finally {
+    signal?.removeEventListener('abort', stopSource);
+    gunzip.destroy();
+  }
+  throwIfAborted(signal, 'read', source.uri);
+  if (failure !== undefined) {
+    if (isCkptError(failure)) throw failure;
+    const message = (failure as Error)?.message ?? String(failure);
+    throw fail(/unexpected end|truncated/i.test(message) ? `the archive ends early (truncated): ${message}` : `not a readable .tar.gz: ${message}`);
+  }
+  if (!stopped && !ended && ordinal === 0) throw fail('not a readable .tar.gz');
+}
+
+/** The `.tar.gz` format of an archive view. */
+export function tgzFormat(source: ArchiveSource, limits: ArchiveLimits): ArchiveFormat<TgzLoc> {
+  let shared: SharedPass | undefined;
+  return {
+    rangeReads: false,
+    async index(signal) {
+      const index = new ArchiveIndex<TgzLoc>(limits, 'last-wins', (m) => corrupt(source.uri, m));
+      let cachedTotal = 0;
+      await pass(source, limits, signal, (entry, ordinal) => {
+        const kind = tarKind(entry.type);
+        const size = entry.size ?? 0;
+        const loc: TgzLoc = { ordinal };
+        index.add(entry.path, { ...kind, size, mtime: entry.mtime, loc });
+        if (kind.kind === 'file' && size <= limits.cacheMemberBytes && cachedTotal + size <= limits.cacheTotalBytes) {
+          cachedTotal += size;
+          const chunks: Buffer[] = [];
+          entry.on('data', (c: Buffer) => chunks.push(c));
+          return new Promise<void>((resolve) => entry.on('end', () => {
+            loc.cached = Buffer.concat(chunks);
+            resolve();
+          }));
+        }
+        entry.resume();
+      });
+      return index;
+    },
+    async *stream(member, offset, length, signal) {
+      const end = length === undefined ? member.size : offset + length;
+      if (member.loc.cached) {
+        yield member.loc.cached.subarray(offset, end);
+        return;
+      }
+      throwIfAborted(signal, 'read', source.uri);
+      // Reads that come while a pass has not reached their member join it: a command reading
+      // several large members at once (cp, verify --deep) streams the archive once more, not once each.
+      if (!shared || !shared.accepts(member.loc.ordinal)) shared = new SharedPass(source, limits);
+      const pass = shared;
+      const reader: PassReader = { ordinal: member.loc.ordinal, key: member.key, offset, end, queue: [], found: false, done: false, cancelled: false };
+      pass.add(reader);
+      const onAbort = () => pass.cancel(reader);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        while (true) {
+          if (reader.queue.length > 0) {
+            const chunk = reader.queue.shift()!;
+            pass.resumeIfReady();
+            yield chunk;
+            continue;
+          }
+          if (reader.done) break;
+          await new Promise<void>((r) => (reader.wake = r));
+        }
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        // A caller that stops early (a ranged read, an abort) leaves the pass; the last one ends it.
+        if (!reader.done) pass.cancel(reader);
+      }
+      throwIfAborted(signal, 'read', source.uri);
+      if (reader.error !== undefined) throw reader.error;
+    },
+  };
+}
+
+/** One member read waiting on a {@link SharedPass}. */
+interface PassReader {
+  ordinal: number;
+  key: string;
+  offset: number;
+  end: number;
+  queue: Buffer[];
+  found: boolean;
+  done: boolean;
+  cancelled: boolean;
+  error?: unknown;
+  wake?: (() => void) | undefined;
+}
+
+/** Chunks a reader may hold before the archive waits for it (backpressure), and where it resumes. */
+const HIGH_WATER = 16;
+const LOW_WATER = 4;
+
+/**
+ * One streamed pass over a `.tar.gz` serving every member read registered before the pass
+ * reaches that member; it stops after the last member still wanted.
+ */
+class SharedPass {
+  private readonly readers = new Set<PassReader>();
+  private reached = -1;
+  private finished = false;
+  private entry: ReadEntry | undefined;
+  private stop: (() => void) | undefined;
+
+  constructor(
+    private readonly source: ArchiveSource,
+    limits: ArchiveLimits,
+  ) {
+    pass(source, limits, undefined, (entry, ordinal, stop) => this.onEntry(entry, ordinal, stop)).then(
+      () => this.finish(undefined),
+      (error: unknown) => this.finish(error),
+    );
+  }
+
+  /** True while the pass has not reached entry `ordinal` (a read of it can join). */
+  accepts(ordinal: number): boolean {
+    return !this.finished && ordinal > this.reached;
+  }
+
+  add(reader: PassReader): void {
+    this.readers.add(reader);
+  }
+
+  /** Lets the current entry flow again once every reader of it has caught up. */
+  resumeIfReady(): void {
+    if (this.entry && [...this.readers].every((r) => r.ordinal !== this.reached || r.queue.length < LOW_WATER)) this.entry.resume();
+  }
+
+  cancel(reader: PassReader): void {
+    reader.cancelled = true;
+    reader.done = true;
+    this.readers.delete(reader);
+    if (!this.wanted(this.reached)) this.stop?.();
+    this.entry?.resume();
+  }
+
+  private wanted(ordinal: number): boolean {
+    for (const r of this.readers) if (r.ordinal >= ordinal) return true;
+    return false;
+  }
+
+  private onEntry(entry: ReadEntry, ordinal: number, stop: () => void): Promise<void> | void {
+    this.reached = ordinal;
+    this.stop = stop;
+    if (!this.wanted(ordinal)) {
+      stop();
+      entry.resume();
+      return;
+    }
+    const mine = [...this.readers].filter((r) => r.ordinal === ordinal);
+    if (mine.length === 0) {
+      entry.resume();
+      return;
+    }
+    for (const r of mine) r.found = true;
+    this.entry = entry;
+    let pos = 0;
+    entry.on('data', (c: Buffer) => {
+      let full = false;
+      for (const r of mine) {
+        if (r.cancelled) continue;
+        const from = Math.max(0, r.offset - pos);
+        const to = Math.min(c.length, r.end - pos);
+        if (to > from) r.queue.push(c.subarray(from, to));
+        if (r.queue.length >= HIGH_WATER) full = true;
+        wake(r);
+      }
+      pos += c.length;
+      // Backpressure: the parser (and so gunzip and the download) waits while a reader is behind.
+      if (full) entry.pause();
+    });
+    return new Promise<void>((resolve) =>
+      entry.on('end', () => {
+        this.entry = undefined;
+        for (const r of mine) {
+          r.done = true;
+          this.readers.delete(r);
+          wake(r);
+        }
+        if (!this.wanted(ordinal + 1)) stop();
+        resolve();
+      }),
+    );
+  }
+
+  private finish(error: unknown): void {
+    this.finished = true;
+    for (const r of this.readers) {
+      r.error = error ?? (r.found ? undefined : new CkptError('CORRUPT', { operation: 'read', uri: this.source.uri, message: `member "${r.key}" was not found on a second pass (the archive changed?)` }));
+      r.done = true;
+      wake(r);
+    }
+    this.readers.clear();
+  }
+}
+
+function wake(reader: PassReader): void {
+  reader.wake?.();
+  reader.wake = undefined;
+}
