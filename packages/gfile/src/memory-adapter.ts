@@ -99,16 +99,15 @@ export function createMemoryAdapter(name: string, options: MemoryAdapterOptions 
       const pageSize = Math.max(1, Math.min(o?.pageSize ?? maxPageSize, maxPageSize));
       const after = o?.pageToken ?? o?.startAfter;
       const keys = sortedKeys();
-      let i = lowerBound(keys, prefix);
+      // Straight to the first key after the start key (a binary search): a page costs its own
+      // keys, not every key before it (paging through a million keys was quadratic).
+      let i = after !== undefined && compareKeys(after, prefix) > 0 ? lowerBound(keys, after) : lowerBound(keys, prefix);
+      if (after !== undefined && keys[i] === after) i++;
       const entries: ObjectMeta[] = [];
       let last: string | undefined;
       while (i < keys.length && entries.length < pageSize) {
         const key = keys[i]!;
         if (!key.startsWith(prefix)) break;
-        if (after !== undefined && compareKeys(key, after) <= 0) {
-          i++;
-          continue;
-        }
         const slash = o?.delimiter ? key.indexOf('/', prefix.length) : -1;
         if (slash >= 0) {
           const dir = key.slice(0, slash + 1);
