@@ -22,6 +22,15 @@ export interface CommandContext {
   paint: Painter;
   /** Writes one JSON document to stdout. */
   printJson(value: unknown): void;
+  /** Writes one JSON value on one line (`--jsonl`: a line per entry, printed as it comes). */
+  printJsonLine(value: unknown): void;
+  /**
+   * Writes an array as {@link printJson} would, element by element: the same bytes, without one
+   * string of the whole document (which a million entries would take past what a string can hold).
+   */
+  printJsonArray(values: Iterable<unknown>): Promise<void>;
+  /** Resolves when stdout has room again: await it now and then while printing a long stream. */
+  drain(): Promise<void>;
   /** Writes a diagnostic to stderr unless --quiet. */
   info(line: string): void;
   /** Writes to stderr only with --verbose. */
@@ -72,12 +81,18 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
       print: (line) => guard.writeOut(`${terminalSafeLine(line)}\n`),
       printEscaped: (line) => guard.writeOut(`${line}\n`),
       paint: painter(!argv.json && colorEnabled(process.stdout)),
-      printJson: (value) => {
-        let text = JSON.stringify(value, null, 2);
-        // Lone surrogates carry bytes of local names that are not UTF-8: their URIs are made portable.
-        if (/\\ud[c-f]/i.test(text)) text = JSON.stringify(portableDoc(value), null, 2);
-        guard.writeOut(`${terminalSafeJson(text)}\n`);
+      printJson: (value) => guard.writeOut(`${jsonText(value, 2)}\n`),
+      printJsonLine: (value) => guard.writeOut(`${jsonText(value)}\n`),
+      printJsonArray: async (values) => {
+        let n = 0;
+        for (const value of values) {
+          // JSON.stringify(array, null, 2): each element indented by two, one per line, comma-separated.
+          guard.writeOut(`${n === 0 ? '[\n' : ',\n'}  ${jsonText(value, 2).replaceAll('\n', '\n  ')}`);
+          if (++n % 256 === 0) await guard.outputDrained();
+        }
+        guard.writeOut(n === 0 ? '[]\n' : '\n]\n');
       },
+      drain: () => guard.outputDrained(),
       info: (line) => {
         // After Ctrl-C the command only unwinds: nothing more to say.
         if (!argv.quiet && guard.interrupted === undefined) guard.writeErr(`${terminalSafeText(line)}\n`);
@@ -116,6 +131,16 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
     await gfile?.close().catch(() => undefined);
   }
   process.exitCode = guard.exitCode ?? code;
+}
+
+/**
+ * A value as JSON text for stdout: URIs of local names that are not UTF-8 made portable (their
+ * bytes ride in lone surrogates), control characters JSON leaves raw escaped.
+ */
+function jsonText(value: unknown, indent?: number): string {
+  let text = JSON.stringify(value, null, indent);
+  if (/\\ud[c-f]/i.test(text)) text = JSON.stringify(portableDoc(value), null, indent);
+  return terminalSafeJson(text);
 }
 
 /** The argv keys that hold URIs the user typed (positionals of every command). */

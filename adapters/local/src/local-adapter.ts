@@ -363,7 +363,6 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     /** Name plus `/` for directories: sorting these gives key order. */
     sortName: string;
     isDir: boolean;
-    abs: string;
     /** For directories: the real path, to detect loops. */
     real?: string;
     /** For symbolic links: the target as stored. */
@@ -375,11 +374,10 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
    * A directory's entries with their names. Names are read as UTF-8; only when one does not decode
    * (U+FFFD in it) is the directory read again as bytes, and every name decoded losslessly.
    */
-  async function readNames(dirAbs: string): Promise<Array<{ name: string; d: Dirent<string> | Dirent<Buffer> }>> {
+  async function readNames(dirAbs: string): Promise<Array<Dirent<string> | Dirent<Buffer>>> {
     const dirents = await fs.readdir(fsPath(dirAbs), { withFileTypes: true });
-    if (!dirents.some((d) => d.name.includes('\uFFFD'))) return dirents.map((d) => ({ name: d.name, d }));
-    const raw = await fs.readdir(fsPath(dirAbs), { withFileTypes: true, encoding: 'buffer' });
-    return raw.map((d) => ({ name: decodeFileName(d.name), d }));
+    if (!dirents.some((d) => d.name.includes('\uFFFD'))) return dirents;
+    return fs.readdir(fsPath(dirAbs), { withFileTypes: true, encoding: 'buffer' });
   }
 
   /**
@@ -388,7 +386,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
    * entries) are looked at further, a bounded number at a time.
    */
   async function children(dirAbs: string, dirReal: string, namePrefix: string): Promise<Child[]> {
-    let dirents: Array<{ name: string; d: Dirent<string> | Dirent<Buffer> }>;
+    let dirents: Array<Dirent<string> | Dirent<Buffer>>;
     try {
       dirents = await readNames(dirAbs);
     } catch (error) {
@@ -398,10 +396,11 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     }
     const out: Child[] = [];
     const special: Array<{ child: Child; link: boolean }> = [];
-    for (const { name, d } of dirents) {
+    for (const d of dirents) {
+      const name = typeof d.name === 'string' ? d.name : decodeFileName(d.name);
       if (!name.startsWith(namePrefix)) continue;
       const isDir = d.isDirectory();
-      const child: Child = { name, sortName: isDir ? `${name}/` : name, isDir, abs: path.join(dirAbs, name) };
+      const child: Child = { name, sortName: isDir ? `${name}/` : name, isDir };
       if (isDir) child.real = path.join(dirReal, name);
       out.push(child);
       if (d.isSymbolicLink() || (!d.isFile() && !isDir)) special.push({ child, link: d.isSymbolicLink() });
@@ -409,13 +408,14 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     for (let i = 0; i < special.length; i += STAT_BATCH) {
       await Promise.all(
         special.slice(i, i + STAT_BATCH).map(async ({ child, link }) => {
+          const abs = path.join(dirAbs, child.name);
           if (link) {
-            const target = await fs.readlink(fsPath(child.abs)).catch(() => undefined);
+            const target = await fs.readlink(fsPath(abs)).catch(() => undefined);
             if (target !== undefined) child.linkTarget = target;
           }
           try {
-            child.isDir = (await fs.stat(fsPath(child.abs))).isDirectory();
-            if (child.isDir) child.real = await realpathOf(child.abs);
+            child.isDir = (await fs.stat(fsPath(abs))).isDirectory();
+            if (child.isDir) child.real = await realpathOf(abs);
           } catch {
             child.isDir = false; // a dangling link lists as a file
             if (link) child.dangling = true;
@@ -428,12 +428,12 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
   }
 
   /** The entry's stats; undefined when it is gone, or when it may not be looked at (then reported in `skipped`, if given). */
-  async function statEntry(c: Child, key: string, skipped: SkippedEntry[] | undefined): Promise<Stats | undefined> {
+  async function statEntry(abs: string, key: string, skipped: SkippedEntry[] | undefined): Promise<Stats | undefined> {
     try {
-      return await fs.stat(fsPath(c.abs));
+      return await fs.stat(fsPath(abs));
     } catch (error) {
       try {
-        return await fs.lstat(fsPath(c.abs));
+        return await fs.lstat(fsPath(abs));
       } catch {
         if (skipped && PERMISSION.has((error as NodeJS.ErrnoException).code ?? '')) skipped.push({ key, error: fail(error, 'list', key) });
         return undefined; // removed while we listed it
@@ -466,7 +466,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
     for (let i = 0; i < kids.length; i += STAT_BATCH) {
       const batch = kids.slice(i, i + STAT_BATCH);
       const wanted = batch.map((c) => after === undefined || compareKeys(dirKey + c.sortName, after) > 0);
-      const stats = await Promise.all(batch.map((c, j) => (wanted[j] ? statEntry(c, dirKey + c.sortName, skipped) : undefined)));
+      const stats = await Promise.all(batch.map((c, j) => (wanted[j] ? statEntry(path.join(dirAbs, c.name), dirKey + c.sortName, skipped) : undefined)));
       for (let j = 0; j < batch.length; j++) {
         const c = batch[j]!;
         const key = dirKey + c.sortName;
@@ -481,7 +481,7 @@ export function createLocalAdapter(options: LocalAdapterOptions = {}): StorageAd
         const descend = after === undefined || compareKeys(key, after) > 0 || after.startsWith(key);
         const real = c.real!;
         const loop = chain.some((r) => r === real || r.startsWith(`${real}/`)) || real === '/';
-        if (descend && !loop) yield* walk(key, c.abs, real, [...chain, real], '', false, after, skipped, state);
+        if (descend && !loop) yield* walk(key, path.join(dirAbs, c.name), real, [...chain, real], '', false, after, skipped, state);
       }
     }
   }

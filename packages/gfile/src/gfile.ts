@@ -8,6 +8,7 @@ import { RequestMetrics, withMetrics } from './layers/metrics.js';
 import { withRetry, type RetryOptions } from './layers/retry.js';
 import { listEntries } from './listing.js';
 import { HADOOP_FOLDER_SUFFIX, presentEntry, presentOnce } from './placeholders.js';
+import { pathOrdered } from './path-order.js';
 import { listRecursive, type PlanDecision } from './planner/index.js';
 import { replayable } from './replayable.js';
 import { createRegistry, type AdapterRegistry } from './registry.js';
@@ -386,6 +387,73 @@ export class GFile {
       for (const [k] of dirs) yield* visit(self, k);
     };
     yield* visit(this, rootPrefix);
+  }
+
+  /**
+   * Every file and directory below a directory, one at a time, in path order: sorted by URI as
+   * {@link walk}'s entries would sort (a directory before the names its name is a prefix of with a
+   * character below `/` after it, and before a file of the same path). Each directory once, with
+   * the metadata the walk gives it. Built from the same recursive listing as {@link walk} (same
+   * requests), but streamed: what is handed out is not kept, and only as much is held back as the
+   * order requires (see `path-order.ts`; past {@link PathOrderOptions.maxHeld} held entries a
+   * question or two is asked of the store instead, so memory stays bounded at any size).
+   * NOT_FOUND when the directory does not exist (a file is not a directory). Entries of an
+   * unreadable subdirectory are left out and reported to `onSkipped` before the subdirectory
+   * itself is handed out, as far as the listing has reached it.
+   */
+  async *walkEntries(uri: string, options: WalkOptions & { maxHeld?: number | undefined } = {}): AsyncGenerator<FileInfo> {
+    const { adapter, parsed, key } = await this.locate(uri, 'walk');
+    const rootPrefix = dirPrefix(key);
+    const onSkipped = this.skipReporter(parsed, adapter, rootPrefix, options.onSkipped);
+    const signal = options.signal;
+    let seen = false;
+    const listing = async function* (self: GFile): AsyncGenerator<ObjectMeta> {
+      for await (const raw of self.listFlat(adapter, rootPrefix, signal, onSkipped)) {
+        seen = true;
+        yield raw;
+      }
+    };
+    const ordered = pathOrdered(listing(this), { root: rootPrefix, maxHeld: options.maxHeld, probe: (dir) => this.probeDir(adapter, dir, signal) });
+    for await (const meta of ordered) yield this.info(parsed, adapter, meta);
+    if (!seen && key !== '' && !(adapter.capabilities.directories === 'real' && (await this.isDir(uri, options)))) {
+      throw new CkptError('NOT_FOUND', { operation: 'walk', uri });
+    }
+  }
+
+  /** The first entry under `prefix` a listing shows (bare `_$folder$` objects stand for nothing). Usually one request. */
+  private async firstShown(adapter: StorageAdapter, prefix: string, signal: AbortSignal | undefined): Promise<ObjectMeta | undefined> {
+    for await (const raw of listEntries(adapter, prefix, { pageSize: 10, signal })) {
+      if (presentEntry(raw)) return raw;
+    }
+    return undefined;
+  }
+
+  /**
+   * Directory `dirKey` (ending in `/`) as a whole listing would show it (see `PathOrderOptions.probe`):
+   * its `_$folder$` placeholder, else its own entry, else a bare one when keys lie below it. Two requests.
+   */
+  private async probeDir(adapter: StorageAdapter, dirKey: string, signal: AbortSignal | undefined): Promise<{ meta: ObjectMeta; placeholder: boolean } | undefined> {
+    const dir = stripSlash(dirKey);
+    const orNone = async <T>(p: Promise<T>): Promise<T | undefined> => {
+      try {
+        return await p;
+      } catch (error) {
+        if (isCkptError(error, 'NOT_FOUND')) return undefined;
+        throw error;
+      }
+    };
+    const [placeholder, own] = await Promise.all([
+      orNone(adapter.stat(`${dir}${HADOOP_FOLDER_SUFFIX}`, { signal })),
+      adapter.capabilities.directories === 'real'
+        ? orNone(adapter.stat(dir, { signal })).then((m): ObjectMeta | undefined => (m?.kind === 'directory' ? { key: dirKey, kind: 'directory', size: 0, ...(m.mtime ? { mtime: m.mtime } : {}) } : undefined))
+        : this.firstShown(adapter, dirKey, signal).then((first): ObjectMeta | undefined => {
+            if (!first) return undefined;
+            return first.key === dirKey ? first : { key: dirKey, kind: 'directory', size: 0 };
+          }),
+    ]);
+    const shown = placeholder?.kind === 'file' ? presentEntry(placeholder) : undefined;
+    if (shown) return { meta: shown, placeholder: true };
+    return own && { meta: own, placeholder: false };
   }
 
   /** The bytes of a file, or of `length` bytes from `offset` (one ranged request). */
