@@ -31,6 +31,13 @@ export interface CommandContext {
   printJsonArray(values: Iterable<unknown>): Promise<void>;
   /** Resolves when stdout has room again: await it now and then while printing a long stream. */
   drain(): Promise<void>;
+  /**
+   * Stdout for a long stream of lines (a listing of a million entries): lines are written in
+   * batches of about 64 KiB, not one system call each, and {@link OutputStream.flush} (which a
+   * command calls every few hundred entries and at the end) writes the rest and waits while the
+   * reader is behind.
+   */
+  stream(): OutputStream;
   /** Writes a diagnostic to stderr unless --quiet. */
   info(line: string): void;
   /** Writes to stderr only with --verbose. */
@@ -50,6 +57,18 @@ export interface CommandContext {
   /** URIs of what was skipped so far, with their errors (for JSON output that marks them). */
   skippedUris: Map<string, CkptError>;
 }
+
+/** See {@link CommandContext.stream}. */
+export interface OutputStream {
+  /** A line of text, control characters escaped (as `print`). */
+  line(text: string): void;
+  /** One JSON value on one line (as `printJsonLine`). */
+  json(value: unknown): void;
+  /** Writes what is held, then waits while stdout's reader is behind. */
+  flush(): Promise<void>;
+}
+
+const STREAM_BATCH = 64 * 1024;
 
 /**
  * Runs a command body: builds the facade from the global options, maps errors to the exit codes
@@ -93,6 +112,25 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
         guard.writeOut(n === 0 ? '[]\n' : '\n]\n');
       },
       drain: () => guard.outputDrained(),
+      stream: () => {
+        let held = '';
+        const add = (text: string) => {
+          held += text;
+          if (held.length >= STREAM_BATCH) {
+            guard.writeOut(held);
+            held = '';
+          }
+        };
+        return {
+          line: (text) => add(`${terminalSafeLine(text)}\n`),
+          json: (value) => add(`${jsonText(value)}\n`),
+          flush: async () => {
+            if (held !== '') guard.writeOut(held);
+            held = '';
+            await guard.outputDrained();
+          },
+        };
+      },
       info: (line) => {
         // After Ctrl-C the command only unwinds: nothing more to say.
         if (!argv.quiet && guard.interrupted === undefined) guard.writeErr(`${terminalSafeText(line)}\n`);

@@ -64,7 +64,10 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
           }
         } catch (error) {
           // Not a directory: `ls` of a file shows the file, as ls(1) does.
-          if (any || !isCkptError(error, 'NOT_FOUND')) throw error;
+          if (any || !isCkptError(error, 'NOT_FOUND')) {
+            await render.abandon();
+            throw error;
+          }
           await render.add(...(await fileItself(gfile, argv.uri, error)));
         }
         await render.end();
@@ -106,6 +109,8 @@ export interface LsRenderer {
   add(entry: FileInfo, base: string): Promise<void>;
   /** After the last entry. */
   end(): Promise<void>;
+  /** The listing failed: the lines printed so far are written out (no `--json` document). */
+  abandon(): Promise<void>;
 }
 
 /**
@@ -114,7 +119,8 @@ export interface LsRenderer {
  * the entries) until the end, and writes it piece by piece. Stdout's backlog is awaited every few
  * hundred entries, so a slow reader slows the listing down instead of filling memory.
  */
-export function lsRenderer(how: LsRenderOptions, out: Pick<CommandContext, 'print' | 'printJsonLine' | 'printJsonArray' | 'drain' | 'skippedUris'>): LsRenderer {
+export function lsRenderer(how: LsRenderOptions, ctx: Pick<CommandContext, 'stream' | 'printJsonArray' | 'skippedUris'>): LsRenderer {
+  const out = { ...ctx, ...ctx.stream() };
   const temporary = (e: FileInfo) => e.kind === 'file' && OWN_TEMP.test(e.name);
   const json = (e: FileInfo) => (temporary(e) ? { ...fileJson(e, out.skippedUris), unfinishedWrite: true } : fileJson(e, out.skippedUris));
   const document: FileJson[] = [];
@@ -123,15 +129,17 @@ export function lsRenderer(how: LsRenderOptions, out: Pick<CommandContext, 'prin
     async add(e, base) {
       if (!how.all && temporary(e)) return;
       if (how.json && !how.jsonl) document.push(json(e));
-      else if (how.jsonl) out.printJsonLine(json(e));
+      else if (how.jsonl) out.json(json(e));
       else {
         const rel = e.uri.startsWith(`${base}/`) ? e.uri.slice(base.length + 1) : e.name;
         const name = (e.kind === 'directory' ? `${rel}/` : rel) + (temporary(e) ? '  (unfinished write of ckpt)' : '');
-        out.print(how.long ? longLine(e, name, how['human-readable']) : name);
+        out.line(how.long ? longLine(e, name, how['human-readable']) : name);
       }
-      if (++n % 256 === 0) await out.drain();
+      if (++n % 256 === 0) await out.flush();
     },
+    abandon: () => out.flush(),
     async end() {
+      await out.flush();
       if (how.json && !how.jsonl) await out.printJsonArray(document);
     },
   };

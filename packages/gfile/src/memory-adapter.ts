@@ -22,6 +22,7 @@ interface MemoryStore {
 }
 
 const stores = new Map<string, MemoryStore>();
+const EMPTY = new Uint8Array(0);
 let generationCounter = 0;
 
 /**
@@ -80,7 +81,9 @@ export function createMemoryAdapter(name: string, options: MemoryAdapterOptions 
     },
     async write(key: string, body: WriteBody, o?: WriteOptions) {
       throwIfAborted(o?.signal, 'write', uriOf(key));
-      const data = body instanceof Uint8Array ? body.slice() : (await collectBytes(body, { signal: o?.signal, operation: 'write', uri: uriOf(key) })).slice();
+      const copy = body instanceof Uint8Array ? body.slice() : (await collectBytes(body, { signal: o?.signal, operation: 'write', uri: uriOf(key) })).slice();
+      // Empty objects share one empty array: a store seeded with a million markers holds no million arrays.
+      const data = copy.byteLength === 0 ? EMPTY : copy;
       if (o?.ifNotExists && store.has(key)) throw new CkptError('ALREADY_EXISTS', { operation: 'write', uri: uriOf(key) });
       if (o?.ifMatch !== undefined) {
         const current = store.get(key);
