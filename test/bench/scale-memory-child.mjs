@@ -3,8 +3,10 @@
 // empty objects (`run/ckpt-<i>.index`, plus one directory level every 1,000 objects when
 // `--tree`), then runs the CLI's own main() on it (`ckpt ls -R --jsonl memory://scale/` unless
 // other arguments follow). Prints one JSON line on stderr: objects, seed and listing seconds, the
-// RSS after seeding and the peak RSS (MB). Stdout is the command's.
-//   node test/bench/scale-memory-child.mjs N [--tree] [-- ckpt args...]
+// RSS after seeding and the peak RSS (MB), and under `node --expose-gc` the most live heap the
+// command added to the seeded store (sampled after a full collection every 500 ms): what the
+// listing holds, apart from the store and from garbage not yet collected. Stdout is the command's.
+//   node [--expose-gc] test/bench/scale-memory-child.mjs N [--tree] [-- ckpt args...]
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -29,10 +31,20 @@ for (let i = 0; i < n; i++) {
 // The store's sorted key index is built on the first listing: built here, so that it counts as seed.
 await adapter.list('', { pageSize: 1 });
 const t1 = performance.now();
-globalThis.gc?.();
+const gc = globalThis.gc;
+gc?.();
 const seededMb = process.memoryUsage().rss / 2 ** 20;
+const seededHeap = process.memoryUsage().heapUsed;
+let maxHeap = seededHeap;
+const sampler = gc
+  ? setInterval(() => {
+      gc();
+      maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed);
+    }, 500)
+  : undefined;
 await main(cmd);
+clearInterval(sampler);
 const t2 = performance.now();
-process.stderr.write(
-  `${JSON.stringify({ objects: n, seedS: +((t1 - t0) / 1000).toFixed(2), listS: +((t2 - t1) / 1000).toFixed(2), seededRssMb: Math.round(seededMb), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
-);
+const report = { objects: n, seedS: +((t1 - t0) / 1000).toFixed(2), listS: +((t2 - t1) / 1000).toFixed(2), seededRssMb: Math.round(seededMb), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
+if (gc) report.heapGrowthMb = Math.round((maxHeap - seededHeap) / 2 ** 20);
+process.stderr.write(`${JSON.stringify(report)}\n`);
