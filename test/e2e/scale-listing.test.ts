@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clearMemoryStore, compareKeys, createGFile, createMemoryAdapter, type FileInfo } from '@ckptkit/gfile';
 import { lsRenderer } from '../../cli/src/commands/ls.js';
 import { errorJson } from '../../cli/src/context.js';
-import { CKPT_BIN, REPO } from '../helpers/cli.js';
+import { CKPT_BIN, REPO, runCli } from '../helpers/cli.js';
 
 /** Runs node with `args`, counting stdout's lines (never holding them); stderr kept. */
 function run(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; lines: number; first: string; last: string; stderr: string; ms: number }> {
@@ -158,6 +158,37 @@ describe('local directories through the CLI', () => {
     // One directory's sorted names are held (a directory is read whole to be sorted); the entries are not.
     expect(peakRss(r.stderr)).toBeLessThan(400);
   }, 300_000);
+});
+
+describe('streamed output keeps the order and the documents', () => {
+  it('ls -R: --jsonl lines are the --json elements, text names the same paths, in path order (not key order)', async () => {
+    const dir = path.join(tmp, 'order');
+    for (const f of ['a/x', 'a-b', 'a.txt', 'a b', 'a0', 'ckpt/inside', 'ckpt-1.index', 'ckpt-10.index', 'z/ckpt/deep/f']) {
+      fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      fs.writeFileSync(path.join(dir, f), '');
+    }
+    const json = await runCli(['ls', '-R', '--json', dir]);
+    const jsonl = await runCli(['ls', '-R', '--jsonl', dir]);
+    const text = await runCli(['ls', '-R', dir]);
+    expect([json.code, jsonl.code, text.code]).toEqual([0, 0, 0]);
+    const doc = JSON.parse(json.stdout) as Array<{ uri: string; kind: string }>;
+    expect(jsonl.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(doc);
+    const rel = doc.map((e) => e.uri.slice(dir.length + 1) + (e.kind === 'directory' ? '/' : ''));
+    expect(rel).toEqual(['a/', 'a b', 'a-b', 'a.txt', 'a/x', 'a0', 'ckpt/', 'ckpt-1.index', 'ckpt-10.index', 'ckpt/inside', 'z/', 'z/ckpt/', 'z/ckpt/deep/', 'z/ckpt/deep/f']);
+    expect(text.stdout.trimEnd().split('\n')).toEqual(rel);
+  });
+
+  it('glob: --jsonl lines are the --json elements; text prints the same URIs', async () => {
+    const dir = path.join(tmp, 'order');
+    const json = await runCli(['glob', '--json', `${dir}/**/*`]);
+    const jsonl = await runCli(['glob', '--jsonl', `${dir}/**/*`]);
+    const text = await runCli(['glob', `${dir}/**/*`]);
+    expect([json.code, jsonl.code, text.code]).toEqual([0, 0, 0]);
+    const doc = JSON.parse(json.stdout) as Array<{ uri: string; kind: string }>;
+    expect(doc.length).toBe(14);
+    expect(jsonl.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(doc);
+    expect(text.stdout.trimEnd().split('\n')).toEqual(doc.map((e) => (e.kind === 'directory' ? `${e.uri}/` : e.uri)));
+  });
 });
 
 describe('a fault of the program is no storage outage', () => {
