@@ -73,16 +73,20 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
         await render.end();
         return;
       }
-      let entries: FileInfo[];
+      let any = false;
       try {
-        entries = await gfile.listDir(argv.uri, { signal });
+        // The children in the order of the store's listing, printed page by page as they come.
+        for await (const entry of gfile.list(argv.uri, { signal })) {
+          any = true;
+          await render.add(entry, argv.uri.replace(/\/+$/, ''));
+        }
       } catch (error) {
-        if (!isCkptError(error, 'NOT_FOUND')) throw error;
+        if (any || !isCkptError(error, 'NOT_FOUND')) {
+          await render.abandon();
+          throw error;
+        }
         await render.add(...(await fileItself(gfile, argv.uri, error)));
-        await render.end();
-        return;
       }
-      for (const e of entries) await render.add(e, argv.uri.replace(/\/+$/, ''));
       await render.end();
     }),
 };
