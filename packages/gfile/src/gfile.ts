@@ -305,7 +305,7 @@ export class GFile {
             step.kind === 'flat'
               ? this.listFlat(adapter, prefix, stop, onSkipped)
               : listEntries(adapter, prefix + lit, { delimiter: true, pageSize: this.options.pageSize, signal: stop, onSkipped });
-          const ordered = pathOrdered(listing, { root: prefix, probe: (d) => this.probeDir(adapter, d, stop) });
+          const ordered = pathOrdered(listing, { root: prefix, probe: (d, known) => this.probeDir(adapter, d, known, stop) });
           return filterMeta(ordered, (meta) => shown(meta) && matches(step.kind === 'flat' ? stripSlash(meta.key).slice(prefix.length) : baseName(meta.key)));
         };
         const infos = mapMeta(prefetchInOrder(dirs, matchesOf, this.options.concurrency ?? DEFAULT_CONCURRENCY, signal), (meta) => this.info(rootParsed, adapter, meta));
@@ -433,7 +433,7 @@ export class GFile {
         yield raw;
       }
     };
-    const ordered = pathOrdered(listing(this), { root: rootPrefix, maxHeld: options.maxHeld, probe: (dir) => this.probeDir(adapter, dir, signal) });
+    const ordered = pathOrdered(listing(this), { root: rootPrefix, maxHeld: options.maxHeld, probe: (dir, known) => this.probeDir(adapter, dir, known, signal) });
     const infos = mapMeta(ordered, (meta) => this.info(parsed, adapter, meta));
     yield* uriOrderIsKeyOrder(parsed) ? infos : sortedByUri(infos);
     if (!seen && key !== '' && !(adapter.capabilities.directories === 'real' && (await this.isDir(uri, options)))) {
@@ -451,9 +451,10 @@ export class GFile {
 
   /**
    * Directory `dirKey` (ending in `/`) as a whole listing would show it (see `PathOrderOptions.probe`):
-   * its `_$folder$` placeholder, else its own entry, else a bare one when keys lie below it. Two requests.
+   * its `_$folder$` placeholder, else its own entry, else a bare one when keys lie below it. Two
+   * requests, one (the placeholder's HEAD) for a directory the listing has shown (`known`).
    */
-  private async probeDir(adapter: StorageAdapter, dirKey: string, signal: AbortSignal | undefined): Promise<{ meta: ObjectMeta; placeholder: boolean } | undefined> {
+  private async probeDir(adapter: StorageAdapter, dirKey: string, known: boolean, signal: AbortSignal | undefined): Promise<{ meta: ObjectMeta; placeholder: boolean } | undefined> {
     const dir = stripSlash(dirKey);
     const orNone = async <T>(p: Promise<T>): Promise<T | undefined> => {
       try {
@@ -465,7 +466,9 @@ export class GFile {
     };
     const [placeholder, own] = await Promise.all([
       orNone(adapter.stat(`${dir}${HADOOP_FOLDER_SUFFIX}`, { signal })),
-      adapter.capabilities.directories === 'real'
+      known
+        ? Promise.resolve(undefined)
+        : adapter.capabilities.directories === 'real'
         ? orNone(adapter.stat(dir, { signal })).then((m): ObjectMeta | undefined => (m?.kind === 'directory' ? { key: dirKey, kind: 'directory', size: 0, ...(m.mtime ? { mtime: m.mtime } : {}) } : undefined))
         : this.firstShown(adapter, dirKey, signal).then((first): ObjectMeta | undefined => {
             if (!first) return undefined;

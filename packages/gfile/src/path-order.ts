@@ -31,9 +31,10 @@ export interface PathOrderOptions {
    * The entry for directory `dir` (its key, ending in `/`) exactly as the whole listing would give
    * it: its Hadoop placeholder's metadata if there is one (`placeholder: true`), else its own (a
    * marker object, a local directory), else a bare directory entry when keys lie below it;
-   * undefined when the store holds no such directory. Called only when more than `maxHeld` entries wait.
+   * undefined when the store holds no such directory. Called only when more than `maxHeld` entries
+   * wait. `known`: the listing has shown the directory already, only a placeholder can change it.
    */
-  probe(dir: string): Promise<{ meta: ObjectMeta; placeholder: boolean } | undefined>;
+  probe(dir: string, known: boolean): Promise<{ meta: ObjectMeta; placeholder: boolean } | undefined>;
   /** Entries held at most (default {@link DEFAULT_MAX_HELD}). */
   maxHeld?: number | undefined;
 }
@@ -166,9 +167,9 @@ export async function* pathOrdered(listing: AsyncIterable<ObjectMeta>, options: 
 
   /** Settles the first open question by asking the store. */
   const settle = async (d: string): Promise<void> => {
-    const found = await options.probe(`${d}/`);
-    const meta = found?.meta;
     const known = dirs.get(d);
+    const found = await options.probe(`${d}/`, known !== undefined);
+    const meta = found?.meta;
     if (known) {
       known.settled = true;
       // Its own entry was seen already (it comes before everything below it): only a placeholder
