@@ -22,6 +22,22 @@ export interface CommandContext {
   paint: Painter;
   /** Writes one JSON document to stdout. */
   printJson(value: unknown): void;
+  /** Writes one JSON value on one line (`--jsonl`: a line per entry, printed as it comes). */
+  printJsonLine(value: unknown): void;
+  /**
+   * Writes an array as {@link printJson} would, element by element: the same bytes, without one
+   * string of the whole document (which a million entries would take past what a string can hold).
+   */
+  printJsonArray(values: Iterable<unknown>): Promise<void>;
+  /** Resolves when stdout has room again: await it now and then while printing a long stream. */
+  drain(): Promise<void>;
+  /**
+   * Stdout for a long stream of lines (a listing of a million entries): lines are written in
+   * batches of about 64 KiB, not one system call each, and {@link OutputStream.flush} (which a
+   * command calls every few hundred entries and at the end) writes the rest and waits while the
+   * reader is behind.
+   */
+  stream(): OutputStream;
   /** Writes a diagnostic to stderr unless --quiet. */
   info(line: string): void;
   /** Writes to stderr only with --verbose. */
@@ -41,6 +57,18 @@ export interface CommandContext {
   /** URIs of what was skipped so far, with their errors (for JSON output that marks them). */
   skippedUris: Map<string, CkptError>;
 }
+
+/** See {@link CommandContext.stream}. */
+export interface OutputStream {
+  /** A line of text, control characters escaped (as `print`). */
+  line(text: string): void;
+  /** One JSON value on one line (as `printJsonLine`). */
+  json(value: unknown): void;
+  /** Writes what is held, then waits while stdout's reader is behind. */
+  flush(): Promise<void>;
+}
+
+const STREAM_BATCH = 64 * 1024;
 
 /**
  * Runs a command body: builds the facade from the global options, maps errors to the exit codes
@@ -72,11 +100,36 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
       print: (line) => guard.writeOut(`${terminalSafeLine(line)}\n`),
       printEscaped: (line) => guard.writeOut(`${line}\n`),
       paint: painter(!argv.json && colorEnabled(process.stdout)),
-      printJson: (value) => {
-        let text = JSON.stringify(value, null, 2);
-        // Lone surrogates carry bytes of local names that are not UTF-8: their URIs are made portable.
-        if (/\\ud[c-f]/i.test(text)) text = JSON.stringify(portableDoc(value), null, 2);
-        guard.writeOut(`${terminalSafeJson(text)}\n`);
+      printJson: (value) => guard.writeOut(`${jsonText(value, 2)}\n`),
+      printJsonLine: (value) => guard.writeOut(`${jsonText(value)}\n`),
+      printJsonArray: async (values) => {
+        let n = 0;
+        for (const value of values) {
+          // JSON.stringify(array, null, 2): each element indented by two, one per line, comma-separated.
+          guard.writeOut(`${n === 0 ? '[\n' : ',\n'}  ${jsonText(value, 2).replaceAll('\n', '\n  ')}`);
+          if (++n % 256 === 0) await guard.outputDrained();
+        }
+        guard.writeOut(n === 0 ? '[]\n' : '\n]\n');
+      },
+      drain: () => guard.outputDrained(),
+      stream: () => {
+        let held = '';
+        const add = (text: string) => {
+          held += text;
+          if (held.length >= STREAM_BATCH) {
+            guard.writeOut(held);
+            held = '';
+          }
+        };
+        return {
+          line: (text) => add(`${terminalSafeLine(text)}\n`),
+          json: (value) => add(`${jsonText(value)}\n`),
+          flush: async () => {
+            if (held !== '') guard.writeOut(held);
+            held = '';
+            await guard.outputDrained();
+          },
+        };
       },
       info: (line) => {
         // After Ctrl-C the command only unwinds: nothing more to say.
@@ -116,6 +169,16 @@ export async function runCommand(argv: GlobalArgs, body: (ctx: CommandContext) =
     await gfile?.close().catch(() => undefined);
   }
   process.exitCode = guard.exitCode ?? code;
+}
+
+/**
+ * A value as JSON text for stdout: URIs of local names that are not UTF-8 made portable (their
+ * bytes ride in lone surrogates), control characters JSON leaves raw escaped.
+ */
+function jsonText(value: unknown, indent?: number): string {
+  let text = JSON.stringify(value, null, indent);
+  if (/\\ud[c-f]/i.test(text)) text = JSON.stringify(portableDoc(value), null, indent);
+  return terminalSafeJson(text);
 }
 
 /** The argv keys that hold URIs the user typed (positionals of every command). */

@@ -71,7 +71,16 @@ export interface ProcessGuard {
    * output (a summary) is never printed when that output ends in a closed pipe.
    */
   writeErr(text: string): void;
+  /**
+   * Resolves once stdout holds less than {@link OUT_BUFFER_LIMIT} unwritten bytes (at once when it
+   * does already, or when the output is gone): what a command printing a long stream awaits now and
+   * then, so that a slow reader slows it down instead of the output piling up in memory.
+   */
+  outputDrained(): Promise<void>;
 }
+
+/** Bytes stdout may hold unwritten before {@link ProcessGuard.outputDrained} waits. */
+export const OUT_BUFFER_LIMIT = 1 << 20;
 
 const KEY = Symbol.for('ckptkit.processGuard');
 
@@ -226,6 +235,20 @@ function install(): ProcessGuard {
         }
       }
       process.stdout.write(text);
+    },
+    outputDrained() {
+      if (interrupted !== undefined || process.stdout.writableLength < OUT_BUFFER_LIMIT || process.stdout.destroyed) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          process.stdout.off('drain', done);
+          process.stdout.off('close', done);
+          controller.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        process.stdout.once('drain', done);
+        process.stdout.once('close', done);
+        controller.signal.addEventListener('abort', done, { once: true });
+      });
     },
     writeErr(text) {
       if (interrupted === 'EPIPE') return;

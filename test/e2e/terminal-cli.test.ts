@@ -95,6 +95,8 @@ describe('a closed stdout ends every command at once, quietly, with 141', () => 
     ['find --jsonl', () => ['find', '--jsonl', many]],
     ['ls -R', () => ['ls', '-R', many]],
     ['ls -R --json', () => ['ls', '-R', '--json', many]],
+    ['ls -R --jsonl', () => ['ls', '-R', '--jsonl', many]],
+    ['glob --jsonl', () => ['glob', '--jsonl', `${many}/**/*.index`]],
     ['ls -l -h', () => ['ls', '-l', '-h', many]],
     ['glob', () => ['glob', `${many}/**/*.index`]],
     ['inspect', () => ['inspect', small]],
@@ -130,7 +132,7 @@ describe('a closed stdout ends every command at once, quietly, with 141', () => 
   });
 
   it('`| head -2` on outputs larger than a pipe holds: two lines, status 141, stderr empty', async () => {
-    for (const args of [['find', many], ['ls', '-R', many], ['find', '--jsonl', many]]) {
+    for (const args of [['find', many], ['ls', '-R', many], ['find', '--jsonl', many], ['ls', '-R', '--jsonl', many], ['glob', '--jsonl', `${many}/**/*.index`]]) {
       const r = await runIntoHead(args);
       expect(r.status, args.join(' ')).toBe(141);
       expect(r.stderr, args.join(' ')).toBe('');

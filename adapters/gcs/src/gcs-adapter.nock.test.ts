@@ -291,6 +291,15 @@ describe('a JSON answer cut short or mangled (a 2xx whose body is not the resour
     expect([e.code, e.retryable]).toEqual(['UNAUTHENTICATED', false]);
   });
 
+  it('a fault of the program (a stack overflow, a TypeError) is thrown on unchanged, never UNAVAILABLE', () => {
+    const overflow = new RangeError('Maximum call stack size exceeded');
+    expect(() => mapGcsError(overflow, 'list', 'gs://b/')).toThrow(overflow);
+    const bug = new TypeError("Cannot read properties of undefined (reading 'name')");
+    expect(() => mapGcsError(bug, 'list', 'gs://b/')).toThrow(bug);
+    const fetchFailed = new TypeError('fetch failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
+    expect(mapGcsError(fetchFailed, 'list', 'gs://b/').code).toBe('UNAVAILABLE');
+  });
+
   it('an error that carries a 2xx status is about the body, not an HTTP refusal: retryable', () => {
     const timeout = mapGcsError(Object.assign(new Error('Response timeout while trying to fetch http://x/storage/v1/b/b/o?q (over 1000ms)'), { type: 'body-timeout', response: { status: 200 } }), 'list', 'gs://b/');
     expect([timeout.code, timeout.retryable]).toEqual(['TIMEOUT', true]);

@@ -1,4 +1,4 @@
-import { CkptError, type ErrorCode, isCkptError, redact } from '@ckptkit/gfile';
+import { CkptError, type ErrorCode, isCkptError, isProgrammingError, redact } from '@ckptkit/gfile';
 
 /** What {@link mapGcsError} needs to know about the call that failed. */
 export interface GcsErrorContext {
@@ -124,6 +124,8 @@ function byStatus(status: number, reason: string | undefined, ctx: GcsErrorConte
  */
 export function mapGcsError(error: unknown, operation: string, uri: string, ctx: GcsErrorContext = {}): CkptError {
   if (isCkptError(error)) return error;
+  // A fault of the program (a stack overflow): thrown on as it is, never called UNAVAILABLE.
+  if (isProgrammingError(error)) throw error;
   const s = shapeOf(error);
   const detail = s.message ? sanitizeMessage(s.message) : '';
   const cause = Object.assign(new Error(detail || 'GCS error'), {

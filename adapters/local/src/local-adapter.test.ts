@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGFile, createRegistry, isCkptError, type GFile } from '@ckptkit/gfile';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { compareKeys, createGFile, createRegistry, isCkptError, type GFile } from '@ckptkit/gfile';
 import { TEMP_MARKER, localFactory } from './index.js';
+import { ListingCursors, createLocalAdapter } from './local-adapter.js';
 
 let dir: string;
 let g: GFile;
@@ -208,5 +209,66 @@ describe('names that are not UTF-8', () => {
     const error = await g.stat(`file://${dir}/gone%FF`).catch((e: unknown) => e);
     expect(isCkptError(error, 'NOT_FOUND')).toBe(true);
     expect((error as { uri: string }).uri).toBe(`file://${dir}/gone%FF`);
+  });
+});
+
+describe('local listings page by page', () => {
+  /** Every page of a listing of `prefix` (page tokens followed to the end). */
+  async function pages(adapter: ReturnType<typeof createLocalAdapter>, prefix: string, options: { delimiter?: boolean } = {}): Promise<string[][]> {
+    const out: string[][] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await adapter.list(prefix, { ...options, pageToken });
+      out.push(page.entries.map((e) => e.key));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== undefined);
+    return out;
+  }
+
+  it('carries a listing on from its page token, reading each directory once, with the result of a fresh walk', async () => {
+    await fs.mkdir(path.join(dir, 'sub'));
+    await Promise.all(Array.from({ length: 250 }, (_, i) => fs.writeFile(path.join(dir, `f-${i}`), '')));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => fs.writeFile(path.join(dir, 'sub', `g${i}`), '')));
+    const key = `${dir.slice(1)}/`;
+    const adapter = createLocalAdapter({ maxPageSize: 7 });
+    const spy = vi.spyOn(fs, 'readdir');
+    try {
+      const flat = await pages(adapter, key);
+      // 250 files and 30 in `sub` (plus `sub/` itself) in 41 pages; two directories read once each.
+      expect(flat.flat()).toHaveLength(281);
+      expect(flat).toHaveLength(41);
+      expect(spy).toHaveBeenCalledTimes(2);
+      const keys = flat.flat();
+      expect([...keys].sort(compareKeys)).toEqual(keys);
+      // A token whose cursor is gone (another adapter, another process) gives the same next pages.
+      spy.mockClear();
+      const fresh = createLocalAdapter({ maxPageSize: 7 });
+      const rest = await fresh.list(key, { pageToken: flat[20]!.at(-1) });
+      expect(rest.entries.map((e) => e.key)).toEqual(flat[21]);
+      // Two listings of one directory at once, and a delimiter listing beside a recursive one.
+      const [again, shallow] = await Promise.all([pages(adapter, key), pages(adapter, key, { delimiter: true })]);
+      expect(again).toEqual(flat);
+      expect(shallow.flat()).toEqual(keys.filter((k) => !k.slice(key.length).includes('/') || k === `${key}sub/`));
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('keeps a bounded number of fresh cursors, the oldest dropped first', () => {
+    let now = 1000;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const c = new ListingCursors<number>(2, 100);
+      c.put('a', 1);
+      c.put('b', 2);
+      c.put('c', 3);
+      expect(c.take('a')).toBeUndefined();
+      expect(c.take('b')).toBe(2);
+      expect(c.take('b')).toBeUndefined();
+      now += 101;
+      expect(c.take('c')).toBeUndefined();
+    } finally {
+      clock.mockRestore();
+    }
   });
 });

@@ -30,4 +30,11 @@ describe('mapFsError', () => {
   it('says why a path through a file is not found', () => {
     expect(mapFsError(errno('ENOTDIR'), 'read', 'file:///f/x').message).toMatch(/is a file, not a directory/);
   });
+  it('throws a fault of the program on unchanged: never UNAVAILABLE', () => {
+    const overflow = new RangeError('Maximum call stack size exceeded');
+    expect(() => mapFsError(overflow, 'list', 'file:///x')).toThrow(overflow);
+    const bug = new TypeError("Cannot read properties of undefined (reading 'key')");
+    expect(() => mapFsError(bug, 'list', 'file:///x')).toThrow(bug);
+    expect(mapFsError(new Error('something odd'), 'list', 'file:///x').code).toBe('UNAVAILABLE');
+  });
 });

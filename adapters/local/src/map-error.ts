@@ -1,4 +1,4 @@
-import { CkptError, type ErrorCode, isCkptError } from '@ckptkit/gfile';
+import { CkptError, type ErrorCode, isCkptError, isProgrammingError } from '@ckptkit/gfile';
 
 const CODES: Record<string, [ErrorCode, string, boolean?]> = {
   ENOENT: ['NOT_FOUND', 'no such file or directory'],
@@ -39,9 +39,12 @@ const WRITE_CODES: Record<string, [ErrorCode, string, boolean?]> = {
  * `uri`. Errors that already are CkptErrors pass through; an AbortError becomes ABORTED. ENOSPC,
  * EFBIG, EROFS and EDQUOT become NO_SPACE, READ_ONLY and QUOTA_EXCEEDED (never retried); ENOTDIR is
  * NOT_FOUND for reads and NOT_A_DIRECTORY for writes (`write`, `copy`, `rename`, `mkdir`).
+ * A fault of the program (a stack overflow, see gfile's `isProgrammingError`) is no condition of
+ * the disk: it is thrown on as it is, never called UNAVAILABLE.
  */
 export function mapFsError(error: unknown, operation: string, uri: string): CkptError {
   if (isCkptError(error)) return error;
+  if (isProgrammingError(error)) throw error;
   const e = error as NodeJS.ErrnoException | undefined;
   if (e?.name === 'AbortError' || e?.code === 'ABORT_ERR') {
     return new CkptError('ABORTED', { operation, uri, message: 'aborted', retryable: false, cause: error });

@@ -149,3 +149,17 @@ describe('what an error keeps of the SDK error', () => {
     expect(shown).toContain('req-1');
   });
 });
+
+describe('mapS3Error: faults of the program', () => {
+  it('throws a stack overflow or a TypeError on unchanged, never as UNAVAILABLE', () => {
+    const overflow = new RangeError('Maximum call stack size exceeded');
+    expect(() => mapS3Error(overflow, 'list', 's3://b/p/')).toThrow(overflow);
+    const bug = new TypeError("Cannot read properties of undefined (reading 'Key')");
+    expect(() => mapS3Error(bug, 'list', 's3://b/p/')).toThrow(bug);
+  });
+  it('still maps a failed request carried by a TypeError (fetch failed, with its cause)', () => {
+    const fetchFailed = new TypeError('fetch failed', { cause: netError('ECONNRESET') });
+    expect(() => mapS3Error(fetchFailed, 'list', 's3://b/p/')).not.toThrow();
+    expect(mapS3Error(fetchFailed, 'list', 's3://b/p/').code).toBe('UNAVAILABLE');
+  });
+});

@@ -3,7 +3,7 @@
  * it turns each into a {@link CkptError} with one of our codes. Messages carry the S3 error code, the
  * HTTP status and the server's short message, redacted; never a request URL, header or credential.
  */
-import { CkptError, type ErrorCode, abortError, isCkptError, redact } from '@ckptkit/gfile';
+import { CkptError, type ErrorCode, abortError, isCkptError, isProgrammingError, redact } from '@ckptkit/gfile';
 
 /** What an SDK service error looks like, as far as this module reads it. */
 interface SdkErrorShape {
@@ -144,9 +144,12 @@ const MAX_DETAIL = 300;
 /**
  * Maps an error from the SDK (or a socket under it) to a {@link CkptError} for `operation` on `uri`.
  * CkptErrors pass through; an aborted signal gives ABORTED (or TIMEOUT for `AbortSignal.timeout`).
+ * A fault of the program (a stack overflow, see gfile's `isProgrammingError`) is thrown on as it
+ * is: it is no condition of the store, and called UNAVAILABLE it was retried and reported as an outage.
  */
 export function mapS3Error(error: unknown, operation: string, uri: string, signal?: AbortSignal): CkptError {
   if (isCkptError(error)) return error;
+  if (isProgrammingError(error)) throw error;
   if (signal?.aborted) return abortError(operation, uri, signal);
   const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as SdkErrorShape;
   const name = str(e.name);

@@ -44,8 +44,9 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
       ],
       ['max-depth', 'format', 'jsonl', 'content-checks', 'archives'],
     ),
+  // --jsonl is machine output too: errors and skipped parts as JSON lines on stderr, as with --json.
   handler: (argv) =>
-    runCommand(argv, async ({ gfile, print, printEscaped, printJson, info, paint, stderrIsTTY, stdoutIsTTY, signal, skipped }) => {
+    runCommand(argv.jsonl ? { ...argv, json: true } : argv, async ({ gfile, print, printEscaped, printJson, info, paint, stderrIsTTY, stdoutIsTTY, signal, skipped }) => {
       // Discovery's own entry point: a find loads neither the bundle reader nor its native modules.
       const { findCheckpoints } = await import('@ckptkit/core/discovery');
       const maxDepth = argv['max-depth'] === undefined ? undefined : parseNumberOption('max-depth', 'non-negative-integer', argv['max-depth']);
@@ -112,7 +113,7 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
           return paint(cell.startsWith('complete') ? 'green' : cell.startsWith('INCOMPLETE') ? 'red' : 'yellow', cell);
         });
         // Problems go under their checkpoint, from the FORMAT column.
-        const indent = ' '.repeat(Math.max(0, ...table.map((r) => r[0]!.length)) + 2);
+        const indent = ' '.repeat(table.reduce((w, r) => Math.max(w, r[0]!.length), 0) + 2);
         if (header) printEscaped(lines.shift()!);
         found.forEach((c, i) => {
           printEscaped(lines[i]!);

@@ -1,9 +1,9 @@
-import { type FileInfo, compareKeys, isCkptError } from '@ckptkit/gfile';
+import { type FileInfo, isCkptError } from '@ckptkit/gfile';
 import type { CommandModule } from 'yargs';
-import { runCommand } from '../context.js';
+import { type CommandContext, runCommand } from '../context.js';
 import type { GlobalArgs } from '../global-args.js';
 import { commandHelp } from '../help.js';
-import { fileJson, longLine } from '../output.js';
+import { type FileJson, fileJson, longLine } from '../output.js';
 
 interface LsArgs extends GlobalArgs {
   uri: string;
@@ -11,6 +11,7 @@ interface LsArgs extends GlobalArgs {
   recursive: boolean;
   'human-readable': boolean;
   all: boolean;
+  jsonl: boolean;
 }
 
 /**
@@ -37,51 +38,113 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
         .option('long', { alias: 'l', type: 'boolean', default: false, describe: 'Show kind, size and modification time' })
         .option('recursive', { alias: 'R', type: 'boolean', default: false, describe: 'List every entry below the directory' })
         .option('human-readable', { type: 'boolean', default: false, describe: 'With -l: sizes in KiB, MiB, GiB (-h after ls, as in ls -lh)' })
-        .option('all', { alias: 'a', type: 'boolean', default: false, describe: "Also ckptkit's temporary files of unfinished writes, marked" }),
+        .option('all', { alias: 'a', type: 'boolean', default: false, describe: "Also ckptkit's temporary files of unfinished writes, marked" })
+        .option('jsonl', { type: 'boolean', default: false, describe: 'One JSON object per line, printed as the listing goes, instead of one array' }),
       'ls',
       [
         ['$0 ls ./runs/42', 'the files and subdirectories of a directory'],
         ['$0 ls -lh -R s3://bucket/runs/42', 'everything below a prefix, with human sizes and times'],
         ['$0 ls --json gs://bucket/model/checkpoint', 'one file, as JSON'],
       ],
-      ['long', 'recursive', 'human-readable', 'all'],
+      ['long', 'recursive', 'human-readable', 'all', 'jsonl'],
     ),
+  // --jsonl is machine output too: errors and skipped parts as JSON lines on stderr, as with --json.
   handler: (argv) =>
-    runCommand(argv, async ({ gfile, print, printJson, skipped, skippedUris }) => {
-      let entries: FileInfo[];
-      let base = argv.uri.replace(/\/+$/, '');
-      try {
-        if (argv.recursive) {
-          entries = [];
-          let any = false;
+    runCommand(argv.jsonl ? { ...argv, json: true } : argv, async (ctx) => {
+      const { gfile, skipped, signal } = ctx;
+      const render = lsRenderer(argv, ctx);
+      if (argv.recursive) {
+        let any = false;
+        try {
+          // Printed as the listing goes, in path order (see gfile's walkEntries): nothing is kept.
           // An unreadable subdirectory is reported and left out; the walk goes on (exit 5).
-          for await (const dir of gfile.walk(argv.uri, { onSkipped: skipped })) {
+          for await (const entry of gfile.walkEntries(argv.uri, { onSkipped: skipped, signal })) {
             any = true;
-            entries.push(...dir.dirs, ...dir.files);
+            await render.add(entry, argv.uri.replace(/\/+$/, ''));
           }
-          if (!any) entries = [await gfile.stat(argv.uri)];
-          entries.sort((a, b) => compareKeys(a.uri, b.uri));
-        } else {
-          entries = await gfile.listDir(argv.uri);
+        } catch (error) {
+          // Not a directory: `ls` of a file shows the file, as ls(1) does.
+          if (any || !isCkptError(error, 'NOT_FOUND')) {
+            await render.abandon();
+            throw error;
+          }
+          await render.add(...(await fileItself(gfile, argv.uri, error)));
         }
-      } catch (error) {
-        // Not a directory: `ls` of a file shows the file, as ls(1) does.
-        if (!isCkptError(error, 'NOT_FOUND')) throw error;
-        const info = await gfile.stat(argv.uri);
-        if (info.kind === 'directory') throw error;
-        entries = [info];
-        base = info.uri.slice(0, Math.max(0, info.uri.length - info.name.length - 1));
-      }
-      const temporary = (e: FileInfo) => e.kind === 'file' && OWN_TEMP.test(e.name);
-      if (!argv.all) entries = entries.filter((e) => !temporary(e));
-      if (argv.json) {
-        printJson(entries.map((e) => (temporary(e) ? { ...fileJson(e, skippedUris), unfinishedWrite: true } : fileJson(e, skippedUris))));
+        await render.end();
         return;
       }
-      for (const e of entries) {
-        const rel = e.uri.startsWith(`${base}/`) ? e.uri.slice(base.length + 1) : e.name;
-        const name = (e.kind === 'directory' ? `${rel}/` : rel) + (temporary(e) ? '  (unfinished write of ckpt)' : '');
-        print(argv.long ? longLine(e, name, argv['human-readable']) : name);
+      let any = false;
+      try {
+        // The children in the order of the store's listing, printed page by page as they come.
+        for await (const entry of gfile.list(argv.uri, { signal })) {
+          any = true;
+          await render.add(entry, argv.uri.replace(/\/+$/, ''));
+        }
+      } catch (error) {
+        if (any || !isCkptError(error, 'NOT_FOUND')) {
+          await render.abandon();
+          throw error;
+        }
+        await render.add(...(await fileItself(gfile, argv.uri, error)));
       }
+      await render.end();
     }),
 };
+
+/** `ls` of what is not a directory: the file itself, named from its parent (NOT_FOUND stands otherwise). */
+async function fileItself(gfile: CommandContext['gfile'], uri: string, notFound: unknown): Promise<[FileInfo, string]> {
+  const info = await gfile.stat(uri);
+  if (info.kind === 'directory') throw notFound;
+  return [info, info.uri.slice(0, Math.max(0, info.uri.length - info.name.length - 1))];
+}
+
+/** How `ls` prints entries, one at a time: text lines, `-l` lines, JSON lines, or one JSON document. */
+export interface LsRenderOptions {
+  long: boolean;
+  'human-readable': boolean;
+  all: boolean;
+  json: boolean;
+  jsonl: boolean;
+}
+
+/** Prints entries as they come (see {@link lsRenderer}). */
+export interface LsRenderer {
+  /** One entry; its text name is its URI relative to `base` (the directory listed). */
+  add(entry: FileInfo, base: string): Promise<void>;
+  /** After the last entry. */
+  end(): Promise<void>;
+  /** The listing failed: the lines printed so far are written out (no `--json` document). */
+  abandon(): Promise<void>;
+}
+
+/**
+ * The output of `ls` (and `ls -R`), printed entry by entry as the listing gives them: text, `-l`
+ * and `--jsonl` hold nothing; `--json` is one document, so it holds each entry's JSON text (not
+ * the entries) until the end, and writes it piece by piece. Stdout's backlog is awaited every few
+ * hundred entries, so a slow reader slows the listing down instead of filling memory.
+ */
+export function lsRenderer(how: LsRenderOptions, ctx: Pick<CommandContext, 'stream' | 'printJsonArray' | 'skippedUris'>): LsRenderer {
+  const out = { ...ctx, ...ctx.stream() };
+  const temporary = (e: FileInfo) => e.kind === 'file' && OWN_TEMP.test(e.name);
+  const json = (e: FileInfo) => (temporary(e) ? { ...fileJson(e, out.skippedUris), unfinishedWrite: true } : fileJson(e, out.skippedUris));
+  const document: FileJson[] = [];
+  let n = 0;
+  return {
+    async add(e, base) {
+      if (!how.all && temporary(e)) return;
+      if (how.json && !how.jsonl) document.push(json(e));
+      else if (how.jsonl) out.json(json(e));
+      else {
+        const rel = e.uri.startsWith(`${base}/`) ? e.uri.slice(base.length + 1) : e.name;
+        const name = (e.kind === 'directory' ? `${rel}/` : rel) + (temporary(e) ? '  (unfinished write of ckpt)' : '');
+        out.line(how.long ? longLine(e, name, how['human-readable']) : name);
+      }
+      if (++n % 256 === 0) await out.flush();
+    },
+    abandon: () => out.flush(),
+    async end() {
+      await out.flush();
+      if (how.json && !how.jsonl) await out.printJsonArray(document);
+    },
+  };
+}

@@ -158,6 +158,18 @@ export function isCkptError(e: unknown, ...codes: ErrorCode[]): e is CkptError {
   return codes.length === 0 || codes.includes((e as CkptError).code);
 }
 
+/**
+ * True for an error that is a fault of the program, not a condition of a store: a stack overflow or
+ * an array too long (RangeError), a TypeError not caused by a failed request (`fetch failed` carries
+ * its network error as `cause`), a ReferenceError. Such an error is never mapped to a storage code:
+ * called UNAVAILABLE it would be retried and reported as an outage, where it is a bug (the CLI's
+ * INTERNAL). The error mappers of the adapters throw it on unchanged.
+ */
+export function isProgrammingError(error: unknown): error is Error {
+  if (error instanceof RangeError || error instanceof ReferenceError || error instanceof EvalError) return true;
+  return error instanceof TypeError && (error as { cause?: unknown }).cause === undefined;
+}
+
 /** Builds a {@link CkptError}; a shorthand used by adapters. */
 export function ckptError(code: ErrorCode, operation: string, uri: string | undefined, message?: string, cause?: unknown): CkptError {
   return new CkptError(code, { operation, uri, message, cause });

@@ -8,6 +8,7 @@ import { RequestMetrics, withMetrics } from './layers/metrics.js';
 import { withRetry, type RetryOptions } from './layers/retry.js';
 import { listEntries } from './listing.js';
 import { HADOOP_FOLDER_SUFFIX, presentEntry, presentOnce } from './placeholders.js';
+import { pathOrdered } from './path-order.js';
 import { listRecursive, type PlanDecision } from './planner/index.js';
 import { replayable } from './replayable.js';
 import type { ArchiveLimits } from './archive/limits.js';
@@ -292,49 +293,68 @@ export class GFile {
 
   /**
    * Files and directories matching a pattern (`*`, `?`, `[...]` within a segment; `**` across
-   * segments), sorted by URI. The scheme and bucket are literal. See `glob.ts` for the plan: one
+   * segments), sorted by URI (a directory before a file of the same path). The scheme and bucket
+   * are literal. See {@link globEntries}, which this collects.
+   */
+  async glob(pattern: string, options: WalkOptions = {}): Promise<FileInfo[]> {
+    const out: FileInfo[] = [];
+    for await (const info of this.globEntries(pattern, options)) out.push(info);
+    return out;
+  }
+
+  /**
+   * The matches of a pattern as {@link glob} gives them, one at a time, in the same order, as the
+   * listings go: the last level's listings (or the `**` listing) are not collected, so memory does
+   * not grow with the number of matches (see `path-order.ts`). See `glob.ts` for the plan: one
    * delimiter listing per wildcard level, a flat listing from a `**` on; when the first wildcard
    * level matches many directories, one planned flat listing of the root instead (bounded: given
    * up for the per-level plan once it has cost half a request per matched directory).
    */
-  async glob(pattern: string, options: WalkOptions = {}): Promise<FileInfo[]> {
+  async *globEntries(pattern: string, options: WalkOptions = {}): AsyncGenerator<FileInfo> {
     const { adapter, parsed } = await this.locate(pattern, 'glob');
     const plan = planGlob(parsed.key);
     const onlyDirs = parsed.trailingSlash;
-    const results = new Map<string, FileInfo>();
     // Results are spelled from the literal root, which is a prefix of every matched key.
     const rootParsed = respell(parsed, plan.root);
     const onSkipped = this.skipReporter(rootParsed, adapter, dirPrefix(plan.root), options.onSkipped);
-    const add = (raw: ObjectMeta) => {
-      const meta = presentEntry(raw);
-      if (!meta || (onlyDirs && meta.kind !== 'directory')) return;
-      const info = this.info(rootParsed, adapter, meta);
-      results.set(`${meta.kind}:${info.uri}`, info);
-    };
+    const shown = (meta: ObjectMeta) => !onlyDirs || meta.kind === 'directory';
+    const signal = options.signal;
     let candidates = [plan.root];
     for (const [i, step] of plan.steps.entries()) {
-      if (candidates.length === 0) break;
+      if (candidates.length === 0) return;
       if (step.kind === 'descend') {
         candidates = candidates.map((c) => (c === '' ? step.segment : `${c}/${step.segment}`));
         continue;
       }
-      if (step.kind === 'flat') {
-        await Promise.all(candidates.map((dir) => this.fanOut(() => this.globFlat(adapter, dir, step.pattern, add, options.signal, onSkipped))));
-        break;
+      if (step.kind === 'flat' || step.last) {
+        const matches = step.kind === 'flat' ? keyMatcher(step.pattern) : segmentMatcher(step.segment);
+        const lit = step.kind === 'flat' ? '' : literalPrefix(step.segment);
+        // Every match lies below its candidate: candidates in key order of their `dir/` give matches in path order.
+        const dirs = [...new Set(candidates)].sort((a, b) => compareKeys(dirPrefix(a), dirPrefix(b)));
+        const matchesOf = (dir: string, stop: AbortSignal): AsyncGenerator<ObjectMeta> => {
+          const prefix = dirPrefix(dir);
+          const listing =
+            step.kind === 'flat'
+              ? this.listFlat(adapter, prefix, stop, onSkipped)
+              : listEntries(adapter, prefix + lit, { delimiter: true, pageSize: this.options.pageSize, signal: stop, onSkipped });
+          const ordered = pathOrdered(listing, { root: prefix, probe: (d, known) => this.probeDir(adapter, d, known, stop) });
+          return filterMeta(ordered, (meta) => shown(meta) && matches(step.kind === 'flat' ? stripSlash(meta.key).slice(prefix.length) : baseName(meta.key)));
+        };
+        const infos = mapMeta(prefetchInOrder(dirs, matchesOf, this.options.concurrency ?? DEFAULT_CONCURRENCY, signal), (meta) => this.info(rootParsed, adapter, meta));
+        yield* uriOrderIsKeyOrder(rootParsed) ? infos : sortedByUri(infos);
+        return;
       }
       const matches = segmentMatcher(step.segment);
       const lit = literalPrefix(step.segment);
-      const next: string[] = [];
+      const next = new Set<string>();
       await Promise.all(
         candidates.map((dir) =>
           this.fanOut(async () => {
             const prefix = dirPrefix(dir);
-            for await (const raw of listEntries(adapter, prefix + lit, { delimiter: true, pageSize: this.options.pageSize, signal: options.signal, onSkipped })) {
+            for await (const raw of listEntries(adapter, prefix + lit, { delimiter: true, pageSize: this.options.pageSize, signal, onSkipped })) {
               const meta = presentEntry(raw);
-              if (!meta || meta.key === prefix) continue;
-              if (!matches(baseName(meta.key))) continue;
-              if (step.last) add(meta);
-              else if (meta.kind === 'directory') next.push(stripSlash(meta.key));
+              if (!meta || meta.key === prefix || meta.kind !== 'directory') continue;
+              if (matches(baseName(meta.key))) next.add(stripSlash(meta.key));
             }
           }),
         ),
@@ -343,17 +363,18 @@ export class GFile {
       // request per directory (a thousand model folders: a thousand requests). One planned flat
       // listing of the root narrowed by the level's literal prefix is usually a few pages: tried,
       // and given up for the per-directory plan once it has cost half as many requests.
-      if (i === 0 && !step.last && next.length > 2 * (this.options.concurrency ?? DEFAULT_CONCURRENCY)) {
+      if (i === 0 && next.size > 2 * (this.options.concurrency ?? DEFAULT_CONCURRENCY)) {
         const rest = plan.root === '' ? parsed.key : parsed.key.slice(plan.root.length + 1);
-        const flat = await this.globFlatBounded(adapter, plan.root, dirPrefix(plan.root) + lit, rest, Math.ceil(next.length / 2), options.signal, undefined, onSkipped);
+        const flat = await this.globFlatBounded(adapter, plan.root, dirPrefix(plan.root) + lit, rest, Math.ceil(next.size / 2), signal, undefined, onSkipped);
         if (flat) {
-          for (const meta of flat) add(meta);
-          break;
+          // Bounded by the pages it may cost: held, sorted, handed out.
+          const infos = flat.filter(shown).map((meta) => this.info(rootParsed, adapter, meta));
+          yield* infos.sort(byUri);
+          return;
         }
       }
-      candidates = next;
+      candidates = [...next];
     }
-    return [...results.values()].sort((a, b) => compareKeys(a.uri, b.uri) || (a.kind < b.kind ? -1 : 1));
   }
 
   /**
@@ -418,6 +439,77 @@ export class GFile {
       for (const [k] of dirs) yield* visit(self, k);
     };
     yield* visit(this, rootPrefix);
+  }
+
+  /**
+   * Every file and directory below a directory, one at a time, in path order: sorted by URI as
+   * {@link walk}'s entries would sort (a directory before the names its name is a prefix of with a
+   * character below `/` after it, and before a file of the same path). Each directory once, with
+   * the metadata the walk gives it. Built from the same recursive listing as {@link walk} (same
+   * requests), but streamed: what is handed out is not kept, and only as much is held back as the
+   * order requires (see `path-order.ts`; past {@link PathOrderOptions.maxHeld} held entries a
+   * question or two is asked of the store instead, so memory stays bounded at any size).
+   * NOT_FOUND when the directory does not exist (a file is not a directory). Entries of an
+   * unreadable subdirectory are left out and reported to `onSkipped` before the subdirectory
+   * itself is handed out, as far as the listing has reached it.
+   */
+  async *walkEntries(uri: string, options: WalkOptions & { maxHeld?: number | undefined } = {}): AsyncGenerator<FileInfo> {
+    const { adapter, parsed, key } = await this.locate(uri, 'walk');
+    const rootPrefix = dirPrefix(key);
+    const onSkipped = this.skipReporter(parsed, adapter, rootPrefix, options.onSkipped);
+    const signal = options.signal;
+    let seen = false;
+    const listing = async function* (self: GFile): AsyncGenerator<ObjectMeta> {
+      for await (const raw of self.listFlat(adapter, rootPrefix, signal, onSkipped)) {
+        seen = true;
+        yield raw;
+      }
+    };
+    const ordered = pathOrdered(listing(this), { root: rootPrefix, maxHeld: options.maxHeld, probe: (dir, known) => this.probeDir(adapter, dir, known, signal) });
+    const infos = mapMeta(ordered, (meta) => this.info(parsed, adapter, meta));
+    yield* uriOrderIsKeyOrder(parsed) ? infos : sortedByUri(infos);
+    if (!seen && key !== '' && !(adapter.capabilities.directories === 'real' && (await this.isDir(uri, options)))) {
+      throw new CkptError('NOT_FOUND', { operation: 'walk', uri });
+    }
+  }
+
+  /** The first entry under `prefix` a listing shows (bare `_$folder$` objects stand for nothing). Usually one request. */
+  private async firstShown(adapter: StorageAdapter, prefix: string, signal: AbortSignal | undefined): Promise<ObjectMeta | undefined> {
+    for await (const raw of listEntries(adapter, prefix, { pageSize: 10, signal })) {
+      if (presentEntry(raw)) return raw;
+    }
+    return undefined;
+  }
+
+  /**
+   * Directory `dirKey` (ending in `/`) as a whole listing would show it (see `PathOrderOptions.probe`):
+   * its `_$folder$` placeholder, else its own entry, else a bare one when keys lie below it. Two
+   * requests, one (the placeholder's HEAD) for a directory the listing has shown (`known`).
+   */
+  private async probeDir(adapter: StorageAdapter, dirKey: string, known: boolean, signal: AbortSignal | undefined): Promise<{ meta: ObjectMeta; placeholder: boolean } | undefined> {
+    const dir = stripSlash(dirKey);
+    const orNone = async <T>(p: Promise<T>): Promise<T | undefined> => {
+      try {
+        return await p;
+      } catch (error) {
+        if (isCkptError(error, 'NOT_FOUND')) return undefined;
+        throw error;
+      }
+    };
+    const [placeholder, own] = await Promise.all([
+      orNone(adapter.stat(`${dir}${HADOOP_FOLDER_SUFFIX}`, { signal })),
+      known
+        ? Promise.resolve(undefined)
+        : adapter.capabilities.directories === 'real'
+        ? orNone(adapter.stat(dir, { signal })).then((m): ObjectMeta | undefined => (m?.kind === 'directory' ? { key: dirKey, kind: 'directory', size: 0, ...(m.mtime ? { mtime: m.mtime } : {}) } : undefined))
+        : this.firstShown(adapter, dirKey, signal).then((first): ObjectMeta | undefined => {
+            if (!first) return undefined;
+            return first.key === dirKey ? first : { key: dirKey, kind: 'directory', size: 0 };
+          }),
+    ]);
+    const shown = placeholder?.kind === 'file' ? presentEntry(placeholder) : undefined;
+    if (shown) return { meta: shown, placeholder: true };
+    return own && { meta: own, placeholder: false };
   }
 
   /** The bytes of a file, or of `length` bytes from `offset` (one ranged request). */
@@ -654,10 +746,6 @@ export class GFile {
     }
   }
 
-  private async globFlat(adapter: StorageAdapter, dir: string, restPattern: string, add: (m: ObjectMeta) => void, signal: AbortSignal | undefined, onSkipped: ((s: SkippedEntry) => void) | undefined): Promise<void> {
-    await this.globFlatBounded(adapter, dir, dirPrefix(dir), restPattern, Infinity, signal, add, onSkipped);
-  }
-
   /**
    * Matches `restPattern` against every key below `dir` that starts with `listPrefix`, from one
    * planned flat listing; directories implied by deeper keys are matched too. Returns the matches,
@@ -853,6 +941,111 @@ async function ignoreNotFound(p: Promise<void>): Promise<void> {
   } catch (error) {
     if (!isCkptError(error, 'NOT_FOUND')) throw error;
   }
+}
+
+/** Path order of results: by URI, a directory before a file of the same URI. */
+function byUri(a: FileInfo, b: FileInfo): number {
+  return compareKeys(a.uri, b.uri) || (a.kind === b.kind ? 0 : a.kind === 'directory' ? -1 : 1);
+}
+
+/**
+ * Whether URIs spelled from `parsed` sort as their keys do: not below a `file:` URI, whose names are
+ * %-escaped (`a%20b`), which moves them in the order.
+ */
+function uriOrderIsKeyOrder(parsed: ParsedUri): boolean {
+  return !(parsed.scheme === 'file' && (parsed.base === '' || /^file:/i.test(parsed.base)));
+}
+
+/** Entries sorted by URI (held: for spellings whose URI order is not the key order). */
+async function* sortedByUri(entries: AsyncIterable<FileInfo>): AsyncGenerator<FileInfo> {
+  const all: FileInfo[] = [];
+  for await (const e of entries) all.push(e);
+  yield* all.sort(byUri);
+}
+
+async function* filterMeta(source: AsyncIterable<ObjectMeta>, keep: (m: ObjectMeta) => boolean): AsyncGenerator<ObjectMeta> {
+  for await (const m of source) if (keep(m)) yield m;
+}
+
+async function* mapMeta<T>(source: AsyncIterable<ObjectMeta>, f: (m: ObjectMeta) => T): AsyncGenerator<T> {
+  for await (const m of source) yield f(m);
+}
+
+/** Entries a listing may run ahead of its consumer, per listing. */
+const PREFETCH_CAP = 1000;
+
+/**
+ * The concatenation of `open(item)` for each item, in order, with up to `window` of them listed at
+ * once: each one ahead of the consumer holds at most {@link PREFETCH_CAP} entries and then waits.
+ * Stopping early (or `signal`) stops every listing.
+ */
+async function* prefetchInOrder<I, T>(items: readonly I[], open: (item: I, signal: AbortSignal) => AsyncIterable<T>, window: number, signal: AbortSignal | undefined): AsyncGenerator<T> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  const started: Array<() => AsyncGenerator<T>> = [];
+  const start = (i: number) => {
+    if (i < items.length && started[i] === undefined) started[i] = ahead(open(items[i]!, stop.signal), PREFETCH_CAP);
+  };
+  try {
+    for (let i = 0; i < items.length; i++) {
+      for (let j = i; j < Math.min(items.length, i + Math.max(1, window)); j++) start(j);
+      yield* started[i]!();
+      started[i] = () => emptyGenerator();
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    stop.abort(new Error('listing closed'));
+  }
+}
+
+async function* emptyGenerator<T>(): AsyncGenerator<T> {}
+
+/**
+ * Starts reading `source` at once, holding at most `cap` entries ahead of the reader; returns the
+ * reader. A failure is thrown when the reader reaches it.
+ */
+function ahead<T>(source: AsyncIterable<T>, cap: number): () => AsyncGenerator<T> {
+  const items: T[] = [];
+  let done = false;
+  let failure: { error: unknown } | undefined;
+  let wakeReader: (() => void) | undefined;
+  let wakeWriter: (() => void) | undefined;
+  const wake = (w: (() => void) | undefined) => w?.();
+  void (async () => {
+    try {
+      for await (const x of source) {
+        items.push(x);
+        const r = wakeReader;
+        wakeReader = undefined;
+        wake(r);
+        if (items.length >= cap) await new Promise<void>((resolve) => (wakeWriter = resolve));
+      }
+    } catch (error) {
+      failure = { error };
+    } finally {
+      done = true;
+      const r = wakeReader;
+      wakeReader = undefined;
+      wake(r);
+    }
+  })();
+  return async function* () {
+    while (true) {
+      if (items.length > 0) {
+        const batch = items.splice(0);
+        const w = wakeWriter;
+        wakeWriter = undefined;
+        wake(w);
+        yield* batch;
+        continue;
+      }
+      if (failure) throw failure.error;
+      if (done) return;
+      await new Promise<void>((resolve) => (wakeReader = resolve));
+    }
+  };
 }
 
 /** Creates the facade. See {@link GFileOptions}. */

@@ -22,7 +22,7 @@ export type {
 export { collectBytes } from './bytes.js';
 export { releasableChunk, releaseChunk } from './chunk-release.js';
 export { versionOf } from './adapter.js';
-export { CkptError, ERROR_CODES, abortError, ckptError, isCkptError, redact, registerSecret, throwIfAborted } from './errors.js';
+export { CkptError, ERROR_CODES, abortError, ckptError, isCkptError, isProgrammingError, redact, registerSecret, throwIfAborted } from './errors.js';
 export type { CkptErrorInit, ErrorCode } from './errors.js';
 export { GFile, createGFile } from './gfile.js';
 export type { FileInfo, GFileOptions, ListOptions, OverwriteOptions, ReadFileOptions, Signalled, WalkEntry, WalkOptions, WriteFileOptions } from './gfile.js';

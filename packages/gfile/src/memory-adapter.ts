@@ -22,6 +22,7 @@ interface MemoryStore {
 }
 
 const stores = new Map<string, MemoryStore>();
+const EMPTY = new Uint8Array(0);
 let generationCounter = 0;
 
 /**
@@ -80,7 +81,9 @@ export function createMemoryAdapter(name: string, options: MemoryAdapterOptions 
     },
     async write(key: string, body: WriteBody, o?: WriteOptions) {
       throwIfAborted(o?.signal, 'write', uriOf(key));
-      const data = body instanceof Uint8Array ? body.slice() : (await collectBytes(body, { signal: o?.signal, operation: 'write', uri: uriOf(key) })).slice();
+      const copy = body instanceof Uint8Array ? body.slice() : (await collectBytes(body, { signal: o?.signal, operation: 'write', uri: uriOf(key) })).slice();
+      // Empty objects share one empty array: a store seeded with a million markers holds no million arrays.
+      const data = copy.byteLength === 0 ? EMPTY : copy;
       if (o?.ifNotExists && store.has(key)) throw new CkptError('ALREADY_EXISTS', { operation: 'write', uri: uriOf(key) });
       if (o?.ifMatch !== undefined) {
         const current = store.get(key);
@@ -99,16 +102,15 @@ export function createMemoryAdapter(name: string, options: MemoryAdapterOptions 
       const pageSize = Math.max(1, Math.min(o?.pageSize ?? maxPageSize, maxPageSize));
       const after = o?.pageToken ?? o?.startAfter;
       const keys = sortedKeys();
-      let i = lowerBound(keys, prefix);
+      // Straight to the first key after the start key (a binary search): a page costs its own
+      // keys, not every key before it (paging through a million keys was quadratic).
+      let i = after !== undefined && compareKeys(after, prefix) > 0 ? lowerBound(keys, after) : lowerBound(keys, prefix);
+      if (after !== undefined && keys[i] === after) i++;
       const entries: ObjectMeta[] = [];
       let last: string | undefined;
       while (i < keys.length && entries.length < pageSize) {
         const key = keys[i]!;
         if (!key.startsWith(prefix)) break;
-        if (after !== undefined && compareKeys(key, after) <= 0) {
-          i++;
-          continue;
-        }
         const slash = o?.delimiter ? key.indexOf('/', prefix.length) : -1;
         if (slash >= 0) {
           const dir = key.slice(0, slash + 1);

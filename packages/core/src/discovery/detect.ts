@@ -134,7 +134,7 @@ export async function detectTree(root: DirNode, ctx: DetectContext, options: Det
       }),
     );
     const inner = await Promise.all(unclaimedDirs.map((d) => visit(d, insideWorkerTemp || isWorkerTempName(node.name), false)));
-    for (const r of inner) results.push(...r);
+    for (const r of inner) for (const f of r) results.push(f);
     return results;
   };
   return visit(root, false, true);

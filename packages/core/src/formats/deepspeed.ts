@@ -26,10 +26,12 @@ export function deepspeedProblems(files: FileEntry[]): string[] {
     const m = OPTIM.exec(f.name);
     if (!m) continue;
     const mp = Number(m[2]);
-    byMp.set(mp, [...(byMp.get(mp) ?? []), Number(m[1])]);
+    const ranks = byMp.get(mp);
+    if (ranks) ranks.push(Number(m[1]));
+    else byMp.set(mp, [Number(m[1])]);
   }
   for (const [mp, dps] of byMp) {
-    const missing = missingOf(dps, Math.max(...dps) + 1);
+    const missing = missingOf(dps, dps.reduce((a, b) => Math.max(a, b), -Infinity) + 1);
     if (missing.length > 0) problems.push(`missing optimizer states of data-parallel rank${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (mp_rank ${mp})`);
   }
   return problems;

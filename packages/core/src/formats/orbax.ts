@@ -123,7 +123,7 @@ export const orbaxFormat: CheckpointFormat = {
       const problems = file.size > 0 ? [] : ['empty file'];
       const gda = node.dirs.get(`${name}_gda`);
       if (gda) {
-        files.push(...subtreeFiles(gda));
+        for (const f of subtreeFiles(gda)) files.push(f);
         if (!gda.files.has(COMMIT)) problems.push(`${gda.name}/ has no ${COMMIT}: multiprocess arrays not committed`);
       }
       out.push(fileFound(node, file, 'flax', typeof step === 'number' && !Number.isFinite(step) ? null : step, { files, problems, claimed: [name] }));

@@ -73,9 +73,10 @@ export function groupTfFiles(node: DirNode, names: Iterable<string>): Map<string
 export function groupFiles(g: TfGroup): FileEntry[] {
   const out: FileEntry[] = [];
   if (g.index) out.push(g.index);
-  out.push(...[...g.data].sort((a, b) => a.shard - b.shard).map((d) => d.file));
+  // Loops, not spreads: a group of 200,000 shards spread into one call overflows the stack.
+  for (const d of [...g.data].sort((a, b) => a.shard - b.shard)) out.push(d.file);
   if (g.meta) out.push(g.meta);
-  out.push(...g.tempstate);
+  for (const f of g.tempstate) out.push(f);
   return out;
 }
 

@@ -29,8 +29,10 @@ export const tfSlimFormat: CheckpointFormat = {
       const siblings = SIBLINGS.map((s) => node.files.get(`${model}${s}`)).filter((f) => f !== undefined);
       if (siblings.length === 0) continue;
       const found = bundleFound(node, g, 'tf-slim', null);
-      found.files.push(...siblings);
-      found.claimed!.push(...siblings.map((f) => f.name));
+      for (const f of siblings) {
+        found.files.push(f);
+        found.claimed!.push(f.name);
+      }
       out.push(found);
     }
     for (const name of unclaimed) {

@@ -60,8 +60,10 @@ export const tfTemporaryFormat: CheckpointFormat = {
         parts.set(base, found);
       }
       const files = groupFiles(g);
-      found.files.push(...files);
-      found.claimed!.push(...files.map((f) => f.name));
+      for (const f of files) {
+        found.files.push(f);
+        found.claimed!.push(f.name);
+      }
     }
     return [...parts.values()];
   },

@@ -131,7 +131,7 @@ export async function getMatchingPaths(gfile: Pick<GFile, 'exists' | 'listDir'>,
     const bare = slash < 0 && level === 0;
     if (component === '') {
       // `a//b` or a trailing `/`: TensorFlow keeps the parent only when it is a directory.
-      if (last) results.push(...candidates.map((c) => `${c}/`));
+      if (last) for (const c of candidates) results.push(`${c}/`);
       else continue;
       break;
     }

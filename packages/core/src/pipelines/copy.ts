@@ -193,8 +193,8 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
     leftovers = { removed: [], kept: [] };
     for (const prefix of leftoverPrefixes) {
       const r = await removeLeftovers(prefix, { gfile, ...options.removeLeftovers, signal });
-      leftovers.removed.push(...r.removed);
-      leftovers.kept.push(...r.kept);
+      for (const x of r.removed) leftovers.removed.push(x);
+      for (const x of r.kept) leftovers.kept.push(x);
     }
   }
 
