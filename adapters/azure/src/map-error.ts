@@ -107,7 +107,13 @@ function shapeOf(error: unknown): Shape {
  */
 export function sanitizeMessage(message: string): string {
   const firstLine = (message.split('\n', 1)[0] ?? '').replace(/<\?xml.*$/s, '').trim();
-  const noQuery = firstLine.replace(/(\bhttps?:\/\/[^\s"'?<>]*)\?[^\s"'<>]*/gi, '$1?<query>').replace(/\b(sig|se|sv|sp|skoid|sktid|skt|ske|sks|skv|st|spr|srt|ss|sr)=[^&\s"'<>]+/gi, '$1=<redacted>');
+  const noQuery = firstLine
+    .replace(/(\bhttps?:\/\/[^\s"'?<>]*)\?[^\s"'<>]*/gi, '$1?<query>')
+    // A SAS's fields wherever they appear (a server may quote the request's path and query).
+    .replace(/\b(sig|se|sv|sp|skoid|sktid|skt|ske|sks|skv|st|spr|srt|ss|sr)=[^&\s"'<>]+/gi, '$1=<redacted>')
+    // An Authorization header a server quotes back: Shared Key signatures and bearer tokens.
+    .replace(/\b(SharedKey(?:Lite)?\s+[^:\s]+:)\S+/g, '$1<redacted>')
+    .replace(/\b(Bearer\s+)[^\s"'<>]+/gi, '$1<redacted>');
   const clipped = noQuery.length > 300 ? `${noQuery.slice(0, 300)}...` : noQuery;
   return redact(clipped);
 }
