@@ -96,7 +96,7 @@ class AzureAdapter implements StorageAdapter {
     } catch (error) {
       if (signal?.aborted) throw abortError(operation, uri, signal);
       if (timeout.aborted) throw new CkptError('TIMEOUT', { operation, uri, message: `no answer for ${this.cfg.timeoutMs} ms`, retryable: true });
-      throw mapAzureError(error, operation, uri, ctx);
+      throw connectionEnded(error, operation, uri) ?? mapAzureError(error, operation, uri, ctx);
     }
   }
 
@@ -161,7 +161,7 @@ class AzureAdapter implements StorageAdapter {
     const fail = (error: unknown): CkptError => {
       if (signal?.aborted) return abortError(operation, uri, signal);
       if (timedOut) return new CkptError('TIMEOUT', { operation, uri, message: `no data for ${this.cfg.timeoutMs} ms`, retryable: true });
-      return mapAzureError(error, operation, uri);
+      return connectionEnded(error, operation, uri) ?? mapAzureError(error, operation, uri);
     };
     let finished = false;
     try {
@@ -371,6 +371,16 @@ class AzureAdapter implements StorageAdapter {
       throw new CkptError('UNAVAILABLE', { operation: 'copy', uri: dstUri, message: `the server-side copy from ${this.uriOf(srcKey)} ended ${status}`, retryable: true });
     }
   }
+}
+
+/**
+ * The SDK's HTTP client reports a connection that ended before its answer did (a body cut short)
+ * as an AbortError, the same error as an abort. Called only when neither the caller's signal nor
+ * the adapter's timeout fired: then it is a transport failure, worth a retry, never ABORTED.
+ */
+function connectionEnded(error: unknown, operation: string, uri: string): CkptError | undefined {
+  if ((error as { name?: unknown } | null)?.name !== 'AbortError') return undefined;
+  return new CkptError('UNAVAILABLE', { operation, uri, message: 'the connection ended before the answer did (body cut short)', retryable: true });
 }
 
 /** The body as Buffers, dropping empty chunks; a stream must deliver exactly the declared size. */
