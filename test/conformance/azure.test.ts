@@ -115,15 +115,17 @@ serverSuite('storage conformance: azure (Azurite)', azureServer(), (server) => {
       await expect(c.copy(`${root}/copy/missing`, `${root}/copy/dst2`)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     });
 
-    it('listings go by 5,000 a page: 5,001 blobs in 2 list requests', async () => {
-      const names = Array.from({ length: 5001 }, (_, i) => `k${String(i).padStart(5, '0')}`);
+    // 5,000 a page by default (e2e/azure-cli.test.ts lists 5,003 blobs in 2 requests); here a
+    // smaller page keeps Azurite's load down (it slows down badly after tens of thousands of blobs).
+    it('listings follow the continuation token page by page: 450 blobs at 200 a page in 3 list requests', async () => {
+      const names = Array.from({ length: 450 }, (_, i) => `k${String(i).padStart(5, '0')}`);
       const w = facade();
       const base = `${root}/many`;
-      for (let i = 0; i < names.length; i += 500) await Promise.all(names.slice(i, i + 500).map((n) => w.writeText(`${base}/${n}`, '')));
-      const l = facade();
+      await Promise.all(names.map((n) => w.writeText(`${base}/${n}`, '')));
+      const l = facade({ maxPageSize: 200 });
       const listed = await collect(l.list(base, { recursive: true }));
       expect(listed.map((f) => f.name)).toEqual(names);
-      expect(l.metrics.requests.list).toBe(2);
+      expect(l.metrics.requests.list).toBe(3);
     }, 120_000);
 
     it('startfrom (Azurite >= 3.37) with the startFrom option: exact, the capability stays on', async () => {
