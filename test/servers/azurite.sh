@@ -109,8 +109,8 @@ start() {
   local pid=$!
   echo "$pid" > "$pidfile"
   local deadline=$((SECONDS + wait_s))
-  # Any HTTP answer (400 for a bare GET) means the blob service is up.
-  until curl -s -o /dev/null "http://127.0.0.1:$port/$ACCOUNT?comp=list" 2>/dev/null; do
+  # Any HTTP answer (403 for an unsigned listing) means the blob service is up.
+  until "$node" -e 'require("node:http").get(process.argv[1], (r) => process.exit(0)).on("error", () => process.exit(1))' "http://127.0.0.1:$port/$ACCOUNT?comp=list" 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "azurite exited during startup; its log:" >&2
       cat "$dir/log" >&2
