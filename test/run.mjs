@@ -66,6 +66,7 @@ const stateRoot = path.join(repo, '.servers', `run-${process.pid}`);
 const servers = [
   { name: 's3 (Ceph RGW)', script: path.join(here, 'servers', 'rgw.sh'), dir: 'rgw' },
   { name: 'gcs (storage emulator)', script: path.join(here, 'servers', 'gcs-emulator.sh'), dir: 'gcs' },
+  { name: 'azure (Azurite)', script: path.join(here, 'servers', 'azurite.sh'), dir: 'azurite' },
 ];
 
 // End-to-end tests run the built CLI: bring dist/ up to date first (incremental, fast when nothing changed).

@@ -89,14 +89,15 @@ const BUNDLES = [
   {
     name: 'fast-latest',
     entry: 'fast-entry.js',
-    external: ['@ckptkit/s3', '@ckptkit/gcs', '@ckptkit/core', 'snappy', '@node-rs/crc32'],
+    external: ['@ckptkit/s3', '@ckptkit/gcs', '@ckptkit/azure', '@ckptkit/core', 'snappy', '@node-rs/crc32'],
     plugins: [coreVerifyFromPackage, noArchiveViews],
     lockfile: false,
   },
   {
     name: 'fast-cloud',
     entry: 'fast-cloud-entry.js',
-    external: ['@ckptkit/core'],
+    // Azure URIs never take the fast path (fast-path.ts): its SDK stays a package.
+    external: ['@ckptkit/core', '@ckptkit/azure'],
     plugins: [coreVerifyFromPackage, lazyNative('@node-rs/crc32', '@ckptkit/core', ['crc32c']), builtinImportsAsRequire],
     lockfile: true,
   },

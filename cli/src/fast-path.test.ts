@@ -137,6 +137,11 @@ describe('parseFast', () => {
     ['find', 's3://b', '--parallel', '2'],
     ['find', '--anonymous', 'gs://zoo-mirror'],
     ['cp', 'gs://b/x', './y', '--anonymous'],
+    // Azure URIs: the Azure SDK is in no bundle.
+    ['cp', 's3://b/x', 'az://c/y'],
+    ['cp', 'az://c/x', 'gs://b/y'],
+    ['find', 'az://c/run'],
+    ['latest', 'abfss://c@acct.dfs.core.windows.net/run'],
     ['latest', 's3://b', '--jsonl'],
     ['cp', 's3://b/x', './y', '--parallel', '0'],
     ['cp', 's3://b/x', './y', '--streams', '0'],

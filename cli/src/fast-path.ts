@@ -142,6 +142,9 @@ export function parseFast(args: readonly string[]): FastCommand | undefined {
     else return undefined;
   }
   if (uris.length !== spec.positionals.length) return undefined;
+  // The Azure SDK is not in the cloud bundle (it would slow every s3/gs start-up for a scheme they
+  // do not use): a command line naming an Azure URI runs the modules, through yargs.
+  if (uris.some((u) => AZURE.test(u))) return undefined;
   // Anonymous GCS loads google-auth-library's PassThroughClient through the SDK's own copy
   // (createRequire from @google-cloud/storage), which a one-file bundle cannot resolve: yargs' path.
   if (seen.get('anonymous') === true && uris.some((u) => u.startsWith('gs://'))) return undefined;
@@ -156,6 +159,9 @@ export function parseFast(args: readonly string[]): FastCommand | undefined {
   spec.positionals.forEach((name, i) => (argv[name] = uris[i]));
   return { command, argv: argv as FastCommand['argv'], uris };
 }
+
+/** Azure URIs: `az://` and Hadoop's `abfs://`, `abfss://`. */
+const AZURE = /^(?:az|abfss?):\/\//i;
 
 /** A URI with a scheme other than `file://` (s3, gs, memory, or one yargs' path will reject). */
 const REMOTE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;

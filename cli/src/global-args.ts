@@ -10,6 +10,7 @@ export interface GlobalArgs {
   s3PathStyle?: boolean | undefined;
   s3Region?: string | undefined;
   gcsEndpoint?: string | undefined;
+  azureEndpoint?: string | undefined;
   anonymous: boolean;
   quiet: boolean;
   verbose: boolean;
@@ -25,10 +26,11 @@ export function withGlobalOptions<T>(y: Argv<T>) {
     .option('s3-path-style', { type: 'boolean', describe: 'Path-style S3 addressing (default on with a custom endpoint)' })
     .option('s3-region', { type: 'string', describe: 'S3 region (env AWS_REGION)' })
     .option('gcs-endpoint', { type: 'string', describe: 'GCS endpoint, e.g. an emulator (env STORAGE_EMULATOR_HOST)' })
-    .option('anonymous', { type: 'boolean', default: false, describe: 'Unsigned requests, for public buckets' })
+    .option('azure-endpoint', { type: 'string', describe: 'Azure Blob endpoint, e.g. Azurite http://127.0.0.1:10000/devstoreaccount1 (env AZURE_STORAGE_CONNECTION_STRING BlobEndpoint)' })
+    .option('anonymous', { type: 'boolean', default: false, describe: 'Unsigned requests, for public buckets and containers' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Less on stderr' })
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'More on stderr (retries, decisions)' })
     // After the command's own options (help.ts groups them first), storage options last.
     .group(['json', 'stats', 'concurrency', 'quiet', 'verbose'], 'Global options:')
-    .group(['s3-endpoint', 's3-path-style', 's3-region', 'gcs-endpoint', 'anonymous'], 'Storage options:');
+    .group(['s3-endpoint', 's3-path-style', 's3-region', 'gcs-endpoint', 'azure-endpoint', 'anonymous'], 'Storage options:');
 }

@@ -2,7 +2,8 @@
  * The issue's acceptance for `ckpt cp` on the real servers, through the built binary: a checkpoint
  * with a 20 MiB shard (a multipart upload on S3) goes local -> S3 -> GCS -> local; every byte comes
  * back and `ckpt verify --deep` passes; running each copy again sends nothing; a copy killed half
- * way and run again sends only the files it had not finished.
+ * way and run again sends only the files it had not finished. Then the matrix of all four stores
+ * (local, S3, GCS, Azure on Azurite): every ordered pair, byte-exact, and a rerun sends nothing.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,17 +12,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { copyCheckpoint, writeBundle } from '@ckptkit/core';
+import { deleteAzureContainer, ensureAzureContainer } from '@ckptkit/azure';
 import { isCkptError, type GFile } from '@ckptkit/gfile';
 import { ensureGcsBucket } from '@ckptkit/gcs';
 import { createBucket } from '@ckptkit/s3';
 import { CKPT_BIN, REPO, runCli } from '../helpers/cli.js';
-import { gcsServer, s3Server, serverSuite } from '../helpers/servers.js';
-import { cliEnv, cliStoreFlags, gcsOptions, s3Options, storesGFile } from '../helpers/stores.js';
+import { azureServer, gcsServer, s3Server, serverSuite } from '../helpers/servers.js';
+import { azureOptions, cliEnv, cliStoreFlags, gcsOptions, s3Options, storesGFile } from '../helpers/stores.js';
 import { dropS3Bucket } from '../helpers/buckets.js';
 
 const MiB = 1024 * 1024;
 const s3 = s3Server();
 const gcs = gcsServer();
+const azure = azureServer();
 
 interface CpJson {
   prefix: string;
@@ -178,4 +181,77 @@ serverSuite('ckpt cp local -> S3 -> GCS -> local (RGW, GCS emulator)', s3 && gcs
     expect(g.metrics.bytesWritten).toBe(again.bytesCopied);
     expect(again.files.find((f) => f.rel.endsWith('.index'))!.action).toBe('copied');
   }, 240_000);
+});
+
+serverSuite('ckpt cp between all four stores, every direction (local, RGW, GCS emulator, Azurite)', s3 && gcs && azure ? { s3, gcs, azure } : undefined, (servers) => {
+  const tag = randomBytes(4).toString('hex');
+  const bucket = `ckpt-cp4-${tag}`;
+  let tmp: string;
+  let g: GFile;
+  let env: NodeJS.ProcessEnv;
+  const flags = cliStoreFlags(servers);
+  const original = new Map<string, Buffer>();
+  /** Where each store's copy of the checkpoint lives (seeded from local first). */
+  const roots = () => ({ local: `${tmp}/stores`, s3: `s3://${bucket}/m`, gs: `gs://${bucket}/m`, az: `az://${bucket}/m` });
+  type Store = 'local' | 's3' | 'gs' | 'az';
+  const stores: Store[] = ['local', 's3', 'gs', 'az'];
+  const cp = async (...args: string[]) => {
+    const r = await runCli(['cp', '--json', '--stats', ...flags, ...args], { env, timeoutMs: 120_000 });
+    expect(r.stderr.replace(/^\{"stats".*$/m, '').trim(), args.join(' ')).toBe('');
+    expect(r.code, args.join(' ')).toBe(0);
+    return { ...r, json: JSON.parse(r.stdout) as CpJson };
+  };
+  const bytesOf = async (prefixDir: string): Promise<Map<string, Buffer>> => {
+    const out = new Map<string, Buffer>();
+    for (const f of await g.listDir(prefixDir)) if (f.kind === 'file') out.set(f.name, Buffer.from(await g.readFile(f.uri)));
+    return out;
+  };
+
+  beforeAll(async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ckpt-cp4-e2e-'));
+    env = cliEnv(tmp, servers.s3, servers.azure);
+    g = storesGFile(servers);
+    await createBucket(bucket, s3Options(servers.s3));
+    await ensureGcsBucket(bucket, gcsOptions(servers.gcs));
+    await ensureAzureContainer(bucket, azureOptions(servers.azure));
+    // A 9 MiB shard: over Azure's single-upload threshold (staged blocks and one commit).
+    await writeBundle(
+      g,
+      `${tmp}/src/ckpt-7`,
+      [
+        { key: 'w', dtype: 'DT_UINT8', shape: [9 * MiB + 5], data: randomBytes(9 * MiB + 5), shard: 0 },
+        { key: 'b', dtype: 'DT_FLOAT', shape: [300], data: randomBytes(1200), shard: 1 },
+      ],
+      { numShards: 2 },
+    );
+    for (const name of await fs.readdir(`${tmp}/src`)) original.set(name, await fs.readFile(`${tmp}/src/${name}`));
+    const r = roots();
+    for (const store of ['s3', 'gs', 'az'] as const) await cp(`${tmp}/src/ckpt-7`, r[store]);
+    await cp(`${tmp}/src/ckpt-7`, r.local);
+  }, 240_000);
+
+  afterAll(async () => {
+    await dropS3Bucket(bucket, s3Options(servers.s3));
+    await deleteAzureContainer(bucket, azureOptions(servers.azure)).catch(() => undefined);
+    await g?.close();
+    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  for (const from of stores) {
+    for (const to of stores) {
+      if (from === to) continue;
+      it(`${from} -> ${to}: byte-exact, and run again it sends nothing`, async () => {
+        const r = roots();
+        const dst = to === 'local' ? `${tmp}/to-local-from-${from}` : `${r[to].replace(/\/m$/, '')}/from-${from}`;
+        const first = await cp(`${r[from]}/ckpt-7`, dst);
+        expect(first.json).toMatchObject({ prefix: `${dst}/ckpt-7`, filesCopied: original.size, filesSkipped: 0 });
+        const got = await bytesOf(dst);
+        expect([...got.keys()].sort()).toEqual([...original.keys()].sort());
+        for (const [name, bytes] of original) expect(got.get(name)!.equals(bytes), `${from} -> ${to}: ${name}`).toBe(true);
+        const again = await cp(`${r[from]}/ckpt-7`, dst);
+        expect(again.json).toMatchObject({ filesCopied: 0, filesSkipped: original.size });
+        expect(again.stats!.requests.put).toBe(0);
+      }, 120_000);
+    }
+  }
 });

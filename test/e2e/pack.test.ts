@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/cli.js';
 
 const run = promisify(execFile);
-const PACKAGES = ['packages/gfile', 'packages/core', 'adapters/local', 'adapters/s3', 'adapters/gcs', 'cli'];
+const PACKAGES = ['packages/gfile', 'packages/core', 'adapters/local', 'adapters/s3', 'adapters/gcs', 'adapters/azure', 'cli'];
 
 let work: string;
 beforeAll(async () => {
@@ -30,7 +30,7 @@ describe('packed tarballs', () => {
       await run('npx', ['--yes', 'pnpm@10.34.9', 'pack', '--pack-destination', packs], { cwd: path.join(REPO, dir) });
     }
     const tarballs = (await fs.readdir(packs)).filter((f) => f.endsWith('.tgz')).sort();
-    expect(tarballs).toEqual(['ckptkit-cli-0.1.0.tgz', 'ckptkit-core-0.1.0.tgz', 'ckptkit-gcs-0.1.0.tgz', 'ckptkit-gfile-0.1.0.tgz', 'ckptkit-local-0.1.0.tgz', 'ckptkit-s3-0.1.0.tgz']);
+    expect(tarballs).toEqual(['ckptkit-azure-0.1.0.tgz', 'ckptkit-cli-0.1.0.tgz', 'ckptkit-core-0.1.0.tgz', 'ckptkit-gcs-0.1.0.tgz', 'ckptkit-gfile-0.1.0.tgz', 'ckptkit-local-0.1.0.tgz', 'ckptkit-s3-0.1.0.tgz']);
     for (const t of tarballs) {
       const { stdout } = await run('tar', ['tzf', path.join(packs, t)]);
       const files = stdout.split('\n');

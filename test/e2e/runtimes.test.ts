@@ -91,7 +91,7 @@ describe('supported Nodes', () => {
     const launcher = fs.readFileSync(path.join(REPO, 'cli', 'bin', 'ckpt.cjs'), 'utf8');
     const [maj, min] = /const FLOOR = \[(\d+), (\d+)\];/.exec(launcher)!.slice(1).map(Number);
     expect(`${maj}.${min}.0`).toBe(runtime.FLOOR);
-    for (const dir of ['packages/gfile', 'packages/core', 'adapters/local', 'adapters/s3', 'adapters/gcs', 'cli']) {
+    for (const dir of ['packages/gfile', 'packages/core', 'adapters/local', 'adapters/s3', 'adapters/gcs', 'adapters/azure', 'cli']) {
       const pkg = JSON.parse(fs.readFileSync(path.join(REPO, dir, 'package.json'), 'utf8')) as { engines: { node: string } };
       expect(pkg.engines.node, dir).toBe(`>=${runtime.FLOOR}`);
     }

@@ -18,7 +18,7 @@ const EXAMPLE = path.join(REPO, 'examples', 'run42');
 const LAUNCHER = path.join(REPO, 'cli', 'bin', 'ckpt.cjs');
 const DIST = path.join(REPO, 'cli', 'dist');
 const ESM_HOOK = path.join(REPO, 'test', 'helpers', 'trace-imports.mjs');
-const HEAVY = /yargs|@aws-sdk|@smithy|@google-cloud|gaxios|google-auth-library|snappy|@node-rs|adapters\/(s3|gcs)\/|cli-progress/;
+const HEAVY = /yargs|@aws-sdk|@smithy|@google-cloud|gaxios|google-auth-library|@azure|snappy|@node-rs|adapters\/(s3|gcs|azure)\/|cli-progress/;
 let dir: string;
 let cjsHook: string;
 

@@ -31,6 +31,27 @@ export function gcsServer(): GcsTestServer | undefined {
   return { endpoint: e.CKPT_TEST_GCS_ENDPOINT, projectId: e.CKPT_TEST_GCS_PROJECT ?? 'ckptkit-test' };
 }
 
+export interface AzureTestServer {
+  /** A connection string with the emulator's BlobEndpoint and the development account's key. */
+  connectionString: string;
+  /** The Blob endpoint (`http://127.0.0.1:PORT/devstoreaccount1`). */
+  endpoint: string;
+  account: string;
+  accountKey: string;
+}
+
+/** The Azurite started for this run, from CKPT_TEST_AZURE_CONNECTION_STRING. */
+export function azureServer(): AzureTestServer | undefined {
+  const cs = process.env.CKPT_TEST_AZURE_CONNECTION_STRING;
+  if (!cs) return undefined;
+  const field = (name: string) => new RegExp(`(?:^|;)\\s*${name}=([^;]*)`, 'i').exec(cs)?.[1]?.trim();
+  const endpoint = field('BlobEndpoint');
+  const account = field('AccountName');
+  const accountKey = field('AccountKey');
+  if (!endpoint || !account || !accountKey) return undefined;
+  return { connectionString: cs, endpoint: endpoint.replace(/\/+$/, ''), account, accountKey };
+}
+
 /**
  * `describe` for a suite that needs a server: runs `body(server)` when it is there; otherwise skips
  * visibly, or under CI=true registers one failing test that says which server is missing.

@@ -15,6 +15,10 @@ export const FAKE = {
   oauthToken: 'ya29.ckptLeakOAuthToken0000000000000000TOKEN',
   opaqueToken: 'ckpt-leak-opaque-bearer-token-000000000000',
   privateKeyBody: 'CKPTLEAKPRIVATEKEYBODY0000000000000000000000000000000000000000',
+  /** An Azure account key: base64 of 64 bytes, as Azure's are. */
+  azureAccountKey: 'Q0tQVExFQUtBWlVSRUFDQ09VTlRLRVkwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=',
+  /** The signature of an Azure SAS token. */
+  azureSasSig: 'CkptLeakSasSignature0000000000000000000SIG%3D',
 } as const;
 
 /** Shapes that are secret whatever their value: request signatures and capability URLs. */
@@ -24,6 +28,8 @@ const PATTERNS: Array<[string, RegExp]> = [
   ['a presigned-URL signature', /X-Amz-Signature=[0-9a-f]/i],
   ['a GCS signed-URL signature', /X-Goog-Signature=[0-9a-f]/i],
   ['a Bearer token', /Bearer\s+(?!<redacted>)[A-Za-z0-9._~+/-]{8,}/],
+  ['an Azure Shared Key signature', /SharedKey(?:Lite)?\s+[a-z0-9]+:(?!<redacted>)[A-Za-z0-9+/=]{16,}/],
+  ['an Azure SAS signature', /[?&]sig=(?!<redacted>)[A-Za-z0-9%+/=]{10,}/],
   ['a resumable upload session id', /upload_id=[A-Za-z0-9_-]{6,}/],
   ['a PEM private key', /-----BEGIN [A-Z ]*PRIVATE KEY-----\s*[A-Za-z0-9+/]/],
 ];

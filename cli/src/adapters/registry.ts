@@ -1,6 +1,7 @@
 import { createRegistry, type AdapterRegistry, type UnfinishedWriteListener } from '@ckptkit/gfile';
 import type { GlobalArgs } from '../global-args.js';
 import { processGuard } from '../process-guard.js';
+import { azureOptionsFromCli } from './azure-options.js';
 import { gcsOptionsFromCli } from './gcs-options.js';
 import { s3OptionsFromCli } from './s3-options.js';
 
@@ -30,6 +31,12 @@ export function cliRegistry(argv: GlobalArgs): AdapterRegistry {
     const onUnfinishedWrite = await journalListener();
     return (await import('@ckptkit/gcs')).gcsFactory({ ...gcsOptionsFromCli(argv, process.env), onUnfinishedWrite });
   });
+  // Azure: staged blocks are invisible until their commit and expire on their own, so there is no
+  // upload to record in the journal (decision 0018).
+  registry.register('az', async () => (await import('@ckptkit/azure')).azureFactory(azureOptionsFromCli(argv, process.env)));
+  for (const scheme of ['abfs', 'abfss'] as const) {
+    registry.register(scheme, async () => (await import('@ckptkit/azure')).abfsFactory(scheme, azureOptionsFromCli(argv, process.env)));
+  }
   return registry;
 }
 
