@@ -12,7 +12,7 @@ export async function main(argsIn: string[]): Promise<void> {
   const args = lsShortFlags(argsIn);
   let y = withGlobalOptions(yargs(args))
     .scriptName('ckpt')
-    .usage('$0 <command> [options]\n\nFind, resolve and verify ML checkpoints on local disks, S3 and GCS.')
+    .usage('$0 <command> [options]\n\nFind, resolve and verify ML checkpoints on local disks, S3, GCS and Azure Blob Storage, and inside archives.')
     .strict()
     .demandCommand(1, 'Name a command.')
     .recommendCommands()

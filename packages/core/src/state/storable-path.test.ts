@@ -33,6 +33,12 @@ describe('unstorablePathReason', () => {
     expect(unstorablePathReason('az://acct/x')).toBeUndefined();
   });
 
+  it('Azure: 1,024 characters of blob name, not bytes', () => {
+    expect(unstorablePathReason(`az://c/${'é'.repeat(1024)}`)).toBeUndefined();
+    expect(unstorablePathReason(`az://c/${'k'.repeat(1025)}`)).toMatch(/its name is 1,025 characters, over the 1,024-character limit of Azure blob names/);
+    expect(unstorablePathReason('az://')).toMatch(/no bucket/);
+  });
+
   it('is linear: 10 MB paths of every shape within a second of CPU', () => {
     const big = 10 * 1024 * 1024;
     for (const p of ['a'.repeat(big), '/'.repeat(big), 'a/'.repeat(big / 2), '../'.repeat(big / 3), `s3://b/${'k/'.repeat(big / 2)}`, `/${'a/../'.repeat(big / 5)}x`]) {

@@ -44,7 +44,9 @@ function localProblem(p: string): string | undefined {
 
 function objectProblem(scheme: string, store: string, key: string): string | undefined {
   if (store === '') return `it has no ${scheme === 'memory' ? 'store name' : 'bucket'}`;
-  const bytes = Buffer.byteLength(key, 'utf8');
+  // Azure counts a blob name's limit in characters, S3 and GCS in UTF-8 bytes.
+  if (scheme === 'az' && [...key].length > OBJECT_KEY_MAX) return `its name is ${n([...key].length)} characters, over the ${n(OBJECT_KEY_MAX)}-character limit of Azure blob names`;
+  const bytes = scheme === 'az' ? 0 : Buffer.byteLength(key, 'utf8');
   const name = scheme === 's3' ? 'S3 keys' : scheme === 'gs' ? 'GCS object names' : 'object keys';
   if (bytes > OBJECT_KEY_MAX) return `its key is ${n(bytes)} bytes, over the ${n(OBJECT_KEY_MAX)}-byte limit of ${name}`;
   if (scheme === 'gs' && /[\r\n]/.test(key)) return 'it contains a carriage return or line feed, which GCS object names cannot';
@@ -66,7 +68,7 @@ export function unstorablePathReason(uri: string): string | undefined {
     const rest = m ? uri.slice(m[0].length) : uri;
     const local = !m ? rest : rest.startsWith('/') ? rest : rest.startsWith('localhost/') ? rest.slice('localhost'.length) : undefined;
     problem = local === undefined ? 'a file:// URI must be absolute (file:///path)' : local === '' ? 'it is empty' : localProblem(local);
-  } else if (['s3', 'gs', 'memory'].includes(scheme)) {
+  } else if (['s3', 'gs', 'az', 'memory'].includes(scheme)) {
     const rest = uri.slice(m![0].length);
     const slash = rest.indexOf('/');
     problem = objectProblem(scheme, slash < 0 ? rest : rest.slice(0, slash), slash < 0 ? '' : stripTrailingSlashes(rest.slice(slash + 1)));
