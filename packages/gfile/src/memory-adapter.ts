@@ -99,7 +99,8 @@ export function createMemoryAdapter(name: string, options: MemoryAdapterOptions 
       const pageSize = Math.max(1, Math.min(o?.pageSize ?? maxPageSize, maxPageSize));
       const after = o?.pageToken ?? o?.startAfter;
       const keys = sortedKeys();
-      let i = lowerBound(keys, prefix);
+      // From the start key on (a binary search, not a scan of every key before it).
+      let i = lowerBound(keys, after !== undefined && compareKeys(after, prefix) > 0 ? after : prefix);
       const entries: ObjectMeta[] = [];
       let last: string | undefined;
       while (i < keys.length && entries.length < pageSize) {
