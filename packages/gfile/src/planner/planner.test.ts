@@ -278,6 +278,39 @@ describe('listRecursive', () => {
       expect(ahead).toBeLessThanOrEqual(4 * 4 * 20 + 3 * 4 * 20);
     });
 
+    it('a failure in one range: the consumer sees a correct beginning, then that failure; a consumer that stops stops the workers', async () => {
+      const store = await storeOf(numbered(3000), 10);
+      let n = 0;
+      const failing: StorageAdapter = {
+        ...store,
+        async list(prefix, options) {
+          if (++n === 45) throw Object.assign(new Error('boom'), { code: 'UNAVAILABLE' });
+          await new Promise((r) => setTimeout(r, 1));
+          return store.list(prefix, options);
+        },
+      };
+      const got: ObjectMeta[] = [];
+      await expect(
+        (async () => {
+          for await (const e of listRecursive(failing, 'run/')) got.push(e);
+        })(),
+      ).rejects.toThrow('boom');
+      const expected = await flat(store, 'run/');
+      expect(got.length).toBeLessThan(expected.length);
+      expect(view(got)).toEqual(expected.slice(0, got.length));
+
+      const t = instrument(store);
+      let read = 0;
+      for await (const e of listRecursive(t.adapter, 'run/')) {
+        void e;
+        if (++read === 400) break;
+      }
+      const sent = t.calls.length;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(t.calls.length).toBeLessThanOrEqual(sent + 16);
+      expect(t.calls.length).toBeLessThan(150);
+    });
+
     it('a store that ignores start keys is caught on the first range and the listing carries on flat', async () => {
       const store = await storeOf(numbered(1000), 10);
       const t = instrument(store, { startAfter: 'ignored' });
