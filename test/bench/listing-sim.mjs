@@ -27,6 +27,8 @@ const { values } = parseArgs({
     'rtt-ms': { type: 'string', default: '50' },
     'per-key-us': { type: 'string', default: '20' },
     rate: { type: 'string', default: '5500' },
+    // Only the scenarios whose label contains this (quick checks).
+    only: { type: 'string', default: '' },
   },
 });
 const RTT = Number(values['rtt-ms']);
@@ -201,7 +203,7 @@ for (const objects of [Number(values.objects), Number(values.big)].filter((n) =>
     const one = new Uint8Array(1);
     for (let i = 0; i < objects; i++) await inner.write(keyOf(i), one);
   } else inner = syntheticAdapter(objects);
-  for (const s of scenarios) {
+  for (const s of scenarios.filter((x) => x.label.includes(values.only))) {
     // 32 listers of 10 million keys is 320 million entries through the planner: the rate limit's
     // effect shows as well at the smaller size.
     if ((s.listers ?? 1) > 1 && objects > 2_000_000) continue;

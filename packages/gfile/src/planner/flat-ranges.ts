@@ -3,11 +3,14 @@
  * honour a start key. A delimiter listing finds nothing to cut such a prefix at, so boundaries are
  * guessed from the keys themselves (`key-scale.ts`): the listing carries on with its page token
  * while new ranges `(g, ...]` start at guessed keys `g` further right, each listed page by page at
- * the same time. As pages come back the guesses are checked: the range that is expected to hold the
- * most keys is cut again (the open-ended last range by extrapolation, a bounded one in its middle),
- * a range that comes back empty simply ends. Whatever the guesses, the output is exactly the flat
- * listing's: a range is `(after, upTo]` by key comparison, consecutive ranges share their boundary,
- * and the output is read range after range in key order.
+ * the same time. The output is read in key order and only so much is held ahead of the consumer,
+ * so the ranges form a window right ahead of it: the first range (in key order) that is expected to
+ * hold more than two pieces of {@link PIECE_PAGES} pages keeps one piece and gives the rest to a
+ * new range after it; the open-ended last range always may, its size being unknown. As pages come
+ * back the guesses are checked: density is re-measured, a range that comes back empty (a guess past
+ * the end) simply ends, one that holds more is cut again. Whatever the guesses, the output is
+ * exactly the flat listing's: a range is `(after, upTo]` by key comparison, consecutive ranges share
+ * their boundary, and the output is read range after range in key order.
  *
  * **Requests.** A range costs at most one request more than its keys fill (its last page, partly
  * past its end), and the last range one more if it turns out empty. A cut is therefore made only
@@ -29,17 +32,26 @@ import { StartAfterIgnored, type PlanContext } from './plan-context.js';
 
 /** Listed pages, per cut allowed: a cut costs at most one request. */
 const PAGES_PER_CUT = 10;
-/** A range is cut only when it is expected to hold at least this many pages. */
-const MIN_PAGES_TO_CUT = 4;
-/** Pages a worker may list ahead of the consumer, per worker. */
-const AHEAD_PAGES = 4;
+/**
+ * Pages a range is cut to near the consumer (a range is cut when it holds twice that). Smaller
+ * pieces spend the request budget (a cut per 10 pages) faster than it comes in and the window
+ * shrinks: simulated at 200,000 keys, 8 pages 5.5 s, 12 to 16 pages 4.3-4.4 s, 30 pages 6.4 s.
+ */
+const PIECE_PAGES = 16;
+/**
+ * Pages a worker may list ahead of the consumer, per worker (at the defaults 16 x 8 pages of 1,000
+ * entries, about 30 MB). Simulated (test/bench/listing-sim.mjs, 1 million keys, 70 ms a page): 4
+ * pages a worker hold the window of ranges to a third of its width (33 s), 8 let it run (9 s; the
+ * floor is 70 s).
+ */
+const AHEAD_PAGES = 8;
 
 /** Pages a flat listing must have shown before it is cut into key ranges (the budget then allows two cuts). */
 export const MIN_PAGES_FOR_KEY_RANGES = 3 * PAGES_PER_CUT;
 
 /** Where the flat listing stands when it is cut. */
 export interface FlatStart {
-  /** The first key of the listing (the scale's origin: the last range is guessed to hold as much again). */
+  /** The first key of the listing. */
   first: string;
   /** Keys listed so far, a sample to build the scale from, in key order. */
   sample: readonly string[];
@@ -168,7 +180,6 @@ export function listFlatRanges(ctx: PlanContext, start: FlatStart): Drainable {
 class FlatRangeLister {
   readonly chain = new RangeChain();
   private readonly scale: KeyScale;
-  private readonly origin: number;
   private readonly ranges: FlatRange[] = [];
   private listed: number;
   private cuts = 0;
@@ -180,7 +191,6 @@ class FlatRangeLister {
     start: FlatStart,
   ) {
     this.scale = new KeyScale(ctx.prefix, start.sample);
-    this.origin = this.scale.position(start.first);
     this.listed = start.listed;
     this.ahead = ctx.parallelism * AHEAD_PAGES * ctx.pageSize;
     this.chain.onDrained = () => this.release();
@@ -245,25 +255,23 @@ class FlatRangeLister {
       if (active >= ctx.parallelism) return;
       const density = this.density();
       if (density === undefined) return;
-      let best: { range: FlatRange; index: number; keys: number; at: number } | undefined;
-      for (let index = 0; index < this.ranges.length; index++) {
+      // The output is read in key order and only so much is held ahead of the consumer: what
+      // pays is a window of ranges of a few pages each right ahead of it, not big ranges far out.
+      // So the first range (in key order) with more than two such pieces left gives up all but
+      // one piece to a new range after it (the open-ended last range always may: its size is unknown).
+      const piece = PIECE_PAGES * ctx.pageSize;
+      let chosen: { range: FlatRange; index: number; boundary: string } | undefined;
+      for (let index = 0; index < this.ranges.length && chosen === undefined; index++) {
         const range = this.ranges[index]!;
         if (range.done || range.uncuttable) continue;
         const from = this.scale.position(range.cursor);
-        // The last range is guessed to hold as much again as the listing before it (so its cuts
-        // reach geometrically further right); a bounded one is cut in its middle.
-        const width = range.upTo === undefined ? from - this.origin : this.scale.position(range.upTo) - from;
-        const keys = width * density;
-        const at = from + width / 2;
-        if (keys >= MIN_PAGES_TO_CUT * ctx.pageSize && (best === undefined || keys > best.keys)) best = { range, index, keys, at };
+        if (range.upTo !== undefined && (this.scale.position(range.upTo) - from) * density < 2 * piece) continue;
+        const boundary = this.scale.boundary(from + piece / density, range.cursor, range.upTo);
+        if (boundary === undefined) range.uncuttable = true;
+        else chosen = { range, index, boundary };
       }
-      if (best === undefined) return;
-      const { range, index } = best;
-      const boundary = this.scale.boundary(best.at, range.cursor, range.upTo);
-      if (boundary === undefined) {
-        range.uncuttable = true;
-        continue;
-      }
+      if (chosen === undefined) return;
+      const { range, index, boundary } = chosen;
       const next: FlatRange = { after: boundary, upTo: range.upTo, cursor: boundary, first: undefined, listed: 0, node: range.node.insertAfter(), done: false, uncuttable: false };
       range.upTo = boundary;
       this.ranges.splice(index + 1, 0, next);

@@ -14,7 +14,7 @@
  *     carries on where they are small (`delimiter-walk.ts`).
  * - A listing of one directory's keys (nothing to split on: 200,000 checkpoint files in one prefix)
  *   that has shown 30 full pages with more to come is cut into key ranges at keys guessed from the
- *   keys themselves, on stores that honour a start key (`flat-ranges.ts`): never more than the
+ *   keys themselves, on object stores that honour a start key (`flat-ranges.ts`): never more than the
  *   sequential floor's requests + 10%.
  *
  * The entries come out exactly as one flat listing gives them: the same set, in key order (the
@@ -62,8 +62,9 @@ export async function* listRecursive(adapter: StorageAdapter, prefix: string, op
       if (last === undefined || ctx.parallelism < 2) continue;
       firstPage ??= page.entries.map((e) => e.key);
       if (ctx.stats.keysSeen >= ctx.minKeysBeforeSplit && spansDirectories(page.entries)) break;
-      // A big prefix of one directory's keys: nothing to split on but the keys themselves.
-      if (adapter.capabilities.startAfter && ctx.stats.keysSeen >= MIN_PAGES_FOR_KEY_RANGES * ctx.pageSize) {
+      // A big prefix of one directory's keys: nothing to split on but the keys themselves. Object
+      // stores only: one directory of a local disk is one read of the kernel's, not round trips.
+      if (adapter.capabilities.startAfter && adapter.capabilities.directories === 'virtual' && ctx.stats.keysSeen >= MIN_PAGES_FOR_KEY_RANGES * ctx.pageSize) {
         flat = { first: firstPage[0]!, sample: [...firstPage, ...page.entries.map((e) => e.key)], after: last, token, listed: ctx.stats.keysSeen };
         break;
       }

@@ -273,9 +273,9 @@ describe('listRecursive', () => {
         if (++read % 20 === 0) await new Promise((r) => setTimeout(r, 1));
       }
       expect(read).toBe(6000);
-      // Without a bound it is the whole listing (5,000 and more): 4 workers x 4 pages of 20 buffered,
+      // Without a bound it is the whole listing (5,000 and more): 4 workers x 8 pages of 20 buffered,
       // plus per worker the page in flight and the keys past a range's end that its last page brought.
-      expect(ahead).toBeLessThanOrEqual(4 * 4 * 20 + 3 * 4 * 20);
+      expect(ahead).toBeLessThanOrEqual(4 * 8 * 20 + 3 * 4 * 20);
     });
 
     it('a failure in one range: the consumer sees a correct beginning, then that failure; a consumer that stops stops the workers', async () => {
@@ -323,6 +323,16 @@ describe('listRecursive', () => {
       const store = await storeOf(numbered(1000), 10);
       const t = instrument(store, { startAfter: 'unsupported' });
       const r = await planned(t.adapter, 'run/');
+      expect(r.entries).toEqual(await flat(store, 'run/'));
+      expect(t.calls).toHaveLength(100);
+      expect(r.decisions).toEqual([]);
+    });
+
+    it('a store with real directories (a local disk) lists one directory sequentially: no round trips to save', async () => {
+      const store = await storeOf(numbered(1000), 10);
+      const t = instrument(store);
+      const disk: StorageAdapter = { ...t.adapter, capabilities: { ...t.adapter.capabilities, directories: 'real' } };
+      const r = await planned(disk, 'run/');
       expect(r.entries).toEqual(await flat(store, 'run/'));
       expect(t.calls).toHaveLength(100);
       expect(r.decisions).toEqual([]);
