@@ -220,6 +220,8 @@ class FlatRangeLister {
         range.cursor = last;
         range.listed += kept.length;
         this.listed += kept.length;
+        // With the cursor moved on (and the density re-measured) a boundary may be found again.
+        range.uncuttable = false;
       }
       range.node.push(kept);
       // The range's last key is its end (keys are unique): nothing more to ask.
