@@ -48,6 +48,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'seed-concurrency': { type: 'string', default: '64' },
     'sim-objects': { type: 'string', default: '1000000' },
+    // A bucket an interrupted --scale run left behind (same keys): reused instead of seeding again.
+    bucket: { type: 'string' },
   },
 });
 const SIZES = {

@@ -26,7 +26,7 @@ export async function runScale({ repo, values, log, startServers }) {
     const peers = findPeers(log, { install: !values['no-install'] });
     process.stdout.write(`## Scale benchmark ${new Date().toISOString()}\n\n${machine()}\nload average at start: ${loadNow()}\npeers: ${peers.rcloneVersion ?? 'rclone not available'}; ${peers.awsVersion ?? 'aws-cli not available'}\n`);
     process.stdout.write(`reproduce: \`node test/bench/run.mjs --scale --scale-sizes ${sizes.join(',')} --rounds ${rounds} --latency ${values.latency} --sim-objects ${values['sim-objects']}\`\n`);
-    const r = await benchScale({ repo, env: servers.env, log, sizes, rounds, latencyMs: Number(values.latency), peers, home, bin: path.join(repo, 'cli', 'bin', 'ckpt.cjs'), seedConcurrency: Number(values['seed-concurrency']) });
+    const r = await benchScale({ repo, env: servers.env, log, sizes, rounds, latencyMs: Number(values.latency), peers, home, bin: path.join(repo, 'cli', 'bin', 'ckpt.cjs'), seedConcurrency: Number(values['seed-concurrency']), bucket: values.bucket });
     for (const t of r.tables) process.stdout.write(`${t}\n`);
     const sim = Number(values['sim-objects']);
     if (sim > 0) {

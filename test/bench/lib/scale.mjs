@@ -73,6 +73,7 @@ function rowsFor(ctx, store, endpoint) {
   const s3 = ['--s3-endpoint', endpoint, '--s3-path-style'];
   const rows = [
     { label: 'sequential floor (bare ListObjectsV2 loop)', cmd: 'node', args: [path.join(ctx.repo, 'test', 'bench', 'scale-floor.mjs'), endpoint, store.bucket, PREFIX], count: (r) => JSON.parse(r.stdout).keys, keep: true },
+    { label: 'gfile list recursive (the planner alone, in-process, nothing printed)', cmd: 'node', args: [path.join(ctx.repo, 'test', 'bench', 'scale-gfile.mjs'), endpoint, store.bucket, PREFIX], count: (r) => JSON.parse(r.stdout).keys, keep: true },
     { label: 'ckpt ls -R --json', cmd: cli[0], args: [...cli[1], 'ls', '-R', '--json', ...s3, `s3://${store.bucket}/${PREFIX}`], pattern: '"uri"' },
     { label: 'ckpt find --json', cmd: cli[0], args: [...cli[1], 'find', '--json', ...s3, `s3://${store.bucket}/${PREFIX}`], pattern: '"prefix"', expect: (n) => n / 2 },
   ];
@@ -146,10 +147,18 @@ export async function benchScale(ctx) {
   if (!server) throw new Error('--scale needs an S3 server: CKPT_TEST_S3_ENDPOINT (source /work/srv/env, or let the harness start RGW)');
   const credentials = { accessKeyId: env.CKPT_TEST_S3_ACCESS_KEY, secretAccessKey: env.CKPT_TEST_S3_SECRET_KEY ?? env.CKPT_TEST_S3_SECRET };
   const region = env.CKPT_TEST_S3_REGION ?? 'us-east-1';
-  const bucket = `ckpt-scale-${process.pid}`;
+  const bucket = ctx.bucket ?? `ckpt-scale-${process.pid}`;
   const store = { bucket, credentials, region };
   const options = { endpoint: server, region, credentials };
-  await createBucket(bucket, options);
+  // --bucket: a bucket left by an earlier run (its objects are the same keys): counted, not re-created.
+  let existing = 0;
+  if (ctx.bucket) {
+    const g = createGFile({ registry: createRegistry().register('s3', () => s3Factory(options)) });
+    for await (const e of g.list(`s3://${bucket}/${PREFIX}`, { recursive: true })) if (e.kind === 'file') existing++;
+    await g.close();
+    if (existing > ctx.sizes[0]) throw new Error(`--bucket ${bucket} holds ${existing} objects, more than the smallest size ${ctx.sizes[0]}`);
+    log(`bucket ${bucket} holds ${existing} objects`);
+  } else await createBucket(bucket, options);
   const timedProxy = await startProxy({ target: server, latencyMs: ctx.latencyMs, faults: false });
   const countingProxy = await startProxy({ target: server, latencyMs: 0, faults: true });
   // Seeding through the facade: its retry layer rides out RGW's occasional 503 under a burst of PUTs.
@@ -157,10 +166,12 @@ export async function benchScale(ctx) {
   const out = [];
   const results = [];
   try {
-    let seeded = 0;
+    // Objects are written by index, in parallel: a bucket holding fewer than a size may have gaps,
+    // so it is written again from the start (the same keys, the same one-byte bodies).
+    let seeded = existing === ctx.sizes[0] ? existing : 0;
     for (const objects of ctx.sizes) {
       log(`scale ${objects}: seeding ${objects - seeded} objects`);
-      await seed(writer, bucket, seeded, objects, ctx.seedConcurrency, log);
+      if (objects > seeded) await seed(writer, bucket, seeded, objects, ctx.seedConcurrency, log);
       seeded = objects;
       const endpoints = [
         { name: 'proxy', url: timedProxy.url },
