@@ -2,6 +2,12 @@
 // The benchmark harness of issue 8 (a script, not a test):
 //
 //   node test/bench/run.mjs [--size small|full] [--latency MS] [--only 1,2,3,4,5,6] [--node 22,24] [--no-install]
+//   node test/bench/run.mjs --scale [--scale-sizes 10000,50000,200000] [--rounds 3] [--latency MS] [--sim-objects 1000000]
+//
+// --scale (issue 23) runs only the scale benchmark (lib/scale.mjs): one flat prefix of tiny
+// objects on RGW listed by the floor, ckpt ls -R / find, rclone and aws, through the latency proxy
+// and directly; then the listing simulation (listing-sim.mjs) at --sim-objects. It uses the S3
+// server named by CKPT_TEST_S3_* when set (`source /work/srv/env`), and starts its own otherwise.
 //
 // Builds the workspace (tsc -b and the CLI's fast-path bundle, incremental), starts Ceph RGW and
 // Google's storage emulator with the test suite's scripts (state under .servers/bench-<pid>/),
@@ -40,6 +46,13 @@ const { values } = parseArgs({
     // Node major lines to run every `ckpt` process row under, side by side in one run against the
     // same servers and trees (e.g. `--node 22,24`); by default the harness's own Node.
     node: { type: 'string' },
+    scale: { type: 'boolean', default: false },
+    'scale-sizes': { type: 'string', default: '10000,50000,200000' },
+    rounds: { type: 'string', default: '3' },
+    'seed-concurrency': { type: 'string', default: '64' },
+    'sim-objects': { type: 'string', default: '1000000' },
+    // A bucket an interrupted --scale run left behind (same keys): reused instead of seeding again.
+    bucket: { type: 'string' },
   },
 });
 const SIZES = {
@@ -79,6 +92,10 @@ const nodes = (majors.length === 0 ? [process.execPath] : majors.map((m) => (run
 }));
 
 const { startServers } = await import('./lib/servers.mjs');
+if (values.scale) {
+  const { runScale } = await import('./lib/scale-run.mjs');
+  process.exit(await runScale({ repo, values, log, startServers }));
+}
 const { openStores } = await import('./lib/stores.mjs');
 const { findPeers } = await import('./lib/peers.mjs');
 const { machine, loadNow } = await import('./lib/measure.mjs');

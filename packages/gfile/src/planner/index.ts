@@ -12,6 +12,10 @@
  *   - on stores that do not (the GCS emulator), subdirectories are listed each on its own in
  *     parallel where the pages seen so far show them big enough to fill pages, and the flat listing
  *     carries on where they are small (`delimiter-walk.ts`).
+ * - A listing of one directory's keys (nothing to split on: 200,000 checkpoint files in one prefix)
+ *   that has shown 30 full pages with more to come is cut into key ranges at keys guessed from the
+ *   keys themselves, on object stores that honour a start key (`flat-ranges.ts`): never more than the
+ *   sequential floor's requests + 10%.
  *
  * The entries come out exactly as one flat listing gives them: the same set, in key order (the
  * parts are buffered and read in order, see `ordered-output.ts`). A store that claims start keys
@@ -21,11 +25,14 @@ import type { ObjectMeta, StorageAdapter } from '../adapter.js';
 import { compareKeys } from '../keys.js';
 import { listEntries, listPages } from '../listing.js';
 import { walkRest } from './delimiter-walk.js';
+import { listFlatRanges, MIN_PAGES_FOR_KEY_RANGES, type FlatStart } from './flat-ranges.js';
 import { Segment } from './ordered-output.js';
 import { PlanContext, StartAfterIgnored, type PlannerOptions } from './plan-context.js';
 import { split } from './range-split.js';
 import { spansDirectories } from './tree-stats.js';
 
+export { KeyScale } from './key-scale.js';
+export { MIN_PAGES_FOR_KEY_RANGES } from './flat-ranges.js';
 export { cutRanges, type FrontierItem, type KeyRange } from './key-ranges.js';
 export { DEFAULT_PARALLELISM, type PlanDecision, type PlannerOptions } from './plan-context.js';
 export { TreeStats } from './tree-stats.js';
@@ -42,6 +49,8 @@ export async function* listRecursive(adapter: StorageAdapter, prefix: string, op
     let last: string | undefined;
     let token: string | undefined;
     let startsListing = true;
+    let firstPage: readonly string[] | undefined;
+    let flat: FlatStart | undefined;
     // Flat pages until the listing ends or has shown enough to be worth splitting.
     for await (const page of listPages(adapter, prefix, { pageSize: ctx.pageSize, signal: options.signal, onSkipped: ctx.onSkipped })) {
       ctx.stats.observe(prefix, page.entries, { startsListing, endsListing: page.nextPageToken === undefined });
@@ -50,13 +59,24 @@ export async function* listRecursive(adapter: StorageAdapter, prefix: string, op
       last = page.entries[page.entries.length - 1]?.key ?? last;
       token = page.nextPageToken;
       if (token === undefined) return;
-      if (last !== undefined && ctx.parallelism > 1 && ctx.stats.keysSeen >= ctx.minKeysBeforeSplit && spansDirectories(page.entries)) break;
+      if (last === undefined || ctx.parallelism < 2) continue;
+      firstPage ??= page.entries.map((e) => e.key);
+      if (ctx.stats.keysSeen >= ctx.minKeysBeforeSplit && spansDirectories(page.entries)) break;
+      // A big prefix of one directory's keys: nothing to split on but the keys themselves. Object
+      // stores only: one directory of a local disk is one read of the kernel's, not round trips.
+      if (adapter.capabilities.startAfter && adapter.capabilities.directories === 'virtual' && ctx.stats.keysSeen >= MIN_PAGES_FOR_KEY_RANGES * ctx.pageSize) {
+        flat = { first: firstPage[0]!, sample: [...firstPage, ...page.entries.map((e) => e.key)], after: last, token, listed: ctx.stats.keysSeen };
+        break;
+      }
     }
     if (token === undefined || last === undefined) return;
     const root = new Segment();
     const after = last;
     const from = token;
-    if (adapter.capabilities.startAfter) ctx.spawn(root, () => split(ctx, root, after, undefined, from));
+    if (flat) {
+      root.adopt(listFlatRanges(ctx, flat));
+      root.finish();
+    } else if (adapter.capabilities.startAfter) ctx.spawn(root, () => split(ctx, root, after, undefined, from));
     else ctx.spawn(root, () => walkRest(ctx, root, prefix, after, prefix, from));
     let given = last;
     try {

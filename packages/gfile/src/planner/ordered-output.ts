@@ -6,7 +6,12 @@
  */
 import type { ObjectMeta } from '../adapter.js';
 
-type Part = ObjectMeta[] | Segment;
+/** A part of a listing's output that is read on its own (a chain of key ranges, see `flat-ranges.ts`). */
+export interface Drainable {
+  drain(): AsyncGenerator<ObjectMeta>;
+}
+
+type Part = ObjectMeta[] | Drainable;
 
 /** One contiguous part of a listing's output. */
 export class Segment {
@@ -26,6 +31,11 @@ export class Segment {
     const s = new Segment();
     this.add(s);
     return s;
+  }
+
+  /** Appends a part read on its own, after everything appended before. */
+  adopt(part: Drainable): void {
+    this.add(part);
   }
 
   /** No more parts will be appended. */

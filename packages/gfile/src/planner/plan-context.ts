@@ -13,6 +13,8 @@ export type PlanDecision =
   | { kind: 'ranges'; after: string; ranges: number; levels: number }
   | { kind: 'sequential'; after: string; reason: string }
   | { kind: 'walk'; dir: string }
+  | { kind: 'key-ranges'; after: string }
+  | { kind: 'cut'; at: string; ranges: number }
   | { kind: 'fallback'; reason: string };
 
 /** Options of {@link listRecursive}. */
@@ -100,7 +102,7 @@ export class PlanContext {
    * Runs `task` for `segment` in the pool. Whatever it throws fails the segment; the first failure
    * of the plan cancels every other worker, and is what the consumer sees.
    */
-  spawn(segment: Segment, task: () => Promise<void>): void {
+  spawn(segment: Pick<Segment, 'fail'>, task: () => Promise<void>): void {
     void this.pool(async () => {
       if (this.controller.signal.aborted) throw this.controller.signal.reason ?? new Error('aborted');
       await task();

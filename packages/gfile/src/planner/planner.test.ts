@@ -218,6 +218,157 @@ describe('listRecursive', () => {
     );
   });
 
+  describe('one big flat prefix: key ranges guessed from the keys', () => {
+    /** The sequential floor and what the planner may spend on top of it: 10%. */
+    const budget = (keys: number, pageSize: number) => {
+      const floor = Math.ceil(keys / pageSize);
+      return { floor, max: floor + Math.floor(floor / 10) };
+    };
+    const numbered = (n: number) => {
+      const keys: string[] = [];
+      for (let i = 1; keys.length < n; i++) keys.push(`run/ckpt-${pad(i, 6)}.data-00000-of-00001`, `run/ckpt-${pad(i, 6)}.index`, `run/ckpt-${pad(i, 6)}.meta`);
+      return keys.slice(0, n);
+    };
+
+    it('200 pages of numbered checkpoints: ranges side by side, within the floor + 10%, a fraction of the round trips', async () => {
+      const keys = numbered(4000);
+      const store = await storeOf(keys, 20);
+      const t = instrument(store);
+      const r = await planned(t.adapter, 'run/');
+      expect(r.entries).toEqual(await flat(store, 'run/'));
+      expect(r.decisions[0]).toMatchObject({ kind: 'key-ranges' });
+      expect(r.decisions.filter((d) => d.kind === 'cut').length).toBeGreaterThan(5);
+      const { floor, max } = budget(keys.length, 20);
+      expect(t.calls.length).toBeGreaterThanOrEqual(floor);
+      expect(t.calls.length).toBeLessThanOrEqual(max);
+      expect(t.rounds).toBeLessThanOrEqual(0.3 * floor);
+    });
+
+    it('below 30 pages a flat prefix is exactly the sequential floor', async () => {
+      for (const n of [29 * 20, 30 * 20 - 1, 30 * 20]) {
+        const store = await storeOf(numbered(n), 20);
+        const t = instrument(store);
+        const r = await planned(t.adapter, 'run/');
+        expect(r.entries).toEqual(await flat(store, 'run/'));
+        expect(t.calls).toHaveLength(Math.ceil(n / 20));
+      }
+    });
+
+    it('a slow consumer: workers list at most a few pages each ahead of it', async () => {
+      const store = await storeOf(numbered(6000), 20);
+      let listed = 0;
+      let read = 0;
+      let ahead = 0;
+      const counting: StorageAdapter = {
+        ...store,
+        async list(prefix, options) {
+          const page = await store.list(prefix, options);
+          listed += page.entries.length;
+          ahead = Math.max(ahead, listed - read);
+          return page;
+        },
+      };
+      for await (const e of listRecursive(counting, 'run/', { parallelism: 4 })) {
+        void e;
+        if (++read % 20 === 0) await new Promise((r) => setTimeout(r, 1));
+      }
+      expect(read).toBe(6000);
+      // Without a bound it is the whole listing (5,000 and more): 4 workers x 8 pages of 20 buffered,
+      // plus per worker the page in flight and the keys past a range's end that its last page brought.
+      expect(ahead).toBeLessThanOrEqual(4 * 8 * 20 + 3 * 4 * 20);
+    });
+
+    it('a failure in one range: the consumer sees a correct beginning, then that failure; a consumer that stops stops the workers', async () => {
+      const store = await storeOf(numbered(3000), 10);
+      let n = 0;
+      const failing: StorageAdapter = {
+        ...store,
+        async list(prefix, options) {
+          if (++n === 45) throw Object.assign(new Error('boom'), { code: 'UNAVAILABLE' });
+          await new Promise((r) => setTimeout(r, 1));
+          return store.list(prefix, options);
+        },
+      };
+      const got: ObjectMeta[] = [];
+      await expect(
+        (async () => {
+          for await (const e of listRecursive(failing, 'run/')) got.push(e);
+        })(),
+      ).rejects.toThrow('boom');
+      const expected = await flat(store, 'run/');
+      expect(got.length).toBeLessThan(expected.length);
+      expect(view(got)).toEqual(expected.slice(0, got.length));
+
+      const t = instrument(store);
+      let read = 0;
+      for await (const e of listRecursive(t.adapter, 'run/')) {
+        void e;
+        if (++read === 400) break;
+      }
+      const sent = t.calls.length;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(t.calls.length).toBeLessThanOrEqual(sent + 16);
+      expect(t.calls.length).toBeLessThan(150);
+    });
+
+    it('a store that ignores start keys is caught on the first range and the listing carries on flat', async () => {
+      const store = await storeOf(numbered(1000), 10);
+      const t = instrument(store, { startAfter: 'ignored' });
+      const r = await planned(t.adapter, 'run/');
+      expect(r.entries).toEqual(await flat(store, 'run/'));
+      expect(r.decisions.at(-1)).toMatchObject({ kind: 'fallback' });
+    });
+
+    it('without start keys (the GCS emulator) a flat prefix stays one sequential listing', async () => {
+      const store = await storeOf(numbered(1000), 10);
+      const t = instrument(store, { startAfter: 'unsupported' });
+      const r = await planned(t.adapter, 'run/');
+      expect(r.entries).toEqual(await flat(store, 'run/'));
+      expect(t.calls).toHaveLength(100);
+      expect(r.decisions).toEqual([]);
+    });
+
+    it('a store with real directories (a local disk) lists one directory sequentially: no round trips to save', async () => {
+      const store = await storeOf(numbered(1000), 10);
+      const t = instrument(store);
+      const disk: StorageAdapter = { ...t.adapter, capabilities: { ...t.adapter.capabilities, directories: 'real' } };
+      const r = await planned(disk, 'run/');
+      expect(r.entries).toEqual(await flat(store, 'run/'));
+      expect(t.calls).toHaveLength(100);
+      expect(r.decisions).toEqual([]);
+    });
+
+    it('random flat key sets: the flat listing exactly, within the floor + 10% (fast-check)', async () => {
+      const dense = fc.integer({ min: 1, max: 3000 }).map((n) => Array.from({ length: n }, (_, i) => `ckpt-${pad(i, 6)}`));
+      const sparse = fc.uniqueArray(fc.integer({ min: 0, max: 2 ** 40 }), { minLength: 1, maxLength: 1500 }).map((ns) => ns.map((n) => `s-${n.toString(16)}`));
+      // Most keys in a narrow band, a few far out on either side: guesses from the first pages are wrong.
+      const skewed = fc
+        .tuple(fc.integer({ min: 1, max: 2000 }), fc.uniqueArray(fc.integer({ min: 0, max: 99_999 }), { maxLength: 50 }))
+        .map(([n, far]) => [...Array.from({ length: n }, (_, i) => `k-5${pad(i, 5)}`), ...far.map((f) => `k-${f % 2 ? 9 : 0}${pad(f, 5)}`)]);
+      // Short keys of a few characters (boundaries are made of the same ones, so keys equal them),
+      // unicode beyond U+FFFF, U+FFFD, and characters sorting around the guessed ones.
+      const char = fc.constantFrom('0', '1', '9', 'a', 'z', 'A', '.', '-', ' ', 'é', '\uFFFD', '日', '🙂', '\u{10FFFF}');
+      const odd = fc.uniqueArray(fc.array(char, { minLength: 1, maxLength: 5 }).map((cs) => cs.join('')), { minLength: 1, maxLength: 1500 });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(dense, sparse, skewed, odd),
+          fc.integer({ min: 1, max: 40 }),
+          fc.integer({ min: 2, max: 16 }),
+          fc.constantFrom<'ok' | 'ignored'>('ok', 'ok', 'ok', 'ignored'),
+          async (names, pageSize, parallelism, startAfter) => {
+            const keys = names.map((n) => `flat/${n}`);
+            const store = await storeOf(keys, pageSize);
+            const t = instrument(store, { startAfter });
+            const r = await planned(t.adapter, 'flat/', { parallelism });
+            expect(r.entries).toEqual(await flat(store, 'flat/'));
+            if (startAfter === 'ok') expect(t.calls.length).toBeLessThanOrEqual(budget(new Set(keys).size, pageSize).max);
+          },
+        ),
+        { numRuns: 80 },
+      );
+    }, 120_000);
+  });
+
   it('a store that ignores start keys is caught and the listing falls back to flat pages', async () => {
     const store = await storeOf(zoo(100), 50);
     const t = instrument(store, { startAfter: 'ignored' });
