@@ -79,6 +79,18 @@ export async function expectRoundTrip(cli: Cli, doc: FoundDoc, dst: string, stri
   return copied;
 }
 
+/**
+ * What `find` printed, split into the checkpoints a round trip takes every run and those fast-check
+ * draws from. Every run: each checkpoint the resolver judges from directory listings (directories
+ * and single files, whose layouts read what lies beside them: sibling steps' commit files, arrays
+ * directories, markers, trackers), and each incomplete one (where such rules fire). Drawn: the
+ * complete TensorFlow prefixes, each resolved from one listing of `PREFIX.`.
+ */
+export function splitForRoundTrip(docs: readonly FoundDoc[]): { every: FoundDoc[]; drawn: FoundDoc[] } {
+  const every = docs.filter((d) => !TF_PREFIXES.has(d.format) || !d.complete);
+  return { every, drawn: docs.filter((d) => !every.includes(d)) };
+}
+
 /** Runs `tasks` with at most `n` at once (CLI processes on a shared 2-core machine). */
 export async function inPool<T>(items: readonly T[], n: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

@@ -20,7 +20,7 @@
 import { type GFile, isCkptError } from '@ckptkit/gfile';
 import { CHECKPOINT_FORMATS } from '../formats/index.js';
 import { type OrderFacts, compareOrder, orderFactsOf } from './order.js';
-import { NotListedError, holdsFiles, isUnlisted, loadSubtree, siblingAliasOf } from './tree.js';
+import { NotListedError, holdsFiles, isFullyListed, isUnlisted, loadSubtree, siblingAliasOf } from './tree.js';
 import type { CheckpointFormat, DetectContext, DirNameStep, DirNode, Found } from './types.js';
 
 /** Lists a directory's whole subtree (one recursive listing) when a layout needs its contents. */
@@ -91,7 +91,8 @@ export async function withListing<T>(lister: Lister, fn: () => T | Promise<T>, p
       if (!(error instanceof NotListedError)) throw error;
       const target = pick(error.node);
       await lister.load(target);
-      if (isUnlisted(error.node)) throw error; // the lister did not list it: never loop
+      // The lister did not list it (or, for a subtree required whole, all of it): never loop.
+      if (!isFullyListed(error.node)) throw error;
     }
   }
 }

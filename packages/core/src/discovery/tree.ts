@@ -90,19 +90,25 @@ export function isUnlisted(node: DirNode): boolean {
   return node.files instanceof UnlistedMap;
 }
 
+/** True when no directory in `node`'s subtree (itself included) is unlisted. */
+export function isFullyListed(node: DirNode): boolean {
+  const stack = [node];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (isUnlisted(n)) return false;
+    // One push per directory: spreading a directory of 200,000 subdirectories into a call overflows the stack.
+    for (const d of n.dirs.values()) stack.push(d);
+  }
+  return true;
+}
+
 /**
  * Throws {@link NotListedError} for `node` when any directory in its subtree is unlisted: what a
  * layout calls before reading evidence spread over many directories (sibling steps), so that the
  * subtree is listed with one recursive listing rather than one listing per directory.
  */
 export function requireListed(node: DirNode): void {
-  const stack = [node];
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (isUnlisted(n)) throw new NotListedError(node);
-    // One push per directory: spreading a directory of 200,000 subdirectories into a call overflows the stack.
-    for (const d of n.dirs.values()) stack.push(d);
-  }
+  if (!isFullyListed(node)) throw new NotListedError(node);
 }
 
 // Before a listing fills a subtree: unlisted directories in it get real (empty) maps.

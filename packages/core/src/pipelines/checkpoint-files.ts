@@ -19,6 +19,7 @@
 import { CkptError, isCkptError, type FileInfo, type GFile } from '@ckptkit/gfile';
 import { bundlePrefixOf } from '../bundle/naming.js';
 import { createDetectContext, detectTree } from '../discovery/detect.js';
+import { type Lister, withListing } from '../discovery/directory.js';
 import { childUri, lastSegment, listChildren, listTree, loadSubtree, makeNode, normaliseDirUri, relativeTo } from '../discovery/tree.js';
 import type { DetectContext, DirNode, FileEntry, Found } from '../discovery/types.js';
 import { parentUriOf } from '../formats/dir-helpers.js';
@@ -108,7 +109,9 @@ function sibling(uri: string, name: string): string {
  * Resolves `uri` into one checkpoint and every file of it (see the module comment). Requests: one
  * listing of `PREFIX.` (a V2 bundle ends there); else one delimiter listing of the parent
  * (ceil(children/1000) pages) and, for a directory, one recursive listing of it. A V1 pattern
- * costs one listing, and one for its `.meta`.
+ * costs one listing, and one for its `.meta`. A layout whose rule reads what lies next to the
+ * checkpoint (an Orbax step is judged by its sibling steps' commit files) gets one recursive
+ * listing of the parent, or of the sibling it reads, as `find` and `latest` give it.
  *
  * @throws CkptError NOT_FOUND when nothing is there; INVALID_PATH when `uri` is a directory holding
  *   several checkpoints rather than one (the message says how many and which is the latest), or
@@ -168,6 +171,11 @@ async function resolveDirectory(uri: string, u: string, ctx: DetectContext, opti
   // Raw keys are checked as they arrive, since the tree quietly drops the empty segments a
   // hostile key may carry.
   const check = (root: string) => (info: FileInfo) => void relOf(root, info.uri, uri);
+  // The parent is listed by name only (its subdirectories unlisted): a layout that reads one of
+  // them, or requires the whole parent (evidence spread over sibling steps), has it listed and is
+  // asked again, as discovery runs layouts. Keys below the named URI are checked as above.
+  const checkBelow = (info: FileInfo) => void (relativeTo(u, info.uri) ? check(u)(info) : undefined);
+  const lister: Lister = { load: (node) => loadSubtree(gfile, node, { signal, onEntry: checkBelow }).then(() => undefined) };
   // Several layouts judge a checkpoint by what sits next to it (DeepSpeed's `latest`, Megatron's
   // tracker file, NeMo's `-unfinished` marker, Orbax siblings, S3 `.part-` shards, a `_temp`
   // directory): the parent is listed (one delimiter listing, as `latest` lists it) and judged as
@@ -192,12 +200,12 @@ async function resolveDirectory(uri: string, u: string, ctx: DetectContext, opti
   // 2. A checkpoint directory: the layout that claims it says which files are its own.
   if (tree && (tree.files.size > 0 || tree.dirs.size > 0)) {
     for (const format of CHECKPOINT_FORMATS) {
-      const found = format.claimDir ? await format.claimDir(tree, ctx) : undefined;
+      const found = format.claimDir ? await withListing(lister, () => format.claimDir!(tree, ctx)) : undefined;
       if (!found) continue;
       const root = parentUriOf(tree);
       return { kind: 'directory', found, root, prefixRel: relOf(root, found.prefix, uri), files: filesOf(found, root, uri), tensors: tensorsOf(found, found.prefix), notes };
     }
-    const inside = await detectTree(tree, { ...ctx, contentChecks: false });
+    const inside = await detectTree(tree, { ...ctx, contentChecks: false }, { lister });
     // A directory holding exactly one checkpoint names it, as a user who typed it means.
     if (inside.length === 1 && inside[0]!.prefix !== u) {
       const one = await resolveCheckpoint(inside[0]!.prefix, options);
@@ -208,7 +216,7 @@ async function resolveDirectory(uri: string, u: string, ctx: DetectContext, opti
   }
 
   // 3. A file checkpoint, or one whose files sit next to its name, as discovery finds it in the parent.
-  const found = parent && name !== undefined ? await foundInParent(gfile, parent, name, ctx, signal) : undefined;
+  const found = parent && name !== undefined ? await foundInParent(parent, name, ctx, lister) : undefined;
   if (!found) throw new CkptError('NOT_FOUND', { operation, uri, message: 'no checkpoint here (no prefix files, directory or file of this name)' });
   const root = parent!.uri;
   const isFile = found.files.some((f) => f.uri === found.prefix);
@@ -219,11 +227,11 @@ async function resolveDirectory(uri: string, u: string, ctx: DetectContext, opti
  * A file checkpoint found by names alone, judged again with content checks on its own files only
  * (zip trailers, HDF5 superblocks, table footers), as `find` judges it.
  */
-async function withContentChecks(parent: DirNode, found: Found, ctx: DetectContext): Promise<Found> {
+async function withContentChecks(parent: DirNode, found: Found, ctx: DetectContext, lister: Lister): Promise<Found> {
   if (!ctx.contentChecks || !found.claimed) return found;
   for (const format of CHECKPOINT_FORMATS) {
     if (!format.claimFiles || !format.ids.includes(found.format)) continue;
-    const again = await format.claimFiles(parent, new Set(found.claimed), ctx);
+    const again = await withListing(lister, () => format.claimFiles!(parent, new Set(found.claimed), ctx));
     const same = again.find((f) => f.prefix === found.prefix);
     if (same) return same;
   }
@@ -236,22 +244,22 @@ async function withContentChecks(parent: DirNode, found: Found, ctx: DetectConte
  * `latest` does); a sibling directory standing for the name (a sharded save's `NAME_temp`) is
  * listed and claimed; a file no layout claims is still one file (format `file`).
  */
-async function foundInParent(gfile: GFile, parent: DirNode, name: string, ctx: DetectContext, signal: AbortSignal | undefined): Promise<Found | undefined> {
+async function foundInParent(parent: DirNode, name: string, ctx: DetectContext, lister: Lister): Promise<Found | undefined> {
   const target = childUri(parent.uri, name);
   const nameOnly: DetectContext = { ...ctx, contentChecks: false };
   const unclaimed = new Set(parent.files.keys());
   for (const format of CHECKPOINT_FORMATS) {
     if (!format.claimFiles || unclaimed.size === 0) continue;
-    for (const found of await format.claimFiles(parent, unclaimed, nameOnly)) {
+    for (const found of await withListing(lister, () => format.claimFiles!(parent, unclaimed, nameOnly))) {
       for (const n of found.claimed ?? []) unclaimed.delete(n);
-      if (found.prefix === target) return withContentChecks(parent, found, ctx);
+      if (found.prefix === target) return withContentChecks(parent, found, ctx, lister);
     }
   }
   for (const dir of parent.dirs.values()) {
     if (dir.name === name || !dir.name.startsWith(name)) continue;
-    await loadSubtree(gfile, dir, { signal });
+    if (!dir.loaded) await lister.load(dir);
     for (const format of CHECKPOINT_FORMATS) {
-      const found = format.claimDir ? await format.claimDir(dir, ctx) : undefined;
+      const found = format.claimDir ? await withListing(lister, () => format.claimDir!(dir, ctx)) : undefined;
       if (!found) continue;
       if (found.prefix === target) return found;
       break;
