@@ -50,6 +50,18 @@ type Body = AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void };
  * one request, except: `delete` (HEAD, then DELETE, so that a missing key is NOT_FOUND as the
  * contract says), and writes and copies of large objects (multipart: create, parts, complete).
  */
+/** Single DeleteObject requests in flight at once for keys a DeleteObjects body cannot hold. */
+const SINGLE_DELETES_AT_ONCE = 16;
+
+/**
+ * Whether `key` survives an XML 1.0 request body unchanged: no control character (a CR would
+ * come back as LF, the others are not XML at all), no lone surrogate, no U+FFFE/U+FFFF.
+ */
+export function isXmlSafeKey(key: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return !/[\u0000-\u001f\u007f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(key);
+}
+
 export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}): StorageAdapter {
   if (typeof bucket !== 'string' || bucket === '' || bucket.includes('/')) {
     throw new CkptError('INVALID_PATH', { operation: 'resolve', uri: `s3://${bucket}`, message: 'a bucket name is required (s3://BUCKET/key)' });
@@ -517,8 +529,17 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
     },
 
     async deleteMany(keys: string[], o?: OperationOptions) {
-      for (let i = 0; i < keys.length; i += 1000) {
-        const batch = keys.slice(i, i + 1000);
+      // A key XML cannot carry (a control character, a lone surrogate) makes the whole
+      // DeleteObjects request a 400: such keys go one DeleteObject each, named in the URL path.
+      const batchable = keys.filter(isXmlSafeKey);
+      const single = batchable.length === keys.length ? [] : keys.filter((k) => !isXmlSafeKey(k));
+      for (let i = 0; i < single.length; i += SINGLE_DELETES_AT_ONCE) {
+        await Promise.all(
+          single.slice(i, i + SINGLE_DELETES_AT_ONCE).map((key) => call('delete', key, o?.signal, (so) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), so))),
+        );
+      }
+      for (let i = 0; i < batchable.length; i += 1000) {
+        const batch = batchable.slice(i, i + 1000);
         const out = await call('delete', batch[0]!, o?.signal, (so) =>
           client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }), so),
         );
