@@ -118,7 +118,9 @@ describe('memory of ls -R and glob does not grow with the listing', () => {
       const [a, b] = [report(small.stderr), report(big.stderr)];
       // Collecting the listing held about 1 KB an object: 400 MB here. Streamed, a few MB whatever the size.
       expect(b.heapGrowthMb).toBeLessThan(40);
-      expect(b.heapGrowthMb).toBeLessThan(a.heapGrowthMb + 20);
+      // The planner's read-ahead for a big flat prefix is a constant the small listing may not
+      // reach (16 ranges x 8 pages of 1,000 keys, about 25 MB at most, planner/flat-ranges.ts).
+      expect(b.heapGrowthMb).toBeLessThan(a.heapGrowthMb + 30);
     }, 300_000);
   }
 });
