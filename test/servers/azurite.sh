@@ -97,24 +97,25 @@ free_port() {
   node -e 'const s = require("node:net").createServer(); s.listen(0, "127.0.0.1", () => { process.stdout.write(String(s.address().port)); s.close(); });'
 }
 
-start() {
-  stop # a server left over from an interrupted run, recorded in the same state dir
-  install
-  local node port
-  node="$(node_bin)"
-  port="$(free_port)"
+# Starts azurite on port $1 and waits for it; returns 1 when the port was taken between the pick and
+# the bind (the pick is an ephemeral port, so any outgoing connection can take it meanwhile).
+launch() {
+  local node=$1 port=$2
   : > "$dir/log"
   nohup "$node" "$main_js" --blobHost 127.0.0.1 --blobPort "$port" --inMemoryPersistence --extentMemoryLimit "$memory_mb" \
     --disableTelemetry --skipApiVersionCheck --silent > "$dir/log" 2>&1 < /dev/null &
   local pid=$!
   echo "$pid" > "$pidfile"
   local deadline=$((SECONDS + wait_s))
-  # Any HTTP answer (403 for an unsigned listing) means the blob service is up.
-  until "$node" -e 'require("node:http").get(process.argv[1], (r) => process.exit(0)).on("error", () => process.exit(1))' "http://127.0.0.1:$port/$ACCOUNT?comp=list" 2>/dev/null; do
+  # Any HTTP answer from Azurite (an unsigned listing is refused) means the blob service is up; the
+  # Server header tells it from another program that took the port, and a probe gives up after 2 s.
+  local probe='require("node:http").get(process.argv[1], { timeout: 2000 }, (r) => process.exit(/^Azurite/.test(r.headers.server ?? "") ? 0 : 1)).on("timeout", () => process.exit(1)).on("error", () => process.exit(1))'
+  until "$node" -e "$probe" "http://127.0.0.1:$port/$ACCOUNT?comp=list" 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$pidfile"
+      grep -q EADDRINUSE "$dir/log" && return 1
       echo "azurite exited during startup; its log:" >&2
       cat "$dir/log" >&2
-      rm -f "$pidfile"
       exit 1
     fi
     if (( SECONDS >= deadline )); then
@@ -124,6 +125,22 @@ start() {
       exit 1
     fi
     sleep 0.1
+  done
+}
+
+start() {
+  stop # a server left over from an interrupted run, recorded in the same state dir
+  install
+  local node port attempt
+  node="$(node_bin)"
+  for attempt in 1 2 3 4 5; do
+    port="$(free_port)"
+    launch "$node" "$port" && break
+    echo "azurite: 127.0.0.1:$port was taken before azurite bound it (attempt $attempt)" >&2
+    if (( attempt == 5 )); then
+      cat "$dir/log" >&2
+      exit 1
+    fi
   done
   echo "CKPT_TEST_AZURE_CONNECTION_STRING=DefaultEndpointsProtocol=http;AccountName=$ACCOUNT;AccountKey=$KEY;BlobEndpoint=http://127.0.0.1:$port/$ACCOUNT;"
 }

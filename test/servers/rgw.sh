@@ -59,16 +59,35 @@ port_free() {
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# The range free ports are picked from: below (or above) the kernel's ephemeral range. A port picked
+# inside it can be taken by any outgoing connection (the Ceph daemons and the ceph CLI open dozens)
+# in the seconds between the pick and radosgw's bind; CI saw exactly that ("failed to bind address
+# ... Address already in use", then a 90 s wait for a radosgw that had exited).
+port_range() {
+  local lo hi
+  if read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && [[ -n ${hi:-} ]]; then
+    if ((lo > 12000)); then
+      echo "10000 $((lo - 1))"
+      return 0
+    elif ((hi < 63000)); then
+      echo "$((hi + 1)) 65000"
+      return 0
+    fi
+  fi
+  echo "20000 32000"
+}
+
 free_port() {
-  local p i
+  local p i lo hi
+  read -r lo hi <<<"$(port_range)"
   for i in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
     if port_free "$p"; then
       echo "$p"
       return 0
     fi
   done
-  die "no free port found"
+  die "no free port found in $lo-$hi"
 }
 
 # Stops the daemons recorded in the state dir: TERM, wait up to 20 s, then KILL.
@@ -203,6 +222,33 @@ rgw thread pool size = 128
 EOF
 }
 
+launch_radosgw() {
+  log "radosgw on 127.0.0.1:$1"
+  radosgw -c "$CONF" -n "$RGW_NAME" >>"$STATE/log/rgw.out" 2>&1 </dev/null || die "radosgw did not start"
+}
+
+# Waits until radosgw answers 200 on port $1; returns 1 (at once) when its log says the port could
+# not be bound; dies at deadline $2 or when radosgw exited for another reason.
+wait_for_radosgw() {
+  local port=$1 deadline=$2 code rpid log=$STATE/log/$RGW_NAME.log
+  until code=$(http_status "$port") && [[ $code == 200 ]]; do
+    if grep -qE 'failed to bind address|failed initializing frontend' "$log" 2>/dev/null; then
+      # The daemon exits after this; wait for it so the next launch does not race its shutdown.
+      rpid=$(tr -dc '0-9' 2>/dev/null <"$STATE/run/$RGW_NAME.pid" || true)
+      if [[ -n $rpid ]]; then
+        local i
+        for i in $(seq 1 40); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.25; done
+        kill -KILL "$rpid" 2>/dev/null || true
+      fi
+      return 1
+    fi
+    [[ $(date +%s) -lt $deadline ]] || die "radosgw did not answer on http://127.0.0.1:$port within ${TIMEOUT} s (last status: ${code:-none})"
+    rpid=$(tr -dc '0-9' 2>/dev/null <"$STATE/run/$RGW_NAME.pid" || true)
+    if [[ -n $rpid ]] && ! kill -0 "$rpid" 2>/dev/null; then die "radosgw exited"; fi
+    sleep 0.3
+  done
+}
+
 start() {
   local t0 fsid mon_port rgw_port osd_uuid endpoint code deadline
   t0=$(now)
@@ -255,8 +301,7 @@ start() {
     grep -qxF "$pool" <<<"$existing" || die "pool $pool was not created"
   done
 
-  log "radosgw on 127.0.0.1:$rgw_port"
-  radosgw -c "$CONF" -n "$RGW_NAME" >>"$STATE/log/rgw.out" 2>&1 </dev/null || die "radosgw did not start"
+  launch_radosgw "$rgw_port"
 
   # The user is created through RADOS directly; this also waits for the OSD to serve I/O.
   until timeout 30 radosgw-admin -c "$CONF" user create --uid=ckpt-test --display-name="ckptkit tests" \
@@ -264,16 +309,23 @@ start() {
     [[ $(date +%s) -lt $deadline ]] || die "could not create the test user within ${TIMEOUT} s"
     sleep 1
   done
-
   log "test user created"
-  endpoint="http://127.0.0.1:$rgw_port"
-  until code=$(http_status "$rgw_port") && [[ $code == 200 ]]; do
-    [[ $(date +%s) -lt $deadline ]] || die "radosgw did not answer on $endpoint within ${TIMEOUT} s (last status: ${code:-none})"
-    local rpid
-    rpid=$(tr -dc '0-9' <"$STATE/run/$RGW_NAME.pid" 2>/dev/null || true)
-    if [[ -n $rpid ]] && ! kill -0 "$rpid" 2>/dev/null; then die "radosgw exited"; fi
-    sleep 0.3
+
+  # A port taken between the pick and the bind makes radosgw exit at once: pick another and
+  # relaunch it (a fixed CKPT_RGW_PORT is the caller's to free, so that fails at once instead).
+  local attempt=1
+  until wait_for_radosgw "$rgw_port" "$deadline"; do
+    [[ -z ${CKPT_RGW_PORT:-} ]] || die "radosgw could not bind 127.0.0.1:$rgw_port (CKPT_RGW_PORT): the port is in use"
+    ((attempt < 5)) || die "radosgw could not bind a port in $attempt attempts"
+    mv "$STATE/log/$RGW_NAME.log" "$STATE/log/$RGW_NAME.attempt$attempt.log" 2>/dev/null || true
+    attempt=$((attempt + 1))
+    local taken=$rgw_port
+    rgw_port=$(free_port)
+    log "127.0.0.1:$taken was taken before radosgw bound it; attempt $attempt on $rgw_port"
+    sed -i "s|^rgw frontends = .*|rgw frontends = beast endpoint=127.0.0.1:$rgw_port tcp_nodelay=1|" "$CONF"
+    launch_radosgw "$rgw_port"
   done
+  endpoint="http://127.0.0.1:$rgw_port"
   echo "$endpoint" >"$STATE/endpoint"
   log "up at $endpoint in $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') s (state in $STATE)"
 
