@@ -528,9 +528,12 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
       await call('delete', key, o?.signal, (so) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), so));
     },
 
+    batchDeletable: isXmlSafeKey,
+
     async deleteMany(keys: string[], o?: OperationOptions) {
       // A key XML cannot carry (a control character, a lone surrogate) makes the whole
       // DeleteObjects request a 400: such keys go one DeleteObject each, named in the URL path.
+      // The facade sends them alone (batchDeletable), so that one call is one request.
       const batchable = keys.filter(isXmlSafeKey);
       const single = batchable.length === keys.length ? [] : keys.filter((k) => !isXmlSafeKey(k));
       for (let i = 0; i < single.length; i += SINGLE_DELETES_AT_ONCE) {

@@ -105,8 +105,11 @@ serverSuite('s3 adapter on Ceph RGW', s3Server(), (server) => {
       for (const n of names) await w.writeText(`${dir}/${n}`, 'x');
       expect((await collect(w.list(dir, { recursive: true }))).map((f) => f.name).sort()).toEqual([...names].sort());
       // One DeleteObjects naming U+0001 is a 400 for the whole batch (RGW, as S3): this failed before.
+      const before = w.metrics.snapshot();
       await w.removeTree(dir);
       expect(await w.exists(dir)).toBe(false);
+      // Each request counted once: 4 unsafe names alone (CR, tab, U+0001, U+007F), the 2 plain ones in one batch.
+      expect(w.metrics.requests.delete - before.requests.delete).toBe(5);
     }, 60_000);
   });
 

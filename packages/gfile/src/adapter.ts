@@ -200,6 +200,12 @@ export interface StorageAdapter {
    * `ckpt prune` deletes through) send one `delete` per key, at most `concurrency` in flight.
    */
   deleteMany?(keys: string[], options?: OperationOptions): Promise<void>;
+  /**
+   * Whether `deleteMany` can carry `key` together with others (S3's XML body cannot carry control
+   * characters or lone surrogates). Absent: every key can. The facade sends a key that cannot as a
+   * `deleteMany` of that key alone, which the adapter makes one single-object request.
+   */
+  batchDeletable?(key: string): boolean;
   /** Moves an object or directory; atomic when `capabilities.atomicRename`. */
   rename?(srcKey: string, dstKey: string, options?: OperationOptions): Promise<void>;
   /** The bytes as a stream of chunks, for bodies too large to hold in memory. */

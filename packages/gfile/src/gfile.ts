@@ -722,8 +722,11 @@ export class GFile {
       if (batch.length === 0) return;
       const batchSize = adapter.capabilities.maxDeleteBatch;
       if (adapter.deleteMany && batchSize > 1) {
-        const chunks: string[][] = [];
-        for (let i = 0; i < batch.length; i += batchSize) chunks.push(batch.slice(i, i + batchSize));
+        // Keys a batch cannot carry go alone, so that each deleteMany is one request (and counted so).
+        const alone = adapter.batchDeletable ? batch.filter((k) => !adapter.batchDeletable!(k)) : [];
+        const together = alone.length > 0 ? batch.filter((k) => adapter.batchDeletable!(k)) : batch;
+        const chunks: string[][] = alone.map((k) => [k]);
+        for (let i = 0; i < together.length; i += batchSize) chunks.push(together.slice(i, i + batchSize));
         await Promise.all(chunks.map((c) => this.fanOut(async () => {
           await adapter.deleteMany!(c, { signal });
           onDeleted?.(c.length);
@@ -905,6 +908,7 @@ function withSpelling(inner: StorageAdapter, parsed: ParsedUri): StorageAdapter 
     copy: (src, dst, o) => guard(() => inner.copy(src, dst, o)),
   };
   if (inner.deleteMany) out.deleteMany = (keys, o) => guard(() => inner.deleteMany!(keys, o));
+  if (inner.batchDeletable) out.batchDeletable = inner.batchDeletable.bind(inner);
   if (inner.rename) out.rename = (src, dst, o) => guard(() => inner.rename!(src, dst, o));
   if (inner.unfinishedWrites) out.unfinishedWrites = (prefix, o) => guard(() => inner.unfinishedWrites!(prefix, o));
   if (inner.abandonWrite) out.abandonWrite = (key, id, o) => guard(() => inner.abandonWrite!(key, id, o));

@@ -53,6 +53,31 @@ describe('GFile.removeMany', () => {
     await g.removeMany(uris);
   });
 
+  it('sends a key the batch cannot carry (batchDeletable false) in a deleteMany of its own, counted as one request each', async () => {
+    const calls: string[][] = [];
+    const registry = createRegistry().register('memory', () => (name: string) => {
+      const inner = createMemoryAdapter(name);
+      return {
+        ...inner,
+        uriOf: (k: string) => inner.uriOf(k),
+        batchDeletable: (k: string) => !k.includes('!'),
+        async deleteMany(keys: string[], o) {
+          calls.push(keys);
+          await inner.deleteMany!(keys, o);
+        },
+      } satisfies StorageAdapter;
+    });
+    const g = createGFile({ registry });
+    const names = [...Array.from({ length: 1500 }, (_, i) => `f-${i}`), 'odd!1', 'odd!2'];
+    await Promise.all(names.map((n) => g.writeText(`memory://${STORE}/run/${n}`, 'x')));
+    const before = g.metrics.snapshot().requests.delete;
+    await g.removeMany(names.map((n) => `memory://${STORE}/run/${n}`));
+    expect(g.metrics.snapshot().requests.delete - before).toBe(4);
+    expect(calls.map((c) => c.length).sort((a, b) => a - b)).toEqual([1, 1, 500, 1000]);
+    expect(calls.filter((c) => c.some((k) => k.includes('!'))).every((c) => c.length === 1)).toBe(true);
+    expect(await g.listDir(`memory://${STORE}/run`).catch((e: unknown) => (isCkptError(e) ? e.code : e))).toBe('NOT_FOUND');
+  });
+
   it('falls back to single deletes, at most `concurrency` in flight, missing keys ignored', async () => {
     const { g, seen } = singleDeletes();
     const uris = Array.from({ length: 40 }, (_, i) => `memory://${STORE}/run/f-${i}`);

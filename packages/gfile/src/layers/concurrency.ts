@@ -23,6 +23,7 @@ export function withConcurrencyLimit(inner: StorageAdapter, limit: number): Stor
     const deleteMany = inner.deleteMany.bind(inner);
     layered.deleteMany = (keys, o) => gate(() => deleteMany(keys, o));
   }
+  if (inner.batchDeletable) layered.batchDeletable = inner.batchDeletable.bind(inner);
   if (inner.rename) {
     const rename = inner.rename.bind(inner);
     layered.rename = (src, dst, o) => gate(() => rename(src, dst, o));

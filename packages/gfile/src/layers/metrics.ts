@@ -78,6 +78,7 @@ export function withMetrics(inner: StorageAdapter, metrics: RequestMetrics): Sto
     const deleteMany = inner.deleteMany.bind(inner);
     layered.deleteMany = (keys, o) => timed('delete', () => deleteMany(keys, o));
   }
+  if (inner.batchDeletable) layered.batchDeletable = inner.batchDeletable.bind(inner);
   if (inner.rename) {
     const rename = inner.rename.bind(inner);
     layered.rename = (src, dst, o) => timed('rename', () => rename(src, dst, o));

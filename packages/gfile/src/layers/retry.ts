@@ -74,6 +74,7 @@ export function withRetry(inner: StorageAdapter, options: RetryOptions = {}): St
     const deleteMany = inner.deleteMany.bind(inner);
     layered.deleteMany = (keys, o) => run('deleteMany', keys[0] ?? '', o?.signal, true, () => deleteMany(keys, o));
   }
+  if (inner.batchDeletable) layered.batchDeletable = inner.batchDeletable.bind(inner);
   if (inner.rename) {
     const rename = inner.rename.bind(inner);
     layered.rename = (src, dst, o) => run('rename', src, o?.signal, false, () => rename(src, dst, o));
