@@ -83,13 +83,16 @@ function loadBundle(name, manifest) {
 const FAST = new Set(['latest', 'find', 'cp']);
 /** Arguments naming a cloud URI: the command needs the cloud bundle (the SDKs). */
 const CLOUD = /^(s3|gs):\/\//;
+/** Arguments naming an Azure URI: the command needs the bundle with the Azure SDK too. */
+const AZURE = /^(az|abfss?):\/\//i;
 
 async function main() {
   const args = process.argv.slice(2);
   if (FAST.has(args[0])) {
-    const cloud = args.some((a) => CLOUD.test(a));
+    const azure = args.some((a) => AZURE.test(a));
+    const cloud = azure || args.some((a) => CLOUD.test(a));
     // Without a cloud URI only `latest` has a bundle of its own (a local find or cp runs as modules).
-    const name = cloud ? 'fast-cloud' : args[0] === 'latest' ? 'fast-latest' : undefined;
+    const name = azure ? 'fast-azure' : cloud ? 'fast-cloud' : args[0] === 'latest' ? 'fast-latest' : undefined;
     const manifest = name === undefined ? undefined : currentBundle(name);
     if (manifest !== undefined) {
       const bundle = loadBundle(name, manifest);

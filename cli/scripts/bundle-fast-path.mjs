@@ -13,6 +13,9 @@
 //   one), core's discovery, latest and copy entries. The whole facade is in it: one copy of
 //   @ckptkit/gfile, so process-wide state (the secrets redact() scrubs) is shared by every adapter.
 //   Native modules stay outside and are loaded on first call only (see lazyNative below).
+// - dist/fast-azure.bundle.cjs (from dist/fast-azure-entry.js): the same for command lines naming
+//   an az://, abfs:// or abfss:// URI, with the Azure adapter and its SDK in it too (a bundle of
+//   its own so that s3/gs start-ups never compile the Azure SDK; decision 0018).
 //
 // dist/<name>.bundle.json records the build state (dist/.tsbuildinfo mtimes) of the packages the
 // bundle was made from: bin/ckpt.cjs uses a bundle only while none of them was rebuilt since, so a
@@ -76,6 +79,26 @@ const builtinImportsAsRequire = {
 };
 
 /**
+ * A package that bundled code imports dynamically and only sometimes (the Azure adapter imports
+ * `@azure/identity` only for Entra ID credentials, a large SDK a key or SAS never needs): left out
+ * of the bundle and, when the import runs, required from the package that depends on it (pnpm gives
+ * the CLI no access to its dependencies' dependencies), with the namespace shape `import()` gives.
+ */
+function lazyImportFrom(pkg, from) {
+  return {
+    name: `lazy-import-${pkg}`,
+    resolveId: (source) => (source === pkg ? { id: pkg, external: true } : null),
+    renderChunk(code) {
+      const pattern = new RegExp(`\\bimport\\((["'])${pkg.replace(/[/.]/g, '\\$&')}\\1\\)`, 'g');
+      return code.replace(
+        pattern,
+        () => `Promise.resolve().then(() => { const m = require('node:module').createRequire(require.resolve(${JSON.stringify(`${from}/package.json`)}))(${JSON.stringify(pkg)}); return { ...m, default: m }; })`,
+      );
+    },
+  };
+}
+
+/**
  * `ckpt latest ./dir` never opens an archive (archive URIs leave the local fast path, see
  * `isLocalUri`): the archive views and their format libraries (tar, yauzl) stay out of its bundle.
  */
@@ -99,6 +122,14 @@ const BUNDLES = [
     // Azure URIs never take the fast path (fast-path.ts): its SDK stays a package.
     external: ['@ckptkit/core', '@ckptkit/azure'],
     plugins: [coreVerifyFromPackage, lazyNative('@node-rs/crc32', '@ckptkit/core', ['crc32c']), builtinImportsAsRequire],
+    lockfile: true,
+  },
+  {
+    // The same with the Azure adapter and its SDK: command lines naming an Azure URI (bin/ckpt.cjs).
+    name: 'fast-azure',
+    entry: 'fast-azure-entry.js',
+    external: ['@ckptkit/core'],
+    plugins: [coreVerifyFromPackage, lazyNative('@node-rs/crc32', '@ckptkit/core', ['crc32c']), lazyImportFrom('@azure/identity', '@ckptkit/azure'), builtinImportsAsRequire],
     lockfile: true,
   },
 ];

@@ -137,7 +137,7 @@ describe('parseFast', () => {
     ['find', 's3://b', '--parallel', '2'],
     ['find', '--anonymous', 'gs://zoo-mirror'],
     ['cp', 'gs://b/x', './y', '--anonymous'],
-    // Azure URIs: the Azure SDK is in no bundle.
+    // Azure URIs: the Azure SDK is only in the fast-azure bundle (scope.azure).
     ['cp', 's3://b/x', 'az://c/y'],
     ['cp', 'az://c/x', 'gs://b/y'],
     ['find', 'az://c/run'],
@@ -159,6 +159,24 @@ describe('parseFast', () => {
       expect(parseFast(args)).toBeUndefined();
     });
   }
+
+  // The fast-azure bundle holds every adapter: there Azure URIs take the fast path, alone or with others.
+  const azureLines: Array<[string[], string[]]> = [
+    [['cp', 's3://b/x', 'az://c/y'], ['s3://b/x', 'az://c/y']],
+    [['cp', 'az://c/x', 'gs://b/y'], ['az://c/x', 'gs://b/y']],
+    [['find', 'az://c/run', '--azure-endpoint', 'http://127.0.0.1:10000/devstoreaccount1'], ['az://c/run']],
+    [['latest', 'abfss://c@acct.dfs.core.windows.net/run', '--json'], ['abfss://c@acct.dfs.core.windows.net/run']],
+  ];
+  for (const [args, uris] of azureLines) {
+    it(`takes ${JSON.stringify(args)} in a bundle with the Azure adapter`, () => {
+      const fast = parseFast(args, { azure: true });
+      expect(fast?.command).toBe(args[0]);
+      expect(fast?.uris).toEqual(uris);
+    });
+  }
+  it('reads --azure-endpoint as yargs does (azureEndpoint)', () => {
+    expect(parseFast(['find', 'az://c/run', '--azure-endpoint=http://h/acct'], { azure: true })?.argv).toMatchObject({ 'azure-endpoint': 'http://h/acct', azureEndpoint: 'http://h/acct' });
+  });
 
   // What the fast path leaves to yargs because of a value is read, or refused with the option's
   // name and what was typed, there: never NaN, never a different number than the fast path reads.

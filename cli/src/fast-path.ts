@@ -55,6 +55,7 @@ const GLOBAL_FLAGS: Record<string, [string, Kind]> = {
   '--s3-endpoint': ['s3-endpoint', 'string'],
   '--s3-region': ['s3-region', 'string'],
   '--gcs-endpoint': ['gcs-endpoint', 'string'],
+  '--azure-endpoint': ['azure-endpoint', 'string'],
 };
 const GLOBAL_DEFAULTS: Record<string, unknown> = { json: false, stats: false, concurrency: 16, anonymous: false, quiet: false, verbose: false };
 
@@ -96,11 +97,18 @@ const NUMBER: Record<'positive' | 'natural', RegExp> = { positive: /^[1-9][0-9]{
 /** yargs' camel-case expansion of a dashed option name (`s3-path-style` -> `s3PathStyle`). */
 const camel = (key: string) => key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
+/** What the bundle that parses a command line can run. */
+export interface FastPathScope {
+  /** The bundle holds the Azure adapter and its SDK (the fast-azure bundle); default false. */
+  azure?: boolean;
+}
+
 /**
  * The command and arguments of a plain `ckpt latest|find|cp` command line, exactly as yargs would
- * give them to the handler (defaults included), or undefined when the line needs yargs.
+ * give them to the handler (defaults included), or undefined when the line needs yargs (or, for
+ * an Azure URI, a bundle with `scope.azure`).
  */
-export function parseFast(args: readonly string[]): FastCommand | undefined {
+export function parseFast(args: readonly string[], scope: FastPathScope = {}): FastCommand | undefined {
   const command = args[0];
   if (command !== 'latest' && command !== 'find' && command !== 'cp') return undefined;
   const spec = COMMANDS[command];
@@ -142,9 +150,9 @@ export function parseFast(args: readonly string[]): FastCommand | undefined {
     else return undefined;
   }
   if (uris.length !== spec.positionals.length) return undefined;
-  // The Azure SDK is not in the cloud bundle (it would slow every s3/gs start-up for a scheme they
-  // do not use): a command line naming an Azure URI runs the modules, through yargs.
-  if (uris.some((u) => AZURE.test(u))) return undefined;
+  // The Azure SDK is not in the s3/gs cloud bundle (it would slow every s3/gs start-up for a scheme
+  // they do not use): a command line naming an Azure URI takes the fast-azure bundle, which has it.
+  if (scope.azure !== true && uris.some((u) => AZURE.test(u))) return undefined;
   // Anonymous GCS loads google-auth-library's PassThroughClient through the SDK's own copy
   // (createRequire from @google-cloud/storage), which a one-file bundle cannot resolve: yargs' path.
   if (seen.get('anonymous') === true && uris.some((u) => u.startsWith('gs://'))) return undefined;

@@ -6,23 +6,16 @@
  * URIs to yargs, and stdout, stderr and the exit code must match byte for byte.
  */
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGFile, createRegistry, type GFile } from '@ckptkit/gfile';
 import { createBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
-import { assertNoRuntimeWarning, REPO } from '../helpers/cli.js';
+import { bundleCurrent, ESM_ENTRY, LAUNCHER, runScript as run, sameBothWays, tracedLauncher } from '../helpers/fast-path.js';
 import { s3Server, serverSuite } from '../helpers/servers.js';
 import { dropS3Bucket } from '../helpers/buckets.js';
 
-const LAUNCHER = path.join(REPO, 'cli', 'bin', 'ckpt.cjs');
-const DIST = path.join(REPO, 'cli', 'dist');
-const ESM_ENTRY = path.join(DIST, 'bin.js');
-const ESM_HOOK = path.join(REPO, 'test', 'helpers', 'trace-imports.mjs');
 let scratch: string;
 let baseEnv: NodeJS.ProcessEnv;
 
@@ -42,52 +35,16 @@ afterAll(async () => {
   await fs.rm(scratch, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(script: string, args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...nodeArgs, script, ...args], { cwd: REPO, env, timeout: 60_000 }, (error, stdout, stderr) => {
-      assertNoRuntimeWarning(stderr, `${script} ${args.join(' ')}`);
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** The one thing that may differ: the time --stats reports. */
-const untimed = (r: Run): Run => ({ ...r, stderr: r.stderr.replace(/"ms":\d+/g, '"ms":0') });
-
 /** Runs a command line both ways and expects the same answer; returns it. */
-async function same(args: string[], env: NodeJS.ProcessEnv = baseEnv): Promise<Run> {
-  const fast = await run(LAUNCHER, args, env);
-  const yargsPath = await run(ESM_ENTRY, args, env);
-  expect(untimed(fast)).toEqual(untimed(yargsPath));
-  return fast;
-}
-
-/** What bin/ckpt.cjs checks before using the cloud bundle. */
-function cloudBundleCurrent(): boolean {
-  try {
-    const manifest = JSON.parse(readFileSync(path.join(DIST, 'fast-cloud.bundle.json'), 'utf8')) as { inputs: Array<{ path: string; mtimeMs: number }> };
-    return existsSync(path.join(DIST, 'fast-cloud.bundle.cjs')) && manifest.inputs.every((i) => statSync(path.join(DIST, i.path)).mtimeMs === i.mtimeMs);
-  } catch {
-    return false;
-  }
-}
+const same = (args: string[], env: NodeJS.ProcessEnv = baseEnv) => sameBothWays(args, env);
 
 describe('cloud fast path without a server', () => {
   it('loads nothing but the launcher and Node built-ins when the bundle is current; no yargs either way', async () => {
-    const trace = path.join(scratch, 'trace.txt');
-    const cjsHook = path.join(scratch, 'trace-require.cjs');
-    await fs.writeFile(cjsHook, `process.on('exit', () => require('node:fs').appendFileSync(process.env.CKPT_TRACE_FILE, Object.keys(require.cache).join('\\n') + '\\n'));\n`);
-    const r = await run(LAUNCHER, ['find', '--json', 's3://bucket/zoo', '--s3-endpoint', 'ftp://not-http'], { ...baseEnv, CKPT_TRACE_FILE: trace }, ['--import', ESM_HOOK, '--require', cjsHook]);
+    const r = await tracedLauncher(['find', '--json', 's3://bucket/zoo', '--s3-endpoint', 'ftp://not-http'], baseEnv, scratch);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'INVALID_CONFIG' } });
-    const loaded = [...new Set((await fs.readFile(trace, 'utf8')).split('\n').filter(Boolean).map((u) => (u.startsWith('file:') ? fileURLToPath(u) : u)))].filter((u) => u !== cjsHook);
-    if (cloudBundleCurrent()) expect(loaded.filter((u) => !u.startsWith('node:'))).toEqual([LAUNCHER]);
+    const loaded = r.loaded;
+    if (bundleCurrent('fast-cloud')) expect(loaded.filter((u) => !u.startsWith('node:'))).toEqual([LAUNCHER]);
     else expect(loaded.some((u) => /[\\/]yargs[\\/]/.test(u))).toBe(true);
   });
 
