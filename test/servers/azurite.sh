@@ -19,7 +19,9 @@
 # The server runs as `nohup node ... > <state-dir>/log 2>&1 < /dev/null &`: it never holds the
 # caller's stdout/stderr, so a CI step that captures them ends when it should.
 # Env: CKPT_AZURITE_WAIT (seconds, default 60), CKPT_AZURITE_CACHE (install folder, default
-# ~/.cache/ckptkit/azurite/<version>), CKPT_AZURITE_MEMORY_MB (in-memory data cap, default 4096).
+# ~/.cache/ckptkit/azurite/<version>), CKPT_AZURITE_MEMORY_MB (in-memory data cap, default 4096),
+# CKPT_AZURITE_GC_INTERVAL_MS (Azurite's blob garbage collection, default 24 h: see azurite-gc.cjs,
+# a preload, for why a test run must not collect).
 set -euo pipefail
 
 VERSION=3.37.0
@@ -102,7 +104,7 @@ free_port() {
 launch() {
   local node=$1 port=$2
   : > "$dir/log"
-  nohup "$node" "$main_js" --blobHost 127.0.0.1 --blobPort "$port" --inMemoryPersistence --extentMemoryLimit "$memory_mb" \
+  nohup "$node" --require "$here/azurite-gc.cjs" "$main_js" --blobHost 127.0.0.1 --blobPort "$port" --inMemoryPersistence --extentMemoryLimit "$memory_mb" \
     --disableTelemetry --skipApiVersionCheck --silent > "$dir/log" 2>&1 < /dev/null &
   local pid=$!
   echo "$pid" > "$pidfile"
