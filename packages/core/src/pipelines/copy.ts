@@ -11,6 +11,7 @@ import { compareFiles, type FileFacts } from './file-identity.js';
 import { removeLeftovers, type DeadWrite, type LeftoverReport } from './leftovers.js';
 import { recordCheckpointInState, type RecordedState } from './record-state.js';
 import { destinationUri, destinationUris, directoryBase } from './safe-paths.js';
+import { stageSequentialSource, type Staged } from './staging.js';
 
 /** Progress of a copy, reported as bytes move and as files finish. */
 export interface CopyProgress {
@@ -161,6 +162,24 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
   const { gfile, signal } = options;
   if (dstDir === '') throw new CkptError('INVALID_PATH', { operation: 'cp', uri: dstDir, message: 'the destination is empty: name a directory (`.` for the current one)' });
   const dir = directoryBase(dstDir);
+  // A source read front to back only (a .tar.gz) is read once: its files are staged at the
+  // destination by the same pass that lists it, then committed below in this copy's order.
+  let staged: Staged | undefined;
+  try {
+    staged = await stageSequentialSource(gfile, srcUri, dir, signal);
+  } catch (error) {
+    if (!isCkptError(error, 'ABORTED')) await checkDestinationIsDirectory(gfile, dir, signal);
+    throw error;
+  }
+  try {
+    return await copyResolved(srcUri, dir, staged, options);
+  } finally {
+    await staged?.discard();
+  }
+}
+
+async function copyResolved(srcUri: string, dir: string, staged: Staged | undefined, options: CopyCheckpointOptions): Promise<CopyCheckpointResult> {
+  const { gfile, signal } = options;
   const resolved = await resolveCheckpoint(srcUri, { gfile, contentChecks: options.contentChecks, signal, operation: 'cp' });
   const { found } = resolved;
   if (!found.complete && !options.allowIncomplete) {
@@ -200,6 +219,8 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
 
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
   const results: CopiedFile[] = resolved.files.map((file, i) => ({ src: file.uri, dst: dsts[i]!, rel: file.rel, size: file.size, action: 'copied' }));
+  // The staged copy of each source file, when the source was staged (it stands in for the source).
+  const stagedOf = await Promise.all(resolved.files.map(async (file) => (staged ? staged.byKey.get((await gfile.locate(file.uri, 'cp')).key) : undefined)));
 
   // 1. What is already there: compared before anything is written.
   await runPool(
@@ -208,7 +229,7 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
       if (!there) return [];
       return [
         async () => {
-          const verdict = await compareFiles(gfile, file, there, { readSource: options.readSourceToCompare ?? true, signal });
+          const verdict = await compareFiles(gfile, stagedOf[i] ?? file, there, { readSource: options.readSourceToCompare ?? true, signal });
           if (verdict.identical) Object.assign(results[i]!, { action: 'skipped', identicalBy: verdict.by });
           else results[i]!.replacedBecause = verdict.reason;
         },
@@ -239,10 +260,19 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
   const jobFor = (file: CheckpointFile, i: number) => async () => {
     const result = results[i]!;
     if (result.action === 'copied') {
-      result.how = await transfer(gfile, file, result.dst, ranging, signal, (n) => {
+      const onBytes = (n: number) => {
         progress.bytesDone += n;
         report();
-      });
+      };
+      const stagedCopy = stagedOf[i];
+      if (stagedCopy) {
+        // Atomic where the store renames atomically (local disks); elsewhere a server-side copy.
+        await gfile.rename(stagedCopy.uri, result.dst, { overwrite: true, signal });
+        onBytes(file.size);
+        result.how = 'streamed';
+      } else {
+        result.how = await transfer(gfile, file, result.dst, ranging, signal, onBytes);
+      }
     } else {
       progress.filesSkipped++;
       progress.bytesDone += file.size;

@@ -1,0 +1,62 @@
+/**
+ * Staging for sources read front to back only (a checkpoint inside a `.tar.gz`, decision 0016):
+ * one pass of the archive writes the files of the checkpoint to temporary names at the
+ * destination, in archive order; the copy then resolves the checkpoint (its listing came with the
+ * same pass) and commits the staged files under their names in its own order, index last. So the
+ * archive is read once, and nothing but the destination holds its bytes.
+ */
+import type { GFile } from '@ckptkit/gfile';
+
+/** Files of a source staged at the destination, by their member key. */
+export interface Staged {
+  /** The staging directory (removed by {@link Staged.discard}). */
+  dir: string;
+  /** The staged copy of a source file, by the source's key in its store. */
+  byKey: Map<string, { uri: string; size: number }>;
+  /** Removes what was not committed (renamed away) and the staging directory. */
+  discard(): Promise<void>;
+}
+
+/**
+ * The part of a source URI that every file of its checkpoint starts with: a `.index` or a data
+ * shard names its prefix (`…/ckpt-5.index` → `…/ckpt-5`); anything else is taken as it is.
+ */
+export function scanScope(srcUri: string): string {
+  return srcUri.replace(/\.(index|data-\d{5}-of-\d{5})$/, '');
+}
+
+/**
+ * When `srcUri` lies in a store read front to back only, streams every file under its scope
+ * ({@link scanScope}) into `dstDir/.ckpt-staging-…/` (numbered names, so that no reader of the
+ * destination takes them for a checkpoint) in one pass, and returns them. Undefined, having read
+ * and written nothing, for every other store. On failure the staged files are removed.
+ */
+export async function stageSequentialSource(gfile: GFile, srcUri: string, dstDir: string, signal: AbortSignal | undefined): Promise<Staged | undefined> {
+  const id = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const dir = `${dstDir.replace(/\/+$/, '')}/.ckpt-staging-${id}`;
+  const byKey = new Map<string, { uri: string; size: number }>();
+  let n = 0;
+  let wrote = false;
+  const discard = async () => {
+    if (wrote) await gfile.removeTree(dir).catch(() => undefined);
+  };
+  try {
+    const scanned = await gfile.scan(
+      scanScope(srcUri),
+      async (file, body) => {
+        const { key } = await gfile.locate(file.uri, 'cp');
+        // A name the archive holds twice: the later member replaces the earlier, as in listings.
+        const uri = byKey.get(key)?.uri ?? `${dir}/${n++}`;
+        wrote = true;
+        await gfile.writeFile(uri, body, { size: file.size, signal });
+        byKey.set(key, { uri, size: file.size });
+      },
+      { signal },
+    );
+    if (!scanned) return undefined;
+  } catch (error) {
+    await discard();
+    throw error;
+  }
+  return { dir, byKey, discard };
+}
