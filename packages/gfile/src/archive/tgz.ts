@@ -179,7 +179,18 @@ export function tgzFormat(source: ArchiveSource, limits: ArchiveLimits): Archive
     index(signal) {
       return indexPass(source, limits, signal);
     },
-    scan(prefix, visit, signal, known) {
+    async scan(prefix, visit, signal, known) {
+      if (known) {
+        // Every file wanted was kept by the index pass: no pass at all.
+        const wanted = [...known.files.values()].filter((f) => f.key.startsWith(prefix)).sort((a, b) => a.loc.ordinal - b.loc.ordinal);
+        if (wanted.every((f) => f.loc.cached)) {
+          for (const f of wanted) {
+            throwIfAborted(signal, 'read', source.uri);
+            await visit({ key: f.key, kind: 'file', size: f.size, mtime: f.mtime }, once(f.loc.cached!));
+          }
+          return known;
+        }
+      }
       return indexPass(source, limits, signal, { prefix, visit, known });
     },
     async *stream(member, offset, length, signal) {
@@ -338,6 +349,10 @@ class SharedPass {
     }
     this.readers.clear();
   }
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
 }
 
 function wake(reader: PassReader): void {
