@@ -25,7 +25,7 @@ const TENSOR = 4 * 2 ** 20;
 
 /**
  * Writes `<dir>/<name>.tar.gz` holding `m/checkpoint/{checkpoint, ckpt-0.data-*, ckpt-0.index}`
- * (that order: the data before its index, as tar stores a sorted directory) and `m/pipeline.config`:
+ * (that order: the data before its index; the shards not in name order) and `m/pipeline.config`:
  * `shards` data shards of `shardMiB` MiB each, in tensors of at most 4 MiB. The sources are removed.
  */
 export async function writeZooTgz(dir: string, name: string, options: { shards: number; shardMiB: number }): Promise<ZooTgz> {
@@ -50,9 +50,11 @@ export async function writeZooTgz(dir: string, name: string, options: { shards: 
   fs.writeFileSync(path.join(ckptDir, 'ckpt-0.index'), await writer.finish());
   fs.writeFileSync(path.join(ckptDir, 'checkpoint'), formatCheckpointState({ modelCheckpointPath: 'ckpt-0', allModelCheckpointPaths: ['ckpt-0'], allModelCheckpointTimestamps: [1594425600], lastPreservedTimestamp: 1594425599 }));
   fs.writeFileSync(path.join(src, 'm', 'pipeline.config'), 'model { ssd { num_classes: 90 } }\n');
+  // GNU tar stores a directory in the order the file system lists it, not sorted: here the last shard first.
+  const order = Array.from({ length: options.shards }, (_, i) => options.shards - 1 - i);
   const members = [
     'm/checkpoint/checkpoint',
-    ...Array.from({ length: options.shards }, (_, i) => `m/checkpoint/${path.basename(dataFilename('ckpt-0', i, options.shards))}`),
+    ...order.map((i) => `m/checkpoint/${path.basename(dataFilename('ckpt-0', i, options.shards))}`),
     'm/checkpoint/ckpt-0.index',
     'm/pipeline.config',
   ];

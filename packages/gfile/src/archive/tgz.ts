@@ -256,6 +256,7 @@ class SharedPass {
   private readonly readers = new Set<PassReader>();
   private reached = -1;
   private finished = false;
+  private stopping = false;
   private entry: ReadEntry | undefined;
   private stop: (() => void) | undefined;
 
@@ -271,7 +272,7 @@ class SharedPass {
 
   /** True while the pass has not reached entry `ordinal` (a read of it can join). */
   accepts(ordinal: number): boolean {
-    return !this.finished && ordinal > this.reached;
+    return !this.finished && !this.stopping && ordinal > this.reached;
   }
 
   add(reader: PassReader): void {
@@ -287,8 +288,14 @@ class SharedPass {
     reader.cancelled = true;
     reader.done = true;
     this.readers.delete(reader);
-    if (!this.wanted(this.reached)) this.stop?.();
+    if (!this.wanted(this.reached)) this.halt();
     this.entry?.resume();
+  }
+
+  /** Ends the pass; from now on a read joins a new one (a read joining now would never be served). */
+  private halt(): void {
+    this.stopping = true;
+    this.stop?.();
   }
 
   private wanted(ordinal: number): boolean {
@@ -300,7 +307,7 @@ class SharedPass {
     this.reached = ordinal;
     this.stop = stop;
     if (!this.wanted(ordinal)) {
-      stop();
+      this.halt();
       entry.resume();
       return;
     }
@@ -334,7 +341,7 @@ class SharedPass {
           this.readers.delete(r);
           wake(r);
         }
-        if (!this.wanted(ordinal + 1)) stop();
+        if (!this.wanted(ordinal + 1)) this.halt();
         resolve();
       }),
     );
