@@ -64,8 +64,14 @@ describe('cp and verify --deep of a checkpoint inside a .tar.gz', () => {
     const { bytes, files } = await zooArchive();
     await gfile.writeFile(`memory://${SRC}/z.tar.gz`, bytes);
     const before = gets(gfile);
-    const r = await copyCheckpoint(`tar:memory://${SRC}/z.tar.gz!/m/ckpt/ckpt-0`, `memory://${DST}/out`, { gfile });
+    const progress: Array<{ filesTotal: number; bytesDone: number; bytesTotal: number }> = [];
+    const r = await copyCheckpoint(`tar:memory://${SRC}/z.tar.gz!/m/ckpt/ckpt-0`, `memory://${DST}/out`, { gfile, onProgress: (p) => progress.push(p) });
     expect(gets(gfile) - before).toBe(1);
+    // The bytes move while staging (the files are counted once the pass has listed them), and end all done.
+    const total = [...files.values()].reduce((n, d) => n + d.length, 0);
+    expect(progress.filter((p) => p.filesTotal === 0).at(-1)).toMatchObject({ bytesDone: total, bytesTotal: total });
+    expect(progress.filter((p) => p.filesTotal === 0).length).toBeGreaterThan(4);
+    expect(progress.at(-1)).toMatchObject({ filesTotal: 4, bytesDone: total, bytesTotal: total });
     expect(r.filesCopied).toBe(4);
     for (const [path, data] of files) expect(Buffer.from(await gfile.readFile(`memory://${DST}/out/${path.split('/').pop()}`)).equals(data)).toBe(true);
     // Staged in archive order, then committed in cp's order: every shard before the index.

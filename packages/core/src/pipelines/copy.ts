@@ -166,7 +166,8 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
   // destination by the same pass that lists it, then committed below in this copy's order.
   let staged: Staged | undefined;
   try {
-    staged = await stageSequentialSource(gfile, srcUri, dir, signal);
+    // Staging is where the bytes move: shown as they are staged (the files are known at its end).
+    staged = await stageSequentialSource(gfile, srcUri, dir, signal, (bytesDone, bytesTotal) => options.onProgress?.({ filesTotal: 0, filesDone: 0, filesSkipped: 0, bytesTotal, bytesDone }));
   } catch (error) {
     if (!isCkptError(error, 'ABORTED')) await checkDestinationIsDirectory(gfile, dir, signal);
     throw error;
@@ -253,7 +254,9 @@ async function copyResolved(srcUri: string, dir: string, staged: Staged | undefi
   }
 
   // 3. The transfers, data first, then indexes, then state and commit files.
-  const progress: CopyProgress = { filesTotal: resolved.files.length, filesDone: 0, filesSkipped: 0, bytesTotal: resolved.files.reduce((n, f) => n + f.size, 0), bytesDone: 0 };
+  // Staged files were read and written by the staging pass: their bytes are done already.
+  const stagedBytes = resolved.files.reduce((n, f, i) => n + (stagedOf[i] ? f.size : 0), 0);
+  const progress: CopyProgress = { filesTotal: resolved.files.length, filesDone: 0, filesSkipped: 0, bytesTotal: resolved.files.reduce((n, f) => n + f.size, 0), bytesDone: stagedBytes };
   const report = () => options.onProgress?.({ ...progress });
   report();
   const ranging = { streams: Math.max(1, Math.floor(options.rangeStreams ?? 4)), minBytes: Math.max(1, Math.floor(options.rangeMinBytes ?? 16 * 2 ** 20)) };
@@ -268,14 +271,13 @@ async function copyResolved(srcUri: string, dir: string, staged: Staged | undefi
       if (stagedCopy) {
         // Atomic where the store renames atomically (local disks); elsewhere a server-side copy.
         await gfile.rename(stagedCopy.uri, result.dst, { overwrite: true, signal });
-        onBytes(file.size);
         result.how = 'streamed';
       } else {
         result.how = await transfer(gfile, file, result.dst, ranging, signal, onBytes);
       }
     } else {
       progress.filesSkipped++;
-      progress.bytesDone += file.size;
+      if (!stagedOf[i]) progress.bytesDone += file.size;
     }
     progress.filesDone++;
     options.onFile?.(result);

@@ -31,12 +31,21 @@ export function scanScope(srcUri: string): string {
  * destination takes them for a checkpoint) in one pass, and returns them. Undefined, having read
  * and written nothing, for every other store. On failure the staged files are removed.
  */
-export async function stageSequentialSource(gfile: GFile, srcUri: string, dstDir: string, signal: AbortSignal | undefined): Promise<Staged | undefined> {
+export async function stageSequentialSource(
+  gfile: GFile,
+  srcUri: string,
+  dstDir: string,
+  signal: AbortSignal | undefined,
+  /** Bytes staged so far, and those of the files seen so far (the file being staged included). */
+  onProgress?: (staged: number, seen: number) => void,
+): Promise<Staged | undefined> {
   const id = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
   const dir = `${dstDir.replace(/\/+$/, '')}/.ckpt-staging-${id}`;
   const byKey = new Map<string, { uri: string; size: number }>();
   let n = 0;
   let wrote = false;
+  let staged = 0;
+  let seen = 0;
   const discard = async () => {
     if (wrote) await gfile.removeTree(dir).catch(() => undefined);
   };
@@ -48,7 +57,9 @@ export async function stageSequentialSource(gfile: GFile, srcUri: string, dstDir
         // A name the archive holds twice: the later member replaces the earlier, as in listings.
         const uri = byKey.get(key)?.uri ?? `${dir}/${n++}`;
         wrote = true;
-        await gfile.writeFile(uri, body, { size: file.size, signal });
+        seen += file.size;
+        onProgress?.(staged, seen);
+        await gfile.writeFile(uri, counted(body, (n) => onProgress?.((staged += n), seen)), { size: file.size, signal });
         byKey.set(key, { uri, size: file.size });
       },
       { signal },
@@ -59,4 +70,11 @@ export async function stageSequentialSource(gfile: GFile, srcUri: string, dstDir
     throw error;
   }
   return { dir, byKey, discard };
+}
+
+async function* counted(body: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    onBytes(chunk.byteLength);
+    yield chunk;
+  }
 }
