@@ -143,6 +143,12 @@ const TF_PREFIX_FORMATS = new Set(['tf1-saver', 'tf1-saver-v1', 'tf2-checkpoint'
  *   uploads above the adapter's threshold, GCS resumable uploads), `concurrency` files at a time.
  *   Into a local disk a large file is fetched as `rangeStreams` byte ranges side by side, written
  *   at their offsets into the temporary file (one ranged read each, each resumed if cut).
+ * - **Sources read front to back only** (a checkpoint inside a `.tar.gz`, decision 0016): the
+ *   archive is read once. The pass that lists it writes the files under the checkpoint's prefix
+ *   to numbered temporaries in `DST/.ckpt-staging-…/`, in archive order; once the checkpoint is
+ *   resolved from that listing they are renamed to their names in the order above (a file already
+ *   identical at the destination is skipped), and the staging directory is removed, also on
+ *   failure. An incomplete checkpoint is found after the pass: refused, nothing left.
  * - **Safety**: every destination path is checked before the first write; a name from the source
  *   listing with `..`, an empty segment, a leading `/`, a backslash or a drive letter fails the
  *   whole copy with INVALID_PATH and nothing is written.

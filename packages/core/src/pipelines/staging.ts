@@ -59,7 +59,7 @@ export async function stageSequentialSource(
         wrote = true;
         seen += file.size;
         onProgress?.(staged, seen);
-        await gfile.writeFile(uri, counted(body, (n) => onProgress?.((staged += n), seen)), { size: file.size, signal });
+        await gfile.writeFile(uri, counted(body, (bytes) => onProgress?.((staged += bytes), seen)), { size: file.size, signal });
         byKey.set(key, { uri, size: file.size });
       },
       { signal },
