@@ -4,7 +4,7 @@
 //   source /work/srv/env   # or any CKPT_TEST_S3_* pointing at an S3 server (Ceph RGW)
 //   npx tsc -b && node test/bench/archives.mjs [--mib 1024] [--runs 2] [--latency 10]
 //
-// Writes a TF2-Detection-Zoo-shaped model of `--mib` MiB (64 data shards of random bytes, a state
+// Writes a TF2-Detection-Zoo-shaped model of `--mib` MiB (64 data shards of random tensor bytes, a state
 // file, the index, a SavedModel and pipeline.config) as a .tar.gz and as a .zip, uploads one at a
 // time to a new bucket on the S3 server, and lists each through the project's latency proxy
 // (test/proxy, 10 ms each way) with `ckpt ls -R` inside the archive, against what users do
@@ -209,7 +209,7 @@ try {
 }
 
 let out = `### Listing a ${MIB} MiB archive on S3 (Ceph RGW) behind the ${values.latency} ms proxy\n\n`;
-out += `One TF2 Detection Zoo model (${SHARDS} data shards of random bytes, the index, state file, SavedModel, config), median of ${RUNS} runs each, all in one run on ${os.cpus().length} cores (${new Date().toISOString().slice(0, 10)}, Node ${process.version}).\n\n`;
+out += `One TF2 Detection Zoo model (a real bundle of ${SHARDS} data shards of random tensor bytes, its index, state file, SavedModel, config), median of ${RUNS} runs each, all in one run on ${os.cpus().length} cores (${new Date().toISOString().slice(0, 10)}, Node ${process.version}).\n\n`;
 out += '| archive | command | median s | best s | bytes read | requests | peak RSS |\n|---|---|---:|---:|---:|---|---:|\n';
 for (const t of tables) for (const r of t.rows) out += `| ${t.name} (${fmtBytes(t.size)}) | \`${r.label.replaceAll("|", "\\|")}\` | ${r.seconds.toFixed(2)} | ${r.best.toFixed(2)} | ${fmtBytes(r.bytesRead)} | ${r.requests} | ${r.rssMiB.toFixed(0)} MiB |\n`;
 process.stdout.write(`${out}\n`);
