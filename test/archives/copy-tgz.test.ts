@@ -88,6 +88,21 @@ describe('cp and verify --deep of a checkpoint inside a .tar.gz', () => {
     expect(after.sort()).toEqual(left.sort());
   });
 
+  it('removeLeftovers: the staging directory of a killed copy goes once older than maxAgeMs, not before', async () => {
+    const { gfile } = recording();
+    await gfile.writeFile(`memory://${SRC}/z.tar.gz`, (await zooArchive()).bytes);
+    const dead = `memory://${DST}/out/.ckpt-staging-0123456789ab`;
+    await gfile.writeText(`${dead}/0`, 'half a shard');
+    const young = await copyCheckpoint(`tar:memory://${SRC}/z.tar.gz!/m/ckpt/ckpt-0`, `memory://${DST}/out`, { gfile, removeLeftovers: {} });
+    expect(young.leftovers?.removed).toEqual([]);
+    expect(await gfile.exists(`${dead}/0`)).toBe(true);
+    await new Promise((r) => setTimeout(r, 5));
+    const old = await copyCheckpoint(`tar:memory://${SRC}/z.tar.gz!/m/ckpt/ckpt-0`, `memory://${DST}/out`, { gfile, removeLeftovers: { maxAgeMs: 1 } });
+    expect(old.leftovers?.removed).toEqual([{ uri: dead, id: dead, why: 'older-than-max-age' }]);
+    expect(await gfile.exists(`${dead}/0`)).toBe(false);
+    expect(old.filesSkipped).toBe(4);
+  });
+
   it('cp of an incomplete checkpoint: CORRUPT after the pass, and nothing is left at the destination', async () => {
     const { gfile } = recording();
     await gfile.writeFile(`memory://${SRC}/z.tar.gz`, (await zooArchive({ dropShard: 1 })).bytes);

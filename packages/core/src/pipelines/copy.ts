@@ -8,10 +8,10 @@ import { runPool } from '../bundle/pool.js';
 import { basenamePosix } from '../state/posix-path.js';
 import { resolveCheckpoint, type CheckpointFile, type CheckpointFiles } from './checkpoint-files.js';
 import { compareFiles, type FileFacts } from './file-identity.js';
-import { removeLeftovers, type DeadWrite, type LeftoverReport } from './leftovers.js';
+import { removeLeftovers, type DeadWrite, type LeftoverReport, type RemovedLeftover } from './leftovers.js';
 import { recordCheckpointInState, type RecordedState } from './record-state.js';
 import { destinationUri, destinationUris, directoryBase } from './safe-paths.js';
-import { stageSequentialSource, type Staged } from './staging.js';
+import { removeStaleStaging, stageSequentialSource, type Staged } from './staging.js';
 
 /** Progress of a copy, reported as bytes move and as files finish. */
 export interface CopyProgress {
@@ -72,8 +72,10 @@ export interface CopyCheckpointOptions {
    * Remove the leftovers of earlier copies of this checkpoint that were killed before they could
    * clean up (see {@link removeLeftovers}): temporary files and multipart uploads under the
    * checkpoint's destination name (and the state file's, with `updateState`) whose writer is dead
-   * or that are older than `maxAgeMs`, and the recorded `deadWrites` there. Off by default (one
-   * more listing per name: ListMultipartUploads on S3).
+   * or that are older than `maxAgeMs`, and the recorded `deadWrites` there; when the source is
+   * staged (a `.tar.gz`), also the staging directories in the destination whose newest file is
+   * older than `maxAgeMs` (one more listing). Off by default (one more listing per name:
+   * ListMultipartUploads on S3).
    */
   removeLeftovers?: { maxAgeMs?: number | undefined; deadWrites?: readonly DeadWrite[] | undefined } | undefined;
   signal?: AbortSignal | undefined;
@@ -148,7 +150,8 @@ const TF_PREFIX_FORMATS = new Set(['tf1-saver', 'tf1-saver-v1', 'tf2-checkpoint'
  *   to numbered temporaries in `DST/.ckpt-staging-…/`, in archive order; once the checkpoint is
  *   resolved from that listing they are renamed to their names in the order above (a file already
  *   identical at the destination is skipped), and the staging directory is removed, also on
- *   failure. An incomplete checkpoint is found after the pass: refused, nothing left.
+ *   failure. An incomplete checkpoint is found after the pass: refused, nothing left. With
+ *   `removeLeftovers`, staging directories of killed copies older than `maxAgeMs` go too.
  * - **Safety**: every destination path is checked before the first write; a name from the source
  *   listing with `..`, an empty segment, a leading `/`, a backslash or a drive letter fails the
  *   whole copy with INVALID_PATH and nothing is written.
@@ -179,13 +182,15 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
     throw error;
   }
   try {
-    return await copyResolved(srcUri, dir, staged, options);
+    // Staging directories of killed earlier copies (only where this copy stages: no request otherwise).
+    const swept = staged && options.removeLeftovers ? await removeStaleStaging(gfile, dir, staged.dir, { ...options.removeLeftovers, signal }) : [];
+    return await copyResolved(srcUri, dir, staged, options, swept);
   } finally {
     await staged?.discard();
   }
 }
 
-async function copyResolved(srcUri: string, dir: string, staged: Staged | undefined, options: CopyCheckpointOptions): Promise<CopyCheckpointResult> {
+async function copyResolved(srcUri: string, dir: string, staged: Staged | undefined, options: CopyCheckpointOptions, swept: RemovedLeftover[]): Promise<CopyCheckpointResult> {
   const { gfile, signal } = options;
   const resolved = await resolveCheckpoint(srcUri, { gfile, contentChecks: options.contentChecks, signal, operation: 'cp' });
   const { found } = resolved;
@@ -216,7 +221,7 @@ async function copyResolved(srcUri: string, dir: string, staged: Staged | undefi
   ];
   let leftovers: LeftoverReport | undefined;
   if (options.removeLeftovers) {
-    leftovers = { removed: [], kept: [] };
+    leftovers = { removed: [...swept], kept: [] };
     for (const prefix of leftoverPrefixes) {
       const r = await removeLeftovers(prefix, { gfile, ...options.removeLeftovers, signal });
       for (const x of r.removed) leftovers.removed.push(x);

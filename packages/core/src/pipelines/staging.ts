@@ -6,6 +6,9 @@
  * archive is read once, and nothing but the destination holds its bytes.
  */
 import type { GFile } from '@ckptkit/gfile';
+import { LEFTOVER_MAX_AGE_MS, type RemovedLeftover } from './leftovers.js';
+
+const STAGING = '.ckpt-staging-';
 
 /** Files of a source staged at the destination, by their member key. */
 export interface Staged {
@@ -40,7 +43,7 @@ export async function stageSequentialSource(
   onProgress?: (staged: number, seen: number) => void,
 ): Promise<Staged | undefined> {
   const id = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
-  const dir = `${dstDir.replace(/\/+$/, '')}/.ckpt-staging-${id}`;
+  const dir = `${dstDir.replace(/\/+$/, '')}/${STAGING}${id}`;
   const byKey = new Map<string, { uri: string; size: number }>();
   let n = 0;
   let wrote = false;
@@ -77,4 +80,30 @@ async function* counted(body: AsyncIterable<Uint8Array>, onBytes: (n: number) =>
     onBytes(chunk.byteLength);
     yield chunk;
   }
+}
+
+/**
+ * Removes the staging directories of earlier copies into `dstDir` that were killed before they
+ * could remove them: those whose newest file is older than `maxAgeMs` (default a day; a staging
+ * directory names no owner, so age is the only sign that nobody writes there). `own` is kept.
+ * One listing of `dstDir/.ckpt-staging-`, and one removal per directory removed.
+ */
+export async function removeStaleStaging(gfile: GFile, dstDir: string, own: string, options: { maxAgeMs?: number | undefined; signal?: AbortSignal | undefined }): Promise<RemovedLeftover[]> {
+  const base = `${dstDir.replace(/\/+$/, '')}/`;
+  const maxAgeMs = options.maxAgeMs ?? LEFTOVER_MAX_AGE_MS;
+  const newest = new Map<string, number>();
+  for await (const f of gfile.listPrefix(`${base}${STAGING}`, { signal: options.signal })) {
+    const slash = f.uri.indexOf('/', base.length);
+    const top = slash < 0 ? f.uri : f.uri.slice(0, slash);
+    if (top === own) continue;
+    newest.set(top, Math.max(newest.get(top) ?? 0, f.mtime?.getTime() ?? 0));
+  }
+  const removed: RemovedLeftover[] = [];
+  const now = Date.now();
+  for (const [uri, mtime] of newest) {
+    if (now - mtime <= maxAgeMs) continue;
+    await gfile.removeTree(uri, { signal: options.signal });
+    removed.push({ uri, id: uri, why: 'older-than-max-age' });
+  }
+  return removed;
 }
