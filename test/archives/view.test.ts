@@ -177,6 +177,21 @@ describe('.tar.gz scans (GFile.scan, decision 0016)', () => {
     expect(gfile.metrics.snapshot().requests).toEqual(before);
   });
 
+  it('an archive whose name does not say: scanned when its bytes are gzip, false (having handed nothing over) when a plain tar', async () => {
+    const { gfile, store } = fresh();
+    const entries: TarEntry[] = [{ path: 'm/a', data: 'aa' }, { path: 'm/b', data: 'b' }];
+    await put(gfile, `memory://${store}/gz.bin`, makeTgz(entries));
+    await put(gfile, `memory://${store}/plain.bin`, makeTar(entries));
+    const seen: string[] = [];
+    expect(await gfile.scan(`tar:memory://${store}/gz.bin!/m/`, async (file, body) => void seen.push(`${file.name}=${(await collect(body)).toString()}`))).toBe(true);
+    expect(seen).toEqual(['a=aa', 'b=b']);
+    expect(await gfile.scan(`tar:memory://${store}/plain.bin!/m/`, async (file) => void seen.push(file.name))).toBe(false);
+    expect(seen).toHaveLength(2);
+    // The view still lists and reads the plain tar.
+    expect((await listAll(gfile, `tar:memory://${store}/plain.bin!/m/`)).map((f) => f.name)).toEqual(['a', 'b']);
+    expect(await gfile.readText(`tar:memory://${store}/plain.bin!/m/a`)).toBe('aa');
+  });
+
   it('a truncated archive: the scan is CORRUPT and the member being read fails, never ends as if whole', async () => {
     const { gfile, store } = fresh();
     const archive = `memory://${store}/cut.tar.gz`;

@@ -307,8 +307,7 @@ export class GFile {
     if (!adapter.scan) return false;
     const prefix = parsed.trailingSlash ? dirPrefix(parsed.key) : parsed.key;
     const spelled: ParsedUri = parsed.trailingSlash ? { ...parsed, base: `${parsed.base}/`, key: prefix } : parsed;
-    await adapter.scan(prefix, (meta, body) => visit(this.info(spelled, adapter, meta), body), { signal: options.signal });
-    return true;
+    return adapter.scan(prefix, (meta, body) => visit(this.info(spelled, adapter, meta), body), { signal: options.signal });
   }
 
   /**
