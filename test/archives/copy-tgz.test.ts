@@ -103,6 +103,24 @@ describe('cp and verify --deep of a checkpoint inside a .tar.gz', () => {
     expect(old.filesSkipped).toBe(4);
   });
 
+  it('cp aborted while it stages: ABORTED, and the staging directory is gone', async () => {
+    const { gfile } = recording();
+    await gfile.writeFile(`memory://${SRC}/z.tar.gz`, (await zooArchive()).bytes);
+    const controller = new AbortController();
+    let error: unknown;
+    await copyCheckpoint(`tar:memory://${SRC}/z.tar.gz!/m/ckpt/ckpt-0`, `memory://${DST}/out`, {
+      gfile,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.bytesDone > 6 * 2 ** 20) controller.abort();
+      },
+    }).catch((e: unknown) => (error = e));
+    expect(isCkptError(error, 'ABORTED')).toBe(true);
+    const left: string[] = [];
+    for await (const f of gfile.list(`memory://${DST}/`, { recursive: true })) left.push(f.uri);
+    expect(left).toEqual([]);
+  });
+
   it('cp of an incomplete checkpoint: CORRUPT after the pass, and nothing is left at the destination', async () => {
     const { gfile } = recording();
     await gfile.writeFile(`memory://${SRC}/z.tar.gz`, (await zooArchive({ dropShard: 1 })).bytes);
