@@ -4,9 +4,13 @@
  * --deep, whatever the order of the shards in the archive; cp's guarantees (index last, nothing
  * under the destination's names for an incomplete checkpoint, reruns skip) hold with staging.
  */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildBundle, copyCheckpoint, dataFilename, verifyAny } from '@ckptkit/core';
 import { clearMemoryStore, createGFile, createMemoryAdapter, createRegistry, isCkptError, type GFile, type StorageAdapter } from '@ckptkit/gfile';
+import { localFactory } from '@ckptkit/local';
 import { makeTgz, type TarEntry } from '../helpers/archives.js';
 
 const SRC = `copy-tgz-src-${process.pid}`;
@@ -119,6 +123,26 @@ describe('cp and verify --deep of a checkpoint inside a .tar.gz', () => {
     const left: string[] = [];
     for await (const f of gfile.list(`memory://${DST}/`, { recursive: true })) left.push(f.uri);
     expect(left).toEqual([]);
+  });
+
+  it('cp into a destination that is a file: NOT_A_DIRECTORY naming it; a source that does not parse: INVALID_PATH, not about the destination', async () => {
+    const gfile = createGFile({ registry: createRegistry().register('file', () => localFactory()), retry: false });
+    await gfile.writeFile(`memory://${SRC}/z.tar.gz`, (await zooArchive()).bytes);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ckpt-copy-tgz-'));
+    try {
+      const file = path.join(dir, 'a-file');
+      await fs.writeFile(file, 'x');
+      let error: unknown;
+      await copyCheckpoint(`tar:memory://${SRC}/z.tar.gz!/m/ckpt/ckpt-0`, file, { gfile }).catch((e: unknown) => (error = e));
+      expect(isCkptError(error, 'NOT_A_DIRECTORY'), String(error)).toBe(true);
+      expect((error as { uri?: string }).uri).toBe(file);
+      error = undefined;
+      await copyCheckpoint(`tar:memory://${SRC}/z.tar.gz!bad`, file, { gfile }).catch((e: unknown) => (error = e));
+      expect(isCkptError(error, 'INVALID_PATH'), String(error)).toBe(true);
+      expect(await fs.readFile(file, 'utf8')).toBe('x');
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('cp of an incomplete checkpoint: CORRUPT after the pass, and nothing is left at the destination', async () => {

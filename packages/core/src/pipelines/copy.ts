@@ -173,14 +173,11 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
   const dir = directoryBase(dstDir);
   // A source read front to back only (a .tar.gz) is read once: its files are staged at the
   // destination by the same pass that lists it, then committed below in this copy's order.
-  let staged: Staged | undefined;
-  try {
+  const staged: Staged | undefined = await stageSequentialSource(gfile, srcUri, dir, signal, {
     // Staging is where the bytes move: shown as they are staged (the files are known at its end).
-    staged = await stageSequentialSource(gfile, srcUri, dir, signal, (bytesDone, bytesTotal) => options.onProgress?.({ filesTotal: 0, filesDone: 0, filesSkipped: 0, bytesTotal, bytesDone }));
-  } catch (error) {
-    if (!isCkptError(error, 'ABORTED')) await checkDestinationIsDirectory(gfile, dir, signal);
-    throw error;
-  }
+    onProgress: (bytesDone, bytesTotal) => options.onProgress?.({ filesTotal: 0, filesDone: 0, filesSkipped: 0, bytesTotal, bytesDone }),
+    onWriteError: () => checkDestinationIsDirectory(gfile, dir, signal),
+  });
   try {
     // Staging directories of killed earlier copies (only where this copy stages: no request otherwise).
     const swept = staged && options.removeLeftovers ? await removeStaleStaging(gfile, dir, staged.dir, { ...options.removeLeftovers, signal }) : [];

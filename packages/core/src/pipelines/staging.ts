@@ -39,9 +39,15 @@ export async function stageSequentialSource(
   srcUri: string,
   dstDir: string,
   signal: AbortSignal | undefined,
-  /** Bytes staged so far, and those of the files seen so far (the file being staged included). */
-  onProgress?: (staged: number, seen: number) => void,
+  hooks: {
+    /** Bytes staged so far, and those of the files seen so far (the file being staged included). */
+    onProgress?: ((staged: number, seen: number) => void) | undefined;
+    /** Called when a write to the destination fails, before the error is thrown (to name a destination that is a file). */
+    onWriteError?: ((error: unknown) => Promise<void>) | undefined;
+  } = {},
 ): Promise<Staged | undefined> {
+  const { onProgress, onWriteError } = hooks;
+  if (!(await gfile.locate(srcUri, 'cp')).adapter.scan) return undefined;
   const id = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
   const dir = `${dstDir.replace(/\/+$/, '')}/${STAGING}${id}`;
   const byKey = new Map<string, { uri: string; size: number }>();
@@ -62,7 +68,12 @@ export async function stageSequentialSource(
         wrote = true;
         seen += file.size;
         onProgress?.(staged, seen);
-        await gfile.writeFile(uri, counted(body, (bytes) => onProgress?.((staged += bytes), seen)), { size: file.size, signal });
+        try {
+          await gfile.writeFile(uri, counted(body, (bytes) => onProgress?.((staged += bytes), seen)), { size: file.size, signal });
+        } catch (error) {
+          if (!signal?.aborted) await onWriteError?.(error);
+          throw error;
+        }
         byKey.set(key, { uri, size: file.size });
       },
       { signal },
