@@ -113,6 +113,119 @@ describe('.tar.gz passes', () => {
   });
 });
 
+describe('.tar.gz scans (GFile.scan, decision 0016)', () => {
+  const pattern = (seed: number, size: number) => Buffer.from(Array.from({ length: size }, (_, i) => (i * seed + (i >> 9)) & 0xff));
+  const collect = async (body: AsyncIterable<Uint8Array>) => {
+    const chunks: Uint8Array[] = [];
+    for await (const c of body) chunks.push(c);
+    return Buffer.concat(chunks);
+  };
+
+  it('the scan is the listing pass: files under the prefix in archive order, whole; listings and small reads after it cost no request', async () => {
+    const { gfile, store } = fresh();
+    const big = pattern(7, 6 * 2 ** 20);
+    const archive = `memory://${store}/z.tar.gz`;
+    await put(gfile, archive, makeTgz([{ path: 'm/c/ckpt-0.data-00001-of-00002', data: big }, { path: 'm/other', data: 'x' }, { path: 'm/c/ckpt-0.data-00000-of-00002', data: 'zero' }, { path: 'm/c/ckpt-0.index', data: 'idx' }, { path: 'm/c/../../escape', data: 'no' }]));
+    const before = gfile.metrics.snapshot();
+    const seen: Array<[string, number, Buffer]> = [];
+    expect(await gfile.scan(`tar:${archive}!/m/c/ckpt-0`, async (file, body) => void seen.push([file.uri, file.size, await collect(body)]))).toBe(true);
+    expect(seen.map(([uri, size]) => [uri, size])).toEqual([
+      [`tar:${archive}!/m/c/ckpt-0.data-00001-of-00002`, big.length],
+      [`tar:${archive}!/m/c/ckpt-0.data-00000-of-00002`, 4],
+      [`tar:${archive}!/m/c/ckpt-0.index`, 3],
+    ]);
+    expect(seen[0]![2].equals(big)).toBe(true);
+    expect(seen[2]![2].toString()).toBe('idx');
+    expect((await listAll(gfile, `tar:${archive}!/`, true)).map((f) => f.name).sort()).toEqual(['ckpt-0.data-00000-of-00002', 'ckpt-0.data-00001-of-00002', 'ckpt-0.index', 'other']);
+    expect(await gfile.readText(`tar:${archive}!/m/c/ckpt-0.index`)).toBe('idx');
+    expect(gfile.metrics.snapshot().requests.get - before.requests.get).toBe(1);
+  });
+
+  it('a scan after the listing: no request when the listing pass kept every file wanted, one pass otherwise', async () => {
+    const { gfile, store } = fresh();
+    const big = pattern(13, 5 * 2 ** 20);
+    const archive = `memory://${store}/z.tar.gz`;
+    await put(gfile, archive, makeTgz([{ path: 'a/small', data: 's' }, { path: 'b/big', data: big }, { path: 'b/small', data: 't' }]));
+    await listAll(gfile, `tar:${archive}!/`, true);
+    const gets = () => gfile.metrics.snapshot().requests.get;
+    const before = gets();
+    const got: string[] = [];
+    await gfile.scan(`tar:${archive}!/a/`, async (file, body) => void got.push(`${file.name}=${(await collect(body)).toString()}`));
+    expect(got).toEqual(['small=s']);
+    expect(gets() - before).toBe(0);
+    const sizes: number[] = [];
+    await gfile.scan(`tar:${archive}!/b/`, async (_file, body) => void sizes.push((await collect(body)).length));
+    expect(sizes).toEqual([big.length, 1]);
+    expect(gets() - before).toBe(1);
+  });
+
+  it('a visitor that reads nothing or part lets the pass go on; one that throws stops it with its error; other stores say false and read nothing', async () => {
+    const { gfile, store } = fresh();
+    const archive = `memory://${store}/z.tar.gz`;
+    await put(gfile, archive, makeTgz([{ path: 'm/a', data: pattern(3, 300_000) }, { path: 'm/b', data: pattern(5, 300_000) }, { path: 'm/c', data: 'c' }]));
+    const names: string[] = [];
+    await gfile.scan(`tar:${archive}!/m/`, async (file, body) => {
+      names.push(file.name);
+      if (file.name === 'a') for await (const _ of body) break;
+    });
+    expect(names).toEqual(['a', 'b', 'c']);
+    const { gfile: g2 } = fresh();
+    await put(g2, archive, makeTgz([{ path: 'm/a', data: 'a' }, { path: 'm/b', data: pattern(5, 300_000) }]));
+    await expect(g2.scan(`tar:${archive}!/m/`, async () => Promise.reject(new Error('disk full')))).rejects.toThrow('disk full');
+    const before = gfile.metrics.snapshot().requests;
+    expect(await gfile.scan(`memory://${store}/`, async () => undefined)).toBe(false);
+    expect(gfile.metrics.snapshot().requests).toEqual(before);
+  });
+
+  it('an archive whose name does not say: scanned when its bytes are gzip, false (having handed nothing over) when a plain tar', async () => {
+    const { gfile, store } = fresh();
+    const entries: TarEntry[] = [{ path: 'm/a', data: 'aa' }, { path: 'm/b', data: 'b' }];
+    await put(gfile, `memory://${store}/gz.bin`, makeTgz(entries));
+    await put(gfile, `memory://${store}/plain.bin`, makeTar(entries));
+    const seen: string[] = [];
+    expect(await gfile.scan(`tar:memory://${store}/gz.bin!/m/`, async (file, body) => void seen.push(`${file.name}=${(await collect(body)).toString()}`))).toBe(true);
+    expect(seen).toEqual(['a=aa', 'b=b']);
+    expect(await gfile.scan(`tar:memory://${store}/plain.bin!/m/`, async (file) => void seen.push(file.name))).toBe(false);
+    expect(seen).toHaveLength(2);
+    // The view still lists and reads the plain tar.
+    expect((await listAll(gfile, `tar:memory://${store}/plain.bin!/m/`)).map((f) => f.name)).toEqual(['a', 'b']);
+    expect(await gfile.readText(`tar:memory://${store}/plain.bin!/m/a`)).toBe('aa');
+  });
+
+  it('a truncated archive: the scan is CORRUPT and the member being read fails, never ends as if whole', async () => {
+    const { gfile, store } = fresh();
+    const archive = `memory://${store}/cut.tar.gz`;
+    const whole = makeTgz([{ path: 'm/a', data: pattern(11, 2 * 2 ** 20) }, { path: 'm/b', data: 'b' }]);
+    await put(gfile, archive, whole.subarray(0, Math.floor(whole.length / 2)));
+    let bodyError: unknown;
+    const scanned = gfile.scan(`tar:${archive}!/m/`, async (_file, body) => {
+      try {
+        await collect(body);
+      } catch (error) {
+        bodyError = error;
+        throw error;
+      }
+    });
+    expect(await codeOf(scanned)).toBe('CORRUPT');
+    expect(bodyError).toBeDefined();
+  });
+});
+
+describe('.tar.gz shared passes', () => {
+  it('reads of large members in name order, fewer at once than members, from an archive that holds them in reverse: every byte right', async () => {
+    const { gfile, store } = fresh();
+    const members = Array.from({ length: 12 }, (_, i) => Buffer.alloc(5 * 2 ** 20, i + 1));
+    const archive = `memory://${store}/rev.tar.gz`;
+    await put(gfile, archive, makeTgz(members.map((data, i) => ({ path: `m/s${i}`, data })).reverse()));
+    await listAll(gfile, `tar:${archive}!/`, true);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < members.length; i = next++) expect(Buffer.from(await gfile.readFile(`tar:${archive}!/m/s${i}`)).equals(members[i]!)).toBe(true);
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+  });
+});
+
 describe('member URIs', () => {
   it('members and archives whose names hold #, !, :: and .tar.gz/ round-trip', async () => {
     const { gfile, store } = fresh();

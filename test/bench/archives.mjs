@@ -4,12 +4,14 @@
 //   source /work/srv/env   # or any CKPT_TEST_S3_* pointing at an S3 server (Ceph RGW)
 //   npx tsc -b && node test/bench/archives.mjs [--mib 1024] [--runs 2] [--latency 10]
 //
-// Writes a TF2-Detection-Zoo-shaped model of `--mib` MiB (64 data shards of random bytes, a state
+// Writes a TF2-Detection-Zoo-shaped model of `--mib` MiB (64 data shards of random tensor bytes, a state
 // file, the index, a SavedModel and pipeline.config) as a .tar.gz and as a .zip, uploads one at a
 // time to a new bucket on the S3 server, and lists each through the project's latency proxy
 // (test/proxy, 10 ms each way) with `ckpt ls -R` inside the archive, against what users do
 // without it: `aws s3 cp s3://… - | tar tz` and download-then-`unzip -l`, in the same run. Prints
-// a markdown table: median wall time, bytes read, requests, peak RSS (GNU time's %M). The
+// a markdown table: median wall time, bytes read, requests, peak RSS (GNU time's %M). For the
+// .tar.gz also `ckpt cp` of the checkpoint out of it to a local directory and `ckpt verify --deep`
+// of it (the model is a real bundle written by the project's BundleWriter). The
 // archives and the bucket are deleted at the end (RGW's memory store is shared and finite), also
 // on failure.
 import { spawnSync } from 'node:child_process';
@@ -19,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { BundleWriter, dataFilename } from '@ckptkit/core';
 import { deleteBucket } from '@ckptkit/s3';
 import { median, run } from './lib/measure.mjs';
 import { findPeers, peerEnv } from './lib/peers.mjs';
@@ -44,14 +47,27 @@ const s3Env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.s
 const [store] = await openStores(s3Env, { latencyMs: Number(values.latency), bucket });
 const peers = findPeers(log, { install: false });
 
-/** The model folder on disk: 64 shards of random bytes, then the small members. */
-function writeModel() {
+/** The model folder on disk: a real bundle of 64 shards of random tensor bytes (the project's BundleWriter), then the small members. */
+async function writeModel() {
   const dir = path.join(work, 'src', MODEL);
   fs.mkdirSync(path.join(dir, 'checkpoint'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'saved_model'), { recursive: true });
-  const shard = Math.floor((MIB * 2 ** 20) / SHARDS);
-  for (let i = 0; i < SHARDS; i++) fs.writeFileSync(path.join(dir, 'checkpoint', `ckpt-0.data-${String(i).padStart(5, '0')}-of-${String(SHARDS).padStart(5, '0')}`), randomBytes(shard));
-  fs.writeFileSync(path.join(dir, 'checkpoint', 'ckpt-0.index'), randomBytes(64 * 1024));
+  const shard = Math.floor((MIB * 2 ** 20) / SHARDS / 4) * 4;
+  const writer = new BundleWriter({
+    numShards: SHARDS,
+    openShard: (id, n) => {
+      const fd = fs.openSync(path.join(dir, 'checkpoint', path.basename(dataFilename('ckpt-0', id, n))), 'w');
+      return { write: (c) => void fs.writeSync(fd, c), close: () => fs.closeSync(fd) };
+    },
+  });
+  let t = 0;
+  for (let i = 0; i < SHARDS; i++) {
+    for (let left = shard; left > 0; left -= 4 * 2 ** 20) {
+      const data = randomBytes(Math.min(4 * 2 ** 20, left));
+      await writer.add(`model/layer_${t++}/kernel/.ATTRIBUTES/VARIABLE_VALUE`, { dtype: 'DT_FLOAT', shape: [data.length / 4], data }, { shard: i });
+    }
+  }
+  fs.writeFileSync(path.join(dir, 'checkpoint', 'ckpt-0.index'), await writer.finish());
   fs.writeFileSync(path.join(dir, 'checkpoint', 'checkpoint'), 'model_checkpoint_path: "ckpt-0"\nall_model_checkpoint_paths: "ckpt-0"\n');
   fs.writeFileSync(path.join(dir, 'saved_model', 'saved_model.pb'), randomBytes(4096));
   fs.writeFileSync(path.join(dir, 'pipeline.config'), 'model { ssd { num_classes: 90 } }\n');
@@ -85,7 +101,7 @@ const awsEnv = peerEnv(store, home);
 const tables = [];
 
 try {
-  const members = writeModel();
+  const members = await writeModel();
   log(`model folder written: ${members} files, ${MIB} MiB`);
   const cases = [
     {
@@ -130,6 +146,40 @@ try {
         },
       ),
     );
+    if (c.name === '.tar.gz') {
+      // The checkpoint out of the archive (one pass: its listing stages the shards), and deep verification (two).
+      const member = `${c.ckpt(uri)}${MODEL}/checkpoint/ckpt-0`;
+      const dst = path.join(work, 'cp-out');
+      const counted = async (args) => {
+        const r = await timed(process.execPath, [path.join(repo, 'cli', 'bin', 'ckpt.cjs'), ...args, '--stats', ...store.cliArgs(store.timed)], ckptEnv);
+        const stats = JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('{"stats"'))).stats;
+        return { ...r, bytesRead: stats.bytesRead, requests: Object.entries(stats.requests).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') };
+      };
+      rows.push(
+        await row(
+          'ckpt cp tar:…!/…/ckpt-0 ./dir',
+          async () => {
+            fs.rmSync(dst, { recursive: true, force: true });
+            return counted(['cp', member, dst]);
+          },
+          (r) => {
+            const files = fs.readdirSync(dst).filter((f) => f.startsWith('ckpt-0.')).length;
+            if (files !== SHARDS + 1) throw new Error(`cp wrote ${files} files, not ${SHARDS + 1}: ${r.stderr}`);
+          },
+        ),
+      );
+      fs.rmSync(dst, { recursive: true, force: true });
+      rows.push(
+        await row(
+          'ckpt verify --deep tar:…!/…/ckpt-0',
+          () => counted(['verify', '--deep', member]),
+          // A problem is exit 3, which fails the run.
+          (r) => {
+            if (!(r.bytesRead >= size)) throw new Error(`verify read ${r.bytesRead} bytes of ${size}`);
+          },
+        ),
+      );
+    }
     if (peers.aws) {
       rows.push(
         await row(
@@ -159,7 +209,7 @@ try {
 }
 
 let out = `### Listing a ${MIB} MiB archive on S3 (Ceph RGW) behind the ${values.latency} ms proxy\n\n`;
-out += `One TF2 Detection Zoo model (${SHARDS} data shards of random bytes, the index, state file, SavedModel, config), median of ${RUNS} runs each, all in one run on ${os.cpus().length} cores (${new Date().toISOString().slice(0, 10)}, Node ${process.version}).\n\n`;
+out += `One TF2 Detection Zoo model (a real bundle of ${SHARDS} data shards of random tensor bytes, its index, state file, SavedModel, config), median of ${RUNS} runs each, all in one run on ${os.cpus().length} cores (${new Date().toISOString().slice(0, 10)}, Node ${process.version}).\n\n`;
 out += '| archive | command | median s | best s | bytes read | requests | peak RSS |\n|---|---|---:|---:|---:|---|---:|\n';
 for (const t of tables) for (const r of t.rows) out += `| ${t.name} (${fmtBytes(t.size)}) | \`${r.label.replaceAll("|", "\\|")}\` | ${r.seconds.toFixed(2)} | ${r.best.toFixed(2)} | ${fmtBytes(r.bytesRead)} | ${r.requests} | ${r.rssMiB.toFixed(0)} MiB |\n`;
 process.stdout.write(`${out}\n`);

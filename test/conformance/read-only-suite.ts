@@ -271,6 +271,32 @@ export function defineReadOnlyConformanceSuite(target: ReadOnlyTarget): void {
       });
     });
 
+    describe('scan', () => {
+      it('GFile.scan hands every file under a prefix once, whole, under its listed URI; or says false having read nothing', async () => {
+        const files = new Map<string, Buffer>();
+        const { value: scanned, requests } = await delta(() =>
+          g.scan(`${u('rw')}/`, async (file, body) => {
+            expect(files.has(file.uri), file.uri).toBe(false);
+            files.set(file.uri, Buffer.concat(await collect(body)));
+            expect(files.get(file.uri)!.length).toBe(file.size);
+          }),
+        );
+        if (!scanned) {
+          expect(files.size).toBe(0);
+          expect(requests.get + requests.head + requests.list).toBe(0);
+          return;
+        }
+        expect(requests.get).toBeLessThanOrEqual(1);
+        const want = [...tree].filter(([k]) => k.startsWith('rw/') && !k.endsWith('/'));
+        expect([...files.keys()].sort()).toEqual(want.map(([k]) => u(k)).sort());
+        for (const [k, bytes] of want) expect(files.get(u(k))!.equals(Buffer.from(bytes)), k).toBe(true);
+        // A file's prefix, as cp names a checkpoint: the files whose names extend it, not others.
+        const named: string[] = [];
+        await g.scan(u('lp', 'ckpt-1'), async (file) => void named.push(file.name));
+        expect(named.sort()).toEqual(['ckpt-1.data-00000-of-00001', 'ckpt-1.index', 'ckpt-10.index']);
+      }, 60_000);
+    });
+
     describe('abort', () => {
       it('an aborted signal stops every operation with ABORTED', async () => {
         const signal = AbortSignal.abort();

@@ -211,6 +211,15 @@ export interface StorageAdapter {
   /** The bytes as a stream of chunks, for bodies too large to hold in memory. */
   readStream?(key: string, options?: ReadOptions): AsyncIterable<Uint8Array>;
   /**
+   * Stores read front to back only (a `.tar.gz` view, decision 0016): one pass over the store that
+   * hands every file whose key starts with `prefix` to `visit`, in the store's own order, with its
+   * bytes as a stream that `visit` consumes before the pass goes on (backpressure: memory stays
+   * bounded whatever the sizes). When the same key comes twice, the later one is what listings
+   * show. After it, listings and stats need no other pass. Absent on stores that read ranges, or
+   * resolves false having handed nothing over (an archive found to be a plain tar by its bytes).
+   */
+  scan?(prefix: string, visit: (meta: ObjectMeta, body: AsyncIterable<Uint8Array>) => Promise<void>, options?: OperationOptions): Promise<boolean>;
+  /**
    * The unfinished writes of ckptkit (one request per page, like `list`) whose target keys start
    * with `prefix`, where the store can list them (local temporary files, S3 multipart uploads).
    */

@@ -292,6 +292,25 @@ export class GFile {
   }
 
   /**
+   * One pass over a store that is read front to back only (a `.tar.gz` view, decision 0016): every
+   * file whose URI starts with `uriPrefix` as a plain string (as {@link listPrefix}) is handed to
+   * `visit` in the store's own order, with its bytes, which `visit` consumes (or not) before the
+   * pass goes on: memory stays bounded whatever the sizes. The same pass reads the store's listing,
+   * so listings and stats that follow cost nothing more. Returns false, having read nothing, where
+   * the store reads ranges (every other store): read those files as usual.
+   *
+   * @throws what `visit` throws (the pass stops), CORRUPT for a damaged archive, ABORTED.
+   */
+  async scan(uriPrefix: string, visit: (file: FileInfo, body: AsyncIterable<Uint8Array>) => Promise<void>, options: Signalled = {}): Promise<boolean> {
+    const parsed = parseUri(uriPrefix, 'read');
+    const { adapter } = await this.locate(uriPrefix, 'read');
+    if (!adapter.scan) return false;
+    const prefix = parsed.trailingSlash ? dirPrefix(parsed.key) : parsed.key;
+    const spelled: ParsedUri = parsed.trailingSlash ? { ...parsed, base: `${parsed.base}/`, key: prefix } : parsed;
+    return adapter.scan(prefix, (meta, body) => visit(this.info(spelled, adapter, meta), body), { signal: options.signal });
+  }
+
+  /**
    * Files and directories matching a pattern (`*`, `?`, `[...]` within a segment; `**` across
    * segments), sorted by URI (a directory before a file of the same path). The scheme and bucket
    * are literal. See {@link globEntries}, which this collects.
@@ -912,6 +931,7 @@ function withSpelling(inner: StorageAdapter, parsed: ParsedUri): StorageAdapter 
   if (inner.rename) out.rename = (src, dst, o) => guard(() => inner.rename!(src, dst, o));
   if (inner.unfinishedWrites) out.unfinishedWrites = (prefix, o) => guard(() => inner.unfinishedWrites!(prefix, o));
   if (inner.abandonWrite) out.abandonWrite = (key, id, o) => guard(() => inner.abandonWrite!(key, id, o));
+  if (inner.scan) out.scan = (prefix, visit, o) => guard(() => inner.scan!(prefix, visit, o));
   if (inner.readStream) {
     out.readStream = async function* (key, o) {
       try {

@@ -12,8 +12,8 @@ import { DEFAULT_TAIL_BYTES } from './sstable-reader.js';
 import { readV1Checkpoint } from './v1-reader.js';
 import { verifyBundleFiles, type BundleFiles, type VerifyOptions, type VerifyReport } from './verify.js';
 
-/** The part of the gfile facade the bundle code uses. */
-export type BundleStorage = Pick<GFile, 'stat' | 'readFile' | 'readStream' | 'writeFile' | 'listPrefix'>;
+/** The part of the gfile facade the bundle code uses (`scan`: where a store is read front to back, decision 0016). */
+export type BundleStorage = Pick<GFile, 'stat' | 'readFile' | 'readStream' | 'writeFile' | 'listPrefix'> & Partial<Pick<GFile, 'scan'>>;
 
 interface Signal {
   signal?: AbortSignal | undefined;
@@ -76,6 +76,8 @@ async function listedBundleFiles(storage: BundleStorage, prefix: string, signal:
     prefix,
     index: () => Promise.resolve(source(indexFilename(prefix))),
     shard: (id, n) => Promise.resolve(source(dataFilename(prefix, id, n))),
+    scanShards: async (visit, scanSignal) =>
+      storage.scan !== undefined && (await storage.scan(`${prefix}.data-`, async (file, body) => (files.has(file.uri) ? visit(file.uri, body) : undefined), { signal: scanSignal })),
   };
 }
 

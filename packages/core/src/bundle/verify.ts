@@ -63,6 +63,13 @@ export interface BundleFiles {
   readonly prefix: string;
   index(signal?: AbortSignal): Promise<ByteSource | undefined>;
   shard(shardId: number, numShards: number, signal?: AbortSignal): Promise<ByteSource | undefined>;
+  /**
+   * Optional, for stores read front to back only (a `.tar.gz`, decision 0016): one pass handing
+   * every data shard's bytes from its first byte, in the store's order, to `visit` with the shard's
+   * URI (as its {@link ByteSource.uri}). Resolves false, having read nothing, where the store reads
+   * ranges. Deep verification then checks every shard in that one pass instead of by ranges.
+   */
+  scanShards?(visit: (uri: string, body: AsyncIterable<Uint8Array>) => Promise<void>, signal?: AbortSignal): Promise<boolean>;
 }
 
 /** Options of {@link verifyBundleFiles}. */
@@ -182,7 +189,7 @@ export async function verifyBundleFiles(files: BundleFiles, options: VerifyOptio
 
   if (!options.deep) return report();
 
-  const deep = await checkData(perShard, options);
+  const deep = await checkData(perShard, options, files.scanShards?.bind(files));
   tensorsChecked = deep.tensorsChecked;
   bytesChecked = deep.bytesChecked;
   problems.push(...deep.problems.map(({ i: _i, ...p }) => p));
@@ -308,7 +315,7 @@ interface DeepResult {
   bytesChecked: number;
 }
 
-async function checkData(perShard: Map<number, Located[]>, options: VerifyOptions): Promise<DeepResult> {
+async function checkData(perShard: Map<number, Located[]>, options: VerifyOptions, scanShards: BundleFiles['scanShards']): Promise<DeepResult> {
   const windowSize = Math.max(1024, options.windowSize ?? 64 * 1024 * 1024);
   const readSize = Math.max(1024, Math.min(windowSize, options.chunkSize ?? 8 * 1024 * 1024));
   const maxGap = options.maxGap ?? 64 * 1024;
@@ -378,35 +385,83 @@ async function checkData(perShard: Map<number, Located[]>, options: VerifyOption
     }
   }
 
-  const checkWindow = async (w: Window): Promise<void> => {
+  /** Checks a window from bytes in order: `feed(at, chunk)` with the chunk's shard offset. */
+  const windowReader = (w: Window) => {
     let pos = w.start;
     let first = 0; // segments before this one are complete
-    for await (const chunk of streamRange(w.shard, w.start, w.end - w.start, readSize, signal)) {
-      const end = Math.min(pos + chunk.length, w.end);
-      for (let k = first; k < w.segments.length; k++) {
-        const s = w.segments[k] as Segment;
-        if (s.from >= end) break;
-        if (s.done || s.to <= pos) continue;
-        const view = chunk.subarray(Math.max(s.from, pos) - pos, Math.min(s.to, end) - pos);
-        if (s.piece) s.piece.crc = extendCrc32c(s.piece.crc, view);
-        else s.checker?.update(view);
-        if (s.to <= end) {
-          s.done = true;
-          if (s.piece) s.piece.crcs[s.piece.index] = s.piece.crc;
-          else record(s.l, (s.checker as TensorChecker).finish());
+    return {
+      get done() {
+        return pos >= w.end;
+      },
+      feed(at: number, bytes: Uint8Array): void {
+        if (at > pos || at + bytes.length <= pos || pos >= w.end) return;
+        const chunk = bytes.subarray(pos - at);
+        const end = Math.min(pos + chunk.length, w.end);
+        for (let k = first; k < w.segments.length; k++) {
+          const s = w.segments[k] as Segment;
+          if (s.from >= end) break;
+          if (s.done || s.to <= pos) continue;
+          const view = chunk.subarray(Math.max(s.from, pos) - pos, Math.min(s.to, end) - pos);
+          if (s.piece) s.piece.crc = extendCrc32c(s.piece.crc, view);
+          else s.checker?.update(view);
+          if (s.to <= end) {
+            s.done = true;
+            if (s.piece) s.piece.crcs[s.piece.index] = s.piece.crc;
+            else record(s.l, (s.checker as TensorChecker).finish());
+          }
         }
-      }
-      while (first < w.segments.length && (w.segments[first] as Segment).done) first++;
-      pos = end;
-      if (pos >= w.end) break;
-    }
-    for (const s of w.segments) if (!s.done) truncated(s.l, pos);
+        while (first < w.segments.length && (w.segments[first] as Segment).done) first++;
+        pos = end;
+      },
+      finish(): void {
+        for (const s of w.segments) if (!s.done) truncated(s.l, pos);
+      },
+    };
   };
-  await runPool(
-    windows.map((w) => () => checkWindow(w)),
-    options.concurrency ?? 8,
-    signal,
-  );
+  const checkWindow = async (w: Window): Promise<void> => {
+    const reader = windowReader(w);
+    let at = w.start;
+    for await (const chunk of streamRange(w.shard, w.start, w.end - w.start, readSize, signal)) {
+      reader.feed(at, chunk);
+      at += chunk.length;
+      if (reader.done) break;
+    }
+    reader.finish();
+  };
+  // A store read front to back: every shard once, in the store's order, each chunk to the windows it covers.
+  const scanned =
+    scanShards !== undefined &&
+    windows.length > 0 &&
+    (await (async () => {
+      const byShard = new Map<string, Window[]>();
+      for (const w of windows) byShard.set(w.shard.uri, [...(byShard.get(w.shard.uri) ?? []), w]);
+      const finished = new Set<string>();
+      const ran = await scanShards(async (uri, body) => {
+        const list = (byShard.get(uri) ?? []).sort((a, b) => a.start - b.start);
+        if (list.length === 0 || finished.has(uri)) return;
+        finished.add(uri);
+        const readers = list.map(windowReader);
+        let lo = 0;
+        let at = 0;
+        for await (const chunk of body) {
+          const end = at + chunk.length;
+          while (lo < readers.length && readers[lo]!.done) lo++;
+          for (let k = lo; k < list.length && list[k]!.start < end; k++) readers[k]!.feed(at, chunk);
+          at = end;
+          if (lo >= readers.length) break;
+        }
+        for (const r of readers) r.finish();
+      }, signal);
+      if (ran) for (const [uri, list] of byShard) if (!finished.has(uri)) for (const w of list) windowReader(w).finish();
+      return ran;
+    })());
+  if (!scanned) {
+    await runPool(
+      windows.map((w) => () => checkWindow(w)),
+      options.concurrency ?? 8,
+      signal,
+    );
+  }
 
   for (const { l, crcs, pieceSizes } of pieced) {
     if (shortRead.has(l)) continue;

@@ -8,9 +8,10 @@ import { runPool } from '../bundle/pool.js';
 import { basenamePosix } from '../state/posix-path.js';
 import { resolveCheckpoint, type CheckpointFile, type CheckpointFiles } from './checkpoint-files.js';
 import { compareFiles, type FileFacts } from './file-identity.js';
-import { removeLeftovers, type DeadWrite, type LeftoverReport } from './leftovers.js';
+import { removeLeftovers, type DeadWrite, type LeftoverReport, type RemovedLeftover } from './leftovers.js';
 import { recordCheckpointInState, type RecordedState } from './record-state.js';
 import { destinationUri, destinationUris, directoryBase } from './safe-paths.js';
+import { removeStaleStaging, stageSequentialSource, type Staged } from './staging.js';
 
 /** Progress of a copy, reported as bytes move and as files finish. */
 export interface CopyProgress {
@@ -71,8 +72,10 @@ export interface CopyCheckpointOptions {
    * Remove the leftovers of earlier copies of this checkpoint that were killed before they could
    * clean up (see {@link removeLeftovers}): temporary files and multipart uploads under the
    * checkpoint's destination name (and the state file's, with `updateState`) whose writer is dead
-   * or that are older than `maxAgeMs`, and the recorded `deadWrites` there. Off by default (one
-   * more listing per name: ListMultipartUploads on S3).
+   * or that are older than `maxAgeMs`, and the recorded `deadWrites` there; when the source is
+   * staged (a `.tar.gz`), also the staging directories in the destination whose newest file is
+   * older than `maxAgeMs` (one more listing). Off by default (one more listing per name:
+   * ListMultipartUploads on S3).
    */
   removeLeftovers?: { maxAgeMs?: number | undefined; deadWrites?: readonly DeadWrite[] | undefined } | undefined;
   signal?: AbortSignal | undefined;
@@ -142,6 +145,13 @@ const TF_PREFIX_FORMATS = new Set(['tf1-saver', 'tf1-saver-v1', 'tf2-checkpoint'
  *   uploads above the adapter's threshold, GCS resumable uploads), `concurrency` files at a time.
  *   Into a local disk a large file is fetched as `rangeStreams` byte ranges side by side, written
  *   at their offsets into the temporary file (one ranged read each, each resumed if cut).
+ * - **Sources read front to back only** (a checkpoint inside a `.tar.gz`, decision 0016): the
+ *   archive is read once. The pass that lists it writes the files under the checkpoint's prefix
+ *   to numbered temporaries in `DST/.ckpt-staging-…/`, in archive order; once the checkpoint is
+ *   resolved from that listing they are renamed to their names in the order above (a file already
+ *   identical at the destination is skipped), and the staging directory is removed, also on
+ *   failure. An incomplete checkpoint is found after the pass: refused, nothing left. With
+ *   `removeLeftovers`, staging directories of killed copies older than `maxAgeMs` go too.
  * - **Safety**: every destination path is checked before the first write; a name from the source
  *   listing with `..`, an empty segment, a leading `/`, a backslash or a drive letter fails the
  *   whole copy with INVALID_PATH and nothing is written.
@@ -161,6 +171,24 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
   const { gfile, signal } = options;
   if (dstDir === '') throw new CkptError('INVALID_PATH', { operation: 'cp', uri: dstDir, message: 'the destination is empty: name a directory (`.` for the current one)' });
   const dir = directoryBase(dstDir);
+  // A source read front to back only (a .tar.gz) is read once: its files are staged at the
+  // destination by the same pass that lists it, then committed below in this copy's order.
+  const staged: Staged | undefined = await stageSequentialSource(gfile, srcUri, dir, signal, {
+    // Staging is where the bytes move: shown as they are staged (the files are known at its end).
+    onProgress: (bytesDone, bytesTotal) => options.onProgress?.({ filesTotal: 0, filesDone: 0, filesSkipped: 0, bytesTotal, bytesDone }),
+    onWriteError: () => checkDestinationIsDirectory(gfile, dir, signal),
+  });
+  try {
+    // Staging directories of killed earlier copies (only where this copy stages: no request otherwise).
+    const swept = staged && options.removeLeftovers ? await removeStaleStaging(gfile, dir, staged.dir, { ...options.removeLeftovers, signal }) : [];
+    return await copyResolved(srcUri, dir, staged, options, swept);
+  } finally {
+    await staged?.discard();
+  }
+}
+
+async function copyResolved(srcUri: string, dir: string, staged: Staged | undefined, options: CopyCheckpointOptions, swept: RemovedLeftover[]): Promise<CopyCheckpointResult> {
+  const { gfile, signal } = options;
   const resolved = await resolveCheckpoint(srcUri, { gfile, contentChecks: options.contentChecks, signal, operation: 'cp' });
   const { found } = resolved;
   if (!found.complete && !options.allowIncomplete) {
@@ -190,7 +218,7 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
   ];
   let leftovers: LeftoverReport | undefined;
   if (options.removeLeftovers) {
-    leftovers = { removed: [], kept: [] };
+    leftovers = { removed: [...swept], kept: [] };
     for (const prefix of leftoverPrefixes) {
       const r = await removeLeftovers(prefix, { gfile, ...options.removeLeftovers, signal });
       for (const x of r.removed) leftovers.removed.push(x);
@@ -200,6 +228,8 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
 
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
   const results: CopiedFile[] = resolved.files.map((file, i) => ({ src: file.uri, dst: dsts[i]!, rel: file.rel, size: file.size, action: 'copied' }));
+  // The staged copy of each source file, when the source was staged (it stands in for the source).
+  const stagedOf = await Promise.all(resolved.files.map(async (file) => (staged ? staged.byKey.get((await gfile.locate(file.uri, 'cp')).key) : undefined)));
 
   // 1. What is already there: compared before anything is written.
   await runPool(
@@ -208,7 +238,7 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
       if (!there) return [];
       return [
         async () => {
-          const verdict = await compareFiles(gfile, file, there, { readSource: options.readSourceToCompare ?? true, signal });
+          const verdict = await compareFiles(gfile, stagedOf[i] ?? file, there, { readSource: options.readSourceToCompare ?? true, signal });
           if (verdict.identical) Object.assign(results[i]!, { action: 'skipped', identicalBy: verdict.by });
           else results[i]!.replacedBecause = verdict.reason;
         },
@@ -232,20 +262,30 @@ export async function copyCheckpoint(srcUri: string, dstDir: string, options: Co
   }
 
   // 3. The transfers, data first, then indexes, then state and commit files.
-  const progress: CopyProgress = { filesTotal: resolved.files.length, filesDone: 0, filesSkipped: 0, bytesTotal: resolved.files.reduce((n, f) => n + f.size, 0), bytesDone: 0 };
+  // Staged files were read and written by the staging pass: their bytes are done already.
+  const stagedBytes = resolved.files.reduce((n, f, i) => n + (stagedOf[i] ? f.size : 0), 0);
+  const progress: CopyProgress = { filesTotal: resolved.files.length, filesDone: 0, filesSkipped: 0, bytesTotal: resolved.files.reduce((n, f) => n + f.size, 0), bytesDone: stagedBytes };
   const report = () => options.onProgress?.({ ...progress });
   report();
   const ranging = { streams: Math.max(1, Math.floor(options.rangeStreams ?? 4)), minBytes: Math.max(1, Math.floor(options.rangeMinBytes ?? 16 * 2 ** 20)) };
   const jobFor = (file: CheckpointFile, i: number) => async () => {
     const result = results[i]!;
     if (result.action === 'copied') {
-      result.how = await transfer(gfile, file, result.dst, ranging, signal, (n) => {
+      const onBytes = (n: number) => {
         progress.bytesDone += n;
         report();
-      });
+      };
+      const stagedCopy = stagedOf[i];
+      if (stagedCopy) {
+        // Atomic where the store renames atomically (local disks); elsewhere a server-side copy.
+        await gfile.rename(stagedCopy.uri, result.dst, { overwrite: true, signal });
+        result.how = 'streamed';
+      } else {
+        result.how = await transfer(gfile, file, result.dst, ranging, signal, onBytes);
+      }
     } else {
       progress.filesSkipped++;
-      progress.bytesDone += file.size;
+      if (!stagedOf[i]) progress.bytesDone += file.size;
     }
     progress.filesDone++;
     options.onFile?.(result);

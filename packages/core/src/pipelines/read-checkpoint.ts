@@ -111,7 +111,31 @@ function listedBundle(gfile: GFile, prefix: string, files: FileEntry[]): BundleF
     const f = byUri.get(uri);
     return Promise.resolve(f ? storageSource(gfile, uri, f.size) : undefined);
   };
-  return { prefix, index: () => source(indexFilename(prefix)), shard: (id, n) => source(dataFilename(prefix, id, n)) };
+  return {
+    prefix,
+    index: () => source(indexFilename(prefix)),
+    shard: (id, n) => source(dataFilename(prefix, id, n)),
+    scanShards: (visit, signal) => scanShards(gfile, prefix, files, visit, signal),
+  };
+}
+
+/**
+ * The data shards of `prefix` in one pass where the store is read front to back (`GFile.scan`),
+ * each handed to `visit` under the URI the listing spelled it with (matched by key).
+ */
+async function scanShards(gfile: GFile, prefix: string, files: FileEntry[], visit: (uri: string, body: AsyncIterable<Uint8Array>) => Promise<void>, signal: AbortSignal | undefined): Promise<boolean> {
+  const located = await gfile.locate(prefix, 'verify');
+  if (!located.adapter.scan) return false;
+  const byKey = new Map<string, string>();
+  for (const f of files) byKey.set((await gfile.locate(f.uri, 'verify')).key, f.uri);
+  return gfile.scan(
+    `${prefix}.data-`,
+    async (file, body) => {
+      const uri = byKey.get((await gfile.locate(file.uri, 'verify')).key);
+      if (uri !== undefined) await visit(uri, body);
+    },
+    { signal },
+  );
 }
 
 /** Checks V1 table files: the metadata (deep: every block's checksum and every record), and that every shard of a pattern is there. */

@@ -36,29 +36,33 @@ export class ArchiveIndex<Loc> {
     private readonly fail: (message: string) => Error,
   ) {}
 
-  /** Adds a member of the given type; links and specials are recorded as rejected, with `reason`. */
-  add(name: string, entry: { kind: 'file' | 'directory' | 'other'; reason?: string | undefined; size: number; mtime?: Date | undefined; loc: Loc }): void {
+  /**
+   * Adds a member of the given type; links and specials are recorded as rejected, with `reason`.
+   * Returns the key of a regular file added (listed), else undefined.
+   */
+  add(name: string, entry: { kind: 'file' | 'directory' | 'other'; reason?: string | undefined; size: number; mtime?: Date | undefined; loc: Loc }): string | undefined {
     if (++this.seen > this.limits.maxMembers) throw this.fail(`more than ${this.limits.maxMembers} members (the limit of an archive view)`);
     const named = memberKey(name);
     if ('rejected' in named) {
       this.rejected.set(name, { name, reason: named.rejected });
-      return;
+      return undefined;
     }
     const { key } = named;
     this.sortedKeys = undefined;
     if (entry.kind === 'other') {
       this.rejected.set(key, { name, reason: entry.reason ?? 'not a regular file' });
       this.files.delete(key);
-      return;
+      return undefined;
     }
     if (entry.kind === 'directory' || named.directory) {
       this.directories.add(`${key}/`);
-      return;
+      return undefined;
     }
     if (this.files.has(key) && this.duplicates === 'refuse') throw this.fail(`two members are named "${key}"`);
     if (entry.size > this.limits.maxMemberSize) throw this.fail(`member "${key}" holds ${entry.size} bytes, more than the limit of ${this.limits.maxMemberSize}`);
     this.rejected.delete(key);
     this.files.set(key, { key, size: entry.size, mtime: entry.mtime, loc: entry.loc });
+    return key;
   }
 
   /** Every file key and directory entry's key (`a/`), in key order. */

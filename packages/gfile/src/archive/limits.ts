@@ -16,7 +16,7 @@ export interface ArchiveLimits {
   ratioFloor: number;
   /** Members of a `.tar.gz` whose bytes the index pass keeps, each at most (default 4 MiB). */
   cacheMemberBytes: number;
-  /** Bytes of member contents the index pass keeps in all (default 64 MiB). */
+  /** Bytes of member contents the index pass keeps in all (default 16 MiB: a constant part of the peak RSS). */
   cacheTotalBytes: number;
 }
 
@@ -27,5 +27,5 @@ export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
   maxRatio: 500,
   ratioFloor: 64 * 2 ** 20,
   cacheMemberBytes: 4 * 2 ** 20,
-  cacheTotalBytes: 64 * 2 ** 20,
+  cacheTotalBytes: 16 * 2 ** 20,
 };

@@ -10,8 +10,10 @@ import { CkptError, isCkptError, throwIfAborted } from '../errors.js';
 import { ArchiveIndex } from './archive-index.js';
 import type { ArchiveLimits } from './limits.js';
 import { corrupt, drained, type ArchiveSource } from './source.js';
+import { memberKey } from './names.js';
 import { tarKind } from './tar.js';
 import type { ArchiveFormat } from './view.js';
+import type { ObjectMeta } from '../adapter.js';
 
 /** Where a `.tar.gz` member is: its place in the entry order, and its bytes when the pass kept them. */
 export interface TgzLoc {
@@ -37,7 +39,9 @@ async function pass(source: ArchiveSource, limits: ArchiveLimits, signal: AbortS
   let compressed = 0;
   let plain = 0;
   const pending: Promise<void>[] = [];
+  let current: ReadEntry | undefined;
   parser.on('entry', (entry: ReadEntry) => {
+    current = entry;
     if (stopped) {
       entry.resume();
       return;
@@ -84,8 +88,10 @@ async function pass(source: ArchiveSource, limits: ArchiveLimits, signal: AbortS
     }
     controller.abort();
     await read;
-    // A failed pass leaves an entry unfinished: its 'end' never comes, so nothing waits for it.
+    // A failed pass leaves an entry unfinished: its 'end' never comes, so nothing waits for it,
+    // and a reader of it is told (a scan's writer must not take a cut member for a whole one).
     if (failure === undefined) await Promise.all(pending);
+    else if (current && !current.emittedEnd) current.destroy(failure instanceof Error ? failure : new Error(String(failure)));
   } finally {
     signal?.removeEventListener('abort', stopSource);
     gunzip.destroy();
@@ -99,31 +105,93 @@ async function pass(source: ArchiveSource, limits: ArchiveLimits, signal: AbortS
   if (!stopped && !ended && ordinal === 0) throw fail('not a readable .tar.gz');
 }
 
+/** Files of a scan: which keys it hands over, and to whom. */
+interface Tap {
+  prefix: string;
+  visit: (meta: ObjectMeta, body: AsyncIterable<Uint8Array>) => Promise<void>;
+  /** When a pass runs over an index already read: only the member each key's listing shows. */
+  known?: ArchiveIndex<TgzLoc> | undefined;
+}
+
+/**
+ * One pass: builds the index (or, with `tap.known`, keeps the one given), keeps the bytes of
+ * small members, and hands the files under `tap.prefix` to `tap.visit` as the pass reaches them.
+ */
+async function indexPass(source: ArchiveSource, limits: ArchiveLimits, signal: AbortSignal | undefined, tap?: Tap): Promise<ArchiveIndex<TgzLoc>> {
+  const known = tap?.known;
+  const index = known ?? new ArchiveIndex<TgzLoc>(limits, 'last-wins', (m) => corrupt(source.uri, m));
+  let cachedTotal = 0;
+  await pass(source, limits, signal, (entry, ordinal) => {
+    const kind = tarKind(entry.type);
+    const size = entry.size ?? 0;
+    let key: string | undefined;
+    let loc: TgzLoc | undefined;
+    if (known) {
+      const named = memberKey(entry.path);
+      const file = 'key' in named ? known.files.get(named.key) : undefined;
+      if (file && file.loc.ordinal === ordinal) ({ key, loc } = file);
+    } else {
+      loc = { ordinal };
+      key = index.add(entry.path, { ...kind, size, mtime: entry.mtime, loc });
+    }
+    const visit = key !== undefined && tap && key.startsWith(tap.prefix) ? tap.visit : undefined;
+    let keep = false;
+    if (!known && key !== undefined && size <= limits.cacheMemberBytes && cachedTotal + size <= limits.cacheTotalBytes) {
+      cachedTotal += size;
+      keep = true;
+    }
+    if (!keep && !visit) {
+      entry.resume();
+      return;
+    }
+    return consume(entry, keep ? loc : undefined, visit && ((body) => visit({ key: key!, kind: 'file', size, mtime: entry.mtime }, body)));
+  });
+  return index;
+}
+
+/**
+ * Reads one entry: into `keepInto.cached`, through `visit`, or both. The entry is drained to its
+ * end whatever `visit` does, so the pass never waits on a member nobody reads.
+ */
+async function consume(entry: ReadEntry, keepInto: TgzLoc | undefined, visit: ((body: AsyncIterable<Uint8Array>) => Promise<void>) | undefined): Promise<void> {
+  const chunks: Buffer[] = [];
+  const iterator = (entry as unknown as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const next = async (): Promise<IteratorResult<Buffer>> => {
+    const r = await iterator.next();
+    if (!r.done && keepInto) chunks.push(r.value);
+    return r;
+  };
+  try {
+    if (visit) await visit({ [Symbol.asyncIterator]: () => ({ next }) });
+    while (!(await next()).done);
+  } catch (error) {
+    entry.resume();
+    throw error;
+  }
+  if (keepInto) keepInto.cached = Buffer.concat(chunks);
+}
+
 /** The `.tar.gz` format of an archive view. */
 export function tgzFormat(source: ArchiveSource, limits: ArchiveLimits): ArchiveFormat<TgzLoc> {
   let shared: SharedPass | undefined;
   return {
     rangeReads: false,
-    async index(signal) {
-      const index = new ArchiveIndex<TgzLoc>(limits, 'last-wins', (m) => corrupt(source.uri, m));
-      let cachedTotal = 0;
-      await pass(source, limits, signal, (entry, ordinal) => {
-        const kind = tarKind(entry.type);
-        const size = entry.size ?? 0;
-        const loc: TgzLoc = { ordinal };
-        index.add(entry.path, { ...kind, size, mtime: entry.mtime, loc });
-        if (kind.kind === 'file' && size <= limits.cacheMemberBytes && cachedTotal + size <= limits.cacheTotalBytes) {
-          cachedTotal += size;
-          const chunks: Buffer[] = [];
-          entry.on('data', (c: Buffer) => chunks.push(c));
-          return new Promise<void>((resolve) => entry.on('end', () => {
-            loc.cached = Buffer.concat(chunks);
-            resolve();
-          }));
+    index(signal) {
+      return indexPass(source, limits, signal);
+    },
+    async scan(prefix, visit, signal, known) {
+      if (known) {
+        // Every file wanted was kept by the index pass: no pass at all.
+        const wanted = [...known.files.values()].filter((f) => f.key.startsWith(prefix)).sort((a, b) => a.loc.ordinal - b.loc.ordinal);
+        if (wanted.every((f) => f.loc.cached)) {
+          for (const f of wanted) {
+            throwIfAborted(signal, 'read', source.uri);
+            await visit({ key: f.key, kind: 'file', size: f.size, mtime: f.mtime }, once(f.loc.cached!));
+          }
+          return known;
         }
-        entry.resume();
-      });
-      return index;
+      }
+      return indexPass(source, limits, signal, { prefix, visit, known });
     },
     async *stream(member, offset, length, signal) {
       const end = length === undefined ? member.size : offset + length;
@@ -188,6 +256,7 @@ class SharedPass {
   private readonly readers = new Set<PassReader>();
   private reached = -1;
   private finished = false;
+  private stopping = false;
   private entry: ReadEntry | undefined;
   private stop: (() => void) | undefined;
 
@@ -203,7 +272,7 @@ class SharedPass {
 
   /** True while the pass has not reached entry `ordinal` (a read of it can join). */
   accepts(ordinal: number): boolean {
-    return !this.finished && ordinal > this.reached;
+    return !this.finished && !this.stopping && ordinal > this.reached;
   }
 
   add(reader: PassReader): void {
@@ -219,8 +288,14 @@ class SharedPass {
     reader.cancelled = true;
     reader.done = true;
     this.readers.delete(reader);
-    if (!this.wanted(this.reached)) this.stop?.();
+    if (!this.wanted(this.reached)) this.halt();
     this.entry?.resume();
+  }
+
+  /** Ends the pass; from now on a read joins a new one (a read joining now would never be served). */
+  private halt(): void {
+    this.stopping = true;
+    this.stop?.();
   }
 
   private wanted(ordinal: number): boolean {
@@ -232,7 +307,7 @@ class SharedPass {
     this.reached = ordinal;
     this.stop = stop;
     if (!this.wanted(ordinal)) {
-      stop();
+      this.halt();
       entry.resume();
       return;
     }
@@ -266,7 +341,7 @@ class SharedPass {
           this.readers.delete(r);
           wake(r);
         }
-        if (!this.wanted(ordinal + 1)) stop();
+        if (!this.wanted(ordinal + 1)) this.halt();
         resolve();
       }),
     );
@@ -281,6 +356,10 @@ class SharedPass {
     }
     this.readers.clear();
   }
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
 }
 
 function wake(reader: PassReader): void {

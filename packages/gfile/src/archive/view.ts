@@ -11,6 +11,12 @@ export interface ArchiveFormat<Loc> {
   index(signal?: AbortSignal): Promise<ArchiveIndex<Loc>>;
   /** The member's bytes from `offset`, `length` of them (to the end when absent), as a stream. */
   stream(member: MemberFile<Loc>, offset: number, length: number | undefined, signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  /**
+   * Formats read front to back (`.tar.gz`): one pass handing the files under `prefix` to `visit`
+   * in archive order. Builds the index when `known` is absent (and returns it), else reads with it.
+   * Undefined when the archive turns out not to be read front to back (nothing was handed over).
+   */
+  scan?(prefix: string, visit: (meta: ObjectMeta, body: AsyncIterable<Uint8Array>) => Promise<void>, signal: AbortSignal | undefined, known: ArchiveIndex<Loc> | undefined): Promise<ArchiveIndex<Loc> | undefined>;
   /** True when a ranged read of a member costs one ranged read of the archive (stored zip members, plain tar). */
   readonly rangeReads: boolean;
 }
@@ -67,7 +73,7 @@ export function createArchiveView<Loc>(target: ArchiveViewTarget, format: Archiv
     return { offset, length };
   };
 
-  return {
+  const adapter: StorageAdapter = {
     scheme: target.scheme,
     store: target.archiveUri,
     capabilities,
@@ -135,6 +141,20 @@ export function createArchiveView<Loc>(target: ArchiveViewTarget, format: Archiv
       throw readOnly('rename', dst);
     },
   };
+  const { scan } = format;
+  if (scan) {
+    adapter.scan = async (prefix, visit, o) => {
+      throwIfAborted(o?.signal, 'read', uriOf(prefix));
+      const known = indexed && (await indexed);
+      if (known) return (await scan(prefix, visit, o?.signal, known)) !== undefined;
+      // The scan is the index pass: a listing that comes meanwhile waits for it, not for another.
+      const scanning = scan(prefix, visit, o?.signal, undefined);
+      indexed = scanning.then((idx) => idx ?? format.index(o?.signal));
+      indexed.catch(() => (indexed = undefined));
+      return (await scanning) !== undefined;
+    };
+  }
+  return adapter;
 }
 
 function lowerBound(keys: string[], target: string): number {
