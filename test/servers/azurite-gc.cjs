@@ -8,6 +8,7 @@
 // default is 10 minutes). Deleted data then stays in memory until the server stops, bounded by
 // --extentMemoryLimit.
 'use strict';
+/* eslint-disable @typescript-eslint/no-require-imports -- a preload of a CommonJS program (node --require) */
 const path = require('node:path');
 
 const interval = Number(process.env.CKPT_AZURITE_GC_INTERVAL_MS || 24 * 60 * 60 * 1000);
