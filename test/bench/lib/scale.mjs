@@ -76,10 +76,14 @@ function rowsFor(ctx, store, endpoint) {
     { label: 'gfile list recursive (the planner alone, in-process, nothing printed)', cmd: 'node', args: [path.join(ctx.repo, 'test', 'bench', 'scale-gfile.mjs'), endpoint, store.bucket, PREFIX], count: (r) => JSON.parse(r.stdout).keys, keep: true },
     { label: 'ckpt ls -R --json', cmd: cli[0], args: [...cli[1], 'ls', '-R', '--json', ...s3, `s3://${store.bucket}/${PREFIX}`], pattern: '"uri"' },
     { label: 'ckpt find --json', cmd: cli[0], args: [...cli[1], 'find', '--json', ...s3, `s3://${store.bucket}/${PREFIX}`], pattern: '"prefix"', expect: (n) => n / 2 },
+    { label: 'ckpt ls -R --jsonl', cmd: cli[0], args: [...cli[1], 'ls', '-R', '--jsonl', ...s3, `s3://${store.bucket}/${PREFIX}`], pattern: '"uri"' },
+    { label: 'ckpt find --jsonl', cmd: cli[0], args: [...cli[1], 'find', '--jsonl', ...s3, `s3://${store.bucket}/${PREFIX}`], pattern: '"prefix"', expect: (n) => n / 2 },
   ];
   if (ctx.peers.rclone) rows.push({ label: 'rclone lsjson -R --fast-list --no-modtime --no-mimetype', cmd: ctx.peers.rclone, args: ['lsjson', '-R', '--fast-list', '--no-modtime', '--no-mimetype', `scale:${store.bucket}/${PREFIX}`], pattern: '"Path"', rclone: endpoint });
   if (ctx.peers.aws) rows.push({ label: 'aws s3 ls --recursive', cmd: ctx.peers.aws, args: ['s3', 'ls', '--recursive', `s3://${store.bucket}/${PREFIX}`, '--endpoint-url', endpoint], pattern: '\n' });
-  return rows;
+  // --scale-rows: only the rows whose label contains one of these (the floor is always kept: the ratios are to it).
+  const only = ctx.rows;
+  return only ? rows.filter((r) => r.label.startsWith('sequential floor') || only.some((w) => r.label.includes(w))) : rows;
 }
 
 /** The environment of every row: credentials and rclone's on-the-fly remote `scale:` (no config files). */
