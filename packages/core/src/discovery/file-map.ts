@@ -36,9 +36,10 @@ class Doubles {
 /**
  * A `Map<string, FileEntry>` of one directory's files (name -> entry) that stores them in
  * columns. It behaves as a Map for every reader (insertion order, `get`, `has`, iteration, `size`),
- * with one difference callers must not rely on the opposite of: each read makes a new
- * {@link FileEntry} object (equal in every field to the one added), so entries are compared by
- * name or URI, never by identity. Deleting a file keeps its slot (marked deleted).
+ * with one difference callers must not rely on the opposite of: the {@link FileEntry} a read
+ * returns is made from the columns (equal in every field to the one added, the same object until
+ * {@link CompactFileMap.release}), so entries are compared by name or URI, never by identity
+ * across a release. Deleting a file keeps its slot (marked deleted).
  */
 export class CompactFileMap extends Map<string, FileEntry> {
   private readonly names: Array<string | undefined> = [];
@@ -51,6 +52,9 @@ export class CompactFileMap extends Map<string, FileEntry> {
   // name -> slot (a listing may show a name twice: the later entry replaces the earlier).
   private readonly index = new Map<string, number>();
   private count = 0;
+  // Entries made so far, by slot: every layout reads the same objects, none is made twice, until
+  // release() (the directory is judged).
+  private made: Array<FileEntry | undefined> | undefined;
 
   /** @param dirUri The URI of the directory: each entry's URI is `childUri(dirUri, name)`. */
   constructor(private readonly dirUri: string) {
@@ -62,6 +66,25 @@ export class CompactFileMap extends Map<string, FileEntry> {
   }
 
   private entryAt(i: number): FileEntry {
+    this.made ??= [];
+    let entry = this.made[i];
+    if (!entry) {
+      entry = this.makeEntry(i);
+      while (this.made.length < i) this.made.push(undefined);
+      this.made[i] = entry;
+    }
+    return entry;
+  }
+
+  /**
+   * Drops the entry objects made for readers (the columns stay): what a caller that has judged the
+   * directory calls, so that only the directories being judged hold objects per file.
+   */
+  release(): void {
+    this.made = undefined;
+  }
+
+  private makeEntry(i: number): FileEntry {
     const name = this.names[i]!;
     const entry: FileEntry = { name, uri: childUri(this.dirUri, name), size: this.sizes.get(i) };
     const mtime = this.mtimes?.get(i);
@@ -79,6 +102,7 @@ export class CompactFileMap extends Map<string, FileEntry> {
   }
 
   private store(i: number, entry: FileEntry): void {
+    if (this.made && i < this.made.length) this.made[i] = undefined;
     this.sizes.set(i, entry.size);
     if (entry.mtime || this.mtimes) {
       if (!this.mtimes) {
@@ -133,6 +157,7 @@ export class CompactFileMap extends Map<string, FileEntry> {
     const i = this.slot(name);
     if (i === undefined) return false;
     this.names[i] = undefined;
+    if (this.made && i < this.made.length) this.made[i] = undefined;
     this.index.delete(name);
     this.count--;
     return true;
@@ -140,6 +165,7 @@ export class CompactFileMap extends Map<string, FileEntry> {
 
   override clear(): void {
     for (let i = 0; i < this.names.length; i++) this.names[i] = undefined;
+    this.made = undefined;
     this.index.clear();
     this.count = 0;
   }

@@ -21,7 +21,8 @@
  */
 import { compareKeys } from '@ckptkit/gfile';
 import { DirectoryCheckpoints, type DirectoryCandidate, type Lister, isWorkerTempName, withListing } from './directory.js';
-import { holdsFiles } from './tree.js';
+import { CompactFileMap } from './file-map.js';
+import { holdsFiles, isUnlisted } from './tree.js';
 import { compareOptionalSteps } from './step.js';
 import type { CheckpointFormat, DetectContext, DirNode, Found } from './types.js';
 
@@ -145,6 +146,17 @@ class Run {
   }
 }
 
+// Drops the entry objects a judged directory's files made (the listing's columns stay): only the
+// directories being judged hold an object per file. `subtree`: everything below it too.
+function release(node: DirNode, subtree: boolean): void {
+  const stack = [node];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.files instanceof CompactFileMap) n.files.release();
+    if (subtree && !isUnlisted(n)) for (const d of n.dirs.values()) stack.push(d);
+  }
+}
+
 /**
  * Every checkpoint in the tree under `root`, as {@link detectTree} finds them, handed out sorted by
  * directory (key order), step (none first) and prefix while the tree is judged (see the module
@@ -198,6 +210,9 @@ export async function* detectInOrder(root: DirNode, ctx: DetectContext, options:
     );
     const childWorkerTemp = insideWorkerTemp || isWorkerTempName(node.name);
     for (const d of unclaimed) pending.push({ node: d, insideWorkerTemp: childWorkerTemp, checkSelf: false });
+    // A subdirectory claimed as a checkpoint is never visited: its entries are done with.
+    const visitLater = new Set(unclaimed);
+    for (const c of dirs) if (c.node && !visitLater.has(c.node)) release(c.node, true);
     fromDirs.sort(compareFound);
     files.sort((a, b) => compareFound(a.named!, b.named!));
     const judged: Array<Promise<Found | undefined> | undefined> = [];
@@ -225,7 +240,9 @@ export async function* detectInOrder(root: DirNode, ctx: DetectContext, options:
   const start = (visit: Visit) => {
     const run = new Run(visit);
     running.push(run);
-    visitDir(run).then(
+    visitDir(run)
+      .finally(() => release(visit.node, false))
+      .then(
       () => run.close(),
       (error: unknown) => run.close(error ?? new Error('internal: a directory visit failed without an error')),
     );
