@@ -2,7 +2,7 @@
 // The benchmark harness of issue 8 (a script, not a test):
 //
 //   node test/bench/run.mjs [--size small|full] [--latency MS] [--only 1,2,3,4,5,6] [--node 22,24] [--no-install]
-//   node test/bench/run.mjs --scale [--scale-sizes 10000,50000,200000] [--rounds 3] [--latency MS] [--sim-objects 1000000]
+//   node test/bench/run.mjs --scale [--scale-sizes 10000,50000,200000] [--rounds 3] [--latency MS] [--sim-objects 1000000] [--scale-rows 'find,rclone']
 //
 // --scale (issue 23) runs only the scale benchmark (lib/scale.mjs): one flat prefix of tiny
 // objects on RGW listed by the floor, ckpt ls -R / find, rclone and aws, through the latency proxy
@@ -51,6 +51,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'seed-concurrency': { type: 'string', default: '64' },
     'sim-objects': { type: 'string', default: '1000000' },
+    // Only the scale rows whose label contains one of these (comma-separated), beside the floor.
+    'scale-rows': { type: 'string' },
     // A bucket an interrupted --scale run left behind (same keys): reused instead of seeding again.
     bucket: { type: 'string' },
   },

@@ -1,4 +1,5 @@
 import { portableUri } from '@ckptkit/gfile';
+import type { CheckpointInfo } from '@ckptkit/core/discovery';
 import type { CommandModule } from 'yargs';
 import { runCommand } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -46,15 +47,20 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
     ),
   // --jsonl is machine output too: errors and skipped parts as JSON lines on stderr, as with --json.
   handler: (argv) =>
-    runCommand(argv.jsonl ? { ...argv, json: true } : argv, async ({ gfile, print, printEscaped, printJson, info, paint, stderrIsTTY, stdoutIsTTY, signal, skipped }) => {
+    runCommand(argv.jsonl ? { ...argv, json: true } : argv, async ({ gfile, print, printEscaped, printJsonArray, stream, info, paint, stderrIsTTY, stdoutIsTTY, signal, skipped }) => {
       // Discovery's own entry point: a find loads neither the bundle reader nor its native modules.
-      const { findCheckpoints } = await import('@ckptkit/core/discovery');
+      const { streamCheckpoints } = await import('@ckptkit/core/discovery');
       const maxDepth = argv['max-depth'] === undefined ? undefined : parseNumberOption('max-depth', 'non-negative-integer', argv['max-depth']);
       const progress = showProgress(argv, stderrIsTTY) ? await findProgress() : undefined;
-      let found: Awaited<ReturnType<typeof findCheckpoints>>;
+      // --jsonl: each checkpoint is printed as it comes; --json and the table hold only what they print.
+      const out = argv.jsonl ? stream() : undefined;
+      const docs: FindDoc[] = [];
+      const table: Array<{ row: string[]; problems: string[] }> = [];
+      let count = 0;
+      let complete = 0;
       let missing = false;
       try {
-        found = await findCheckpoints(argv.uri, {
+        for await (const c of streamCheckpoints(argv.uri, {
           gfile,
           maxDepth,
           formats: [argv.format ?? []].flat().flatMap((f) => f.split(',')).filter((f) => f !== ''),
@@ -64,66 +70,83 @@ export const findCommand: CommandModule<GlobalArgs, FindArgs> = {
           onSkipped: skipped,
           archives: argv.archives !== false,
           archiveConcurrency: argv.concurrency,
-        });
+        })) {
+          count++;
+          if (c.complete) complete++;
+          if (out) {
+            const d = findDoc(c);
+            const line = JSON.stringify(d);
+            // Only a line holding a local name that is not UTF-8 needs its URIs made portable.
+            out.line(/\\ud[c-f]/i.test(line) ? JSON.stringify(portableDoc(d)) : line);
+            if (count % 256 === 0) await out.flush();
+          } else if (argv.json) docs.push(findDoc(c));
+          else {
+            table.push({
+              row: [
+                String(c.step ?? '-'),
+                c.format,
+                c.temporary ? 'temporary' : c.complete ? 'complete' : 'INCOMPLETE',
+                humanBytes(c.bytes),
+                `${portableUri(c.prefix)}${STATE_NOTE[String(c.extra.stateFile)] ?? ''}${archiveNote(c.archive)}`,
+              ],
+              problems: c.problems,
+            });
+          }
+        }
       } catch (error) {
-        // A missing root holds no checkpoint: the answer is "none" (exit 1), as for an empty one.
-        if (!(await isMissingRoot(error, gfile, argv.uri))) throw error;
-        found = [];
+        // A missing root holds no checkpoint: the answer is "none" (exit 1), as for an empty one
+        // (it is found missing by the listing, before any checkpoint is printed).
+        if (count > 0 || !(await isMissingRoot(error, gfile, argv.uri))) throw error;
         missing = true;
       } finally {
         progress?.stop();
+        await out?.flush();
       }
-      const docs = found.map((c) => ({
-        prefix: c.prefix,
-        dir: c.dir,
-        format: c.format,
-        step: c.step,
-        complete: c.complete,
-        files: c.files,
-        bytes: c.bytes,
-        problems: c.problems,
-        temporary: c.temporary,
-        mtime: c.mtime ? c.mtime.toISOString() : null,
-        details: c.extra,
-        ...(c.archive ? { archive: { uri: c.archive.uri, size: c.archive.size, mtime: c.archive.mtime?.toISOString() ?? null } } : {}),
-      }));
-      if (argv.jsonl) {
-        for (const d of docs) {
-          const line = JSON.stringify(d);
-          // Only a line holding a local name that is not UTF-8 needs its URIs made portable.
-          print(/\\ud[c-f]/i.test(line) ? JSON.stringify(portableDoc(d)) : line);
-        }
-      }
-      else if (argv.json) printJson(docs);
+      if (out) {
+        // Printed already.
+      } else if (argv.json) await printJsonArray(docs);
       else {
         // Column widths from every row (the answer is complete before it is printed); the header
         // row only on a terminal, so that a pipe gets one line per checkpoint.
-        const rows = found.map((c) => [
-          String(c.step ?? '-'),
-          c.format,
-          c.temporary ? 'temporary' : c.complete ? 'complete' : 'INCOMPLETE',
-          humanBytes(c.bytes),
-          `${portableUri(c.prefix)}${STATE_NOTE[String(c.extra.stateFile)] ?? ''}${archiveNote(c.archive)}`,
-        ]);
-        const header = stdoutIsTTY && found.length > 0;
-        const table = [...(header ? [['STEP', 'FORMAT', 'STATE', 'SIZE', 'CHECKPOINT']] : []), ...rows].map((r) => r.map(terminalSafeLine));
-        const lines = alignColumns(table, ['right', 'left', 'left', 'right', 'left'], (column, row, cell) => {
+        const header = stdoutIsTTY && count > 0;
+        const cells = [...(header ? [['STEP', 'FORMAT', 'STATE', 'SIZE', 'CHECKPOINT']] : []), ...table.map((t) => t.row)].map((r) => r.map(terminalSafeLine));
+        const lines = alignColumns(cells, ['right', 'left', 'left', 'right', 'left'], (column, row, cell) => {
           if (header && row === 0) return paint('bold', cell);
           if (column !== 2) return cell;
           return paint(cell.startsWith('complete') ? 'green' : cell.startsWith('INCOMPLETE') ? 'red' : 'yellow', cell);
         });
         // Problems go under their checkpoint, from the FORMAT column.
-        const indent = ' '.repeat(table.reduce((w, r) => Math.max(w, r[0]!.length), 0) + 2);
+        const indent = ' '.repeat(cells.reduce((w, r) => Math.max(w, r[0]!.length), 0) + 2);
         if (header) printEscaped(lines.shift()!);
-        found.forEach((c, i) => {
+        table.forEach((t, i) => {
           printEscaped(lines[i]!);
-          for (const p of c.problems) print(`${indent}${p}`);
+          for (const p of t.problems) print(`${indent}${p}`);
         });
-        info(missing ? `${argv.uri}: no such directory or prefix; 0 checkpoint(s)` : `${found.length} checkpoint(s), ${found.filter((c) => c.complete).length} complete`);
+        info(missing ? `${argv.uri}: no such directory or prefix; 0 checkpoint(s)` : `${count} checkpoint(s), ${complete} complete`);
       }
-      return found.length === 0 ? EXIT.NOTHING_FOUND : EXIT.OK;
+      return count === 0 ? EXIT.NOTHING_FOUND : EXIT.OK;
     }),
 };
+
+/** One checkpoint as `find --json` and `--jsonl` print it. */
+type FindDoc = ReturnType<typeof findDoc>;
+
+function findDoc(c: CheckpointInfo) {
+  return {
+    prefix: c.prefix,
+    dir: c.dir,
+    format: c.format,
+    step: c.step,
+    complete: c.complete,
+    files: c.files,
+    bytes: c.bytes,
+    problems: c.problems,
+    temporary: c.temporary,
+    mtime: c.mtime ? c.mtime.toISOString() : null,
+    details: c.extra,
+    ...(c.archive ? { archive: { uri: c.archive.uri, size: c.archive.size, mtime: c.archive.mtime?.toISOString() ?? null } } : {}),
+  };
+}
 
 /** True when `error` says that `uri` itself does not exist (not something found below it). */
 async function isMissingRoot(error: unknown, gfile: { exists(uri: string): Promise<boolean> }, uri: string): Promise<boolean> {

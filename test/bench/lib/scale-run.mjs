@@ -25,8 +25,8 @@ export async function runScale({ repo, values, log, startServers }) {
   try {
     const peers = findPeers(log, { install: !values['no-install'] });
     process.stdout.write(`## Scale benchmark ${new Date().toISOString()}\n\n${machine()}\nload average at start: ${loadNow()}\npeers: ${peers.rcloneVersion ?? 'rclone not available'}; ${peers.awsVersion ?? 'aws-cli not available'}\n`);
-    process.stdout.write(`reproduce: \`node test/bench/run.mjs --scale --scale-sizes ${sizes.join(',')} --rounds ${rounds} --latency ${values.latency} --sim-objects ${values['sim-objects']}\`\n`);
-    const r = await benchScale({ repo, env: servers.env, log, sizes, rounds, latencyMs: Number(values.latency), peers, home, bin: path.join(repo, 'cli', 'bin', 'ckpt.cjs'), seedConcurrency: Number(values['seed-concurrency']), bucket: values.bucket });
+    process.stdout.write(`reproduce: \`node test/bench/run.mjs --scale --scale-sizes ${sizes.join(',')} --rounds ${rounds} --latency ${values.latency} --sim-objects ${values['sim-objects']}${values['scale-rows'] ? ` --scale-rows '${values['scale-rows']}'` : ''}\`\n`);
+    const r = await benchScale({ repo, env: servers.env, log, sizes, rounds, latencyMs: Number(values.latency), peers, home, bin: path.join(repo, 'cli', 'bin', 'ckpt.cjs'), seedConcurrency: Number(values['seed-concurrency']), bucket: values.bucket, rows: values['scale-rows'] ? values['scale-rows'].split(',').map((w) => w.trim()).filter((w) => w !== '') : undefined });
     for (const t of r.tables) process.stdout.write(`${t}\n`);
     const sim = Number(values['sim-objects']);
     if (sim > 0) {

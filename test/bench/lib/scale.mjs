@@ -75,11 +75,24 @@ function rowsFor(ctx, store, endpoint) {
     { label: 'sequential floor (bare ListObjectsV2 loop)', cmd: 'node', args: [path.join(ctx.repo, 'test', 'bench', 'scale-floor.mjs'), endpoint, store.bucket, PREFIX], count: (r) => JSON.parse(r.stdout).keys, keep: true },
     { label: 'gfile list recursive (the planner alone, in-process, nothing printed)', cmd: 'node', args: [path.join(ctx.repo, 'test', 'bench', 'scale-gfile.mjs'), endpoint, store.bucket, PREFIX], count: (r) => JSON.parse(r.stdout).keys, keep: true },
     { label: 'ckpt ls -R --json', cmd: cli[0], args: [...cli[1], 'ls', '-R', '--json', ...s3, `s3://${store.bucket}/${PREFIX}`], pattern: '"uri"' },
+    // Where the listing's memory goes (issue 23, item 2): the live heap sampled after full collections, with the planner's read-ahead and without it.
+    ...[undefined, 1].map((parallelism) => ({
+      label: `gfile list recursive, live heap sampled${parallelism ? ', one page at a time (no read-ahead)' : ''}`,
+      cmd: 'node',
+      args: ['--expose-gc', path.join(ctx.repo, 'test', 'bench', 'scale-heap.mjs'), endpoint, store.bucket, PREFIX, ...(parallelism ? ['--parallelism', String(parallelism)] : [])],
+      count: (r) => JSON.parse(r.stdout).keys,
+      detail: (r) => `live heap +${JSON.parse(r.stdout).maxLiveHeapGrowthMb} MB`,
+      keep: true,
+    })),
     { label: 'ckpt find --json', cmd: cli[0], args: [...cli[1], 'find', '--json', ...s3, `s3://${store.bucket}/${PREFIX}`], pattern: '"prefix"', expect: (n) => n / 2 },
+    { label: 'ckpt ls -R --jsonl', cmd: cli[0], args: [...cli[1], 'ls', '-R', '--jsonl', ...s3, `s3://${store.bucket}/${PREFIX}`], pattern: '"uri"' },
+    { label: 'ckpt find --jsonl', cmd: cli[0], args: [...cli[1], 'find', '--jsonl', ...s3, `s3://${store.bucket}/${PREFIX}`], pattern: '"prefix"', expect: (n) => n / 2 },
   ];
   if (ctx.peers.rclone) rows.push({ label: 'rclone lsjson -R --fast-list --no-modtime --no-mimetype', cmd: ctx.peers.rclone, args: ['lsjson', '-R', '--fast-list', '--no-modtime', '--no-mimetype', `scale:${store.bucket}/${PREFIX}`], pattern: '"Path"', rclone: endpoint });
   if (ctx.peers.aws) rows.push({ label: 'aws s3 ls --recursive', cmd: ctx.peers.aws, args: ['s3', 'ls', '--recursive', `s3://${store.bucket}/${PREFIX}`, '--endpoint-url', endpoint], pattern: '\n' });
-  return rows;
+  // --scale-rows: only the rows whose label contains one of these (the floor is always kept: the ratios are to it).
+  const only = ctx.rows;
+  return only ? rows.filter((r) => r.label.startsWith('sequential floor') || only.some((w) => r.label.includes(w))) : rows;
 }
 
 /** The environment of every row: credentials and rclone's on-the-fly remote `scale:` (no config files). */
@@ -120,7 +133,7 @@ async function runRow(ctx, store, row, objects) {
   }
   const ok = r.code === 0 && got === want;
   const failure = ok ? undefined : `exit ${r.code}, ${got ?? '?'} of ${want}: ${r.stderr.trim().split('\n').at(-1)?.slice(0, 160) ?? ''}`;
-  return { wall: r.wall, rssMb: r.rssMb, ok, failure };
+  return { wall: r.wall, rssMb: r.rssMb, ok, failure, ...(row.detail && ok ? { detail: row.detail(r) } : {}) };
 }
 
 /** Writes objects [from, to) of the prefix, `concurrency` PUTs at once. */
@@ -183,7 +196,7 @@ export async function benchScale(ctx) {
         for (const ep of endpoints) {
           for (const row of rowsFor(ctx, store, ep.url)) {
             const r = await runRow(ctx, store, row, objects);
-            log(`scale ${objects} round ${round} ${ep.name} ${row.label}: ${r.wall.toFixed(2)} s, ${r.rssMb?.toFixed(0)} MB${r.ok ? '' : ` FAILED (${r.failure})`}`);
+            log(`scale ${objects} round ${round} ${ep.name} ${row.label}: ${r.wall.toFixed(2)} s, ${r.rssMb?.toFixed(0)} MB${r.ok ? '' : ` FAILED (${r.failure})`}${r.detail ? ` ${r.detail}` : ''}`);
             const k = `${row.label}|${ep.name}`;
             walls.set(k, [...(walls.get(k) ?? []), r]);
           }

@@ -272,6 +272,15 @@ export class DirectoryCheckpoints {
     return p;
   }
 
+  /**
+   * Drops what this object keeps of `c`'s judgment (a caller that has handed the result on and
+   * will not ask again). Asked again, it is judged again, from the context's cached reads.
+   */
+  forget(c: DirectoryCandidate): void {
+    this.judged.delete(c);
+    this.raw.delete(c);
+  }
+
   private judgeRaw(c: DirectoryCandidate): Promise<Found | undefined> {
     let p = this.raw.get(c);
     if (!p) {

@@ -3,9 +3,9 @@
  */
 import { CkptError, type FileInfo, type GFile, archiveRootUri, compareKeys, isCkptError } from '@ckptkit/gfile';
 import { CHECKPOINT_FORMATS, formatIds } from '../formats/index.js';
-import { createDetectContext, detectTree, toCheckpointInfo } from './detect.js';
+import { createDetectContext, toCheckpointInfo } from './detect.js';
+import { compareFound, detectInOrder } from './in-order.js';
 import { listTree } from './tree.js';
-import { compareOptionalSteps } from './step.js';
 import type { CheckpointInfo } from './types.js';
 
 /** Progress of a long {@link findCheckpoints}. */
@@ -52,11 +52,7 @@ export interface FindOptions {
 
 /** Orders results by directory, then step (no step first), then prefix. */
 export function compareCheckpoints(a: CheckpointInfo, b: CheckpointInfo): number {
-  return (
-    compareKeys(a.dir, b.dir) ||
-    compareOptionalSteps(a.step, b.step) ||
-    compareKeys(a.prefix, b.prefix)
-  );
+  return compareFound(a, b);
 }
 
 /**
@@ -68,11 +64,31 @@ export function compareCheckpoints(a: CheckpointInfo, b: CheckpointInfo): number
  * per directory), plus, with content checks, one small read per metadata file or per single-file
  * checkpoint that needs it.
  *
+ * The whole answer in one array: {@link streamCheckpoints} gives the same checkpoints in the same
+ * order one at a time, without holding them.
+ *
  * @throws CkptError NOT_FOUND when `uri` does not exist; INVALID_CONFIG for an unknown format id.
  */
 export async function findCheckpoints(uri: string, options: FindOptions): Promise<CheckpointInfo[]> {
+  const out: CheckpointInfo[] = [];
+  for await (const info of streamCheckpoints(uri, options)) out.push(info);
+  return out;
+}
+
+/**
+ * The checkpoints {@link findCheckpoints} reports, in its order (by directory, then step, then
+ * prefix; those inside archives last, archive by archive), handed out as soon as that order
+ * allows: directory by directory once the listing is complete (a directory is judged with
+ * everything below it, and the first directory in the order, `uri` itself, is complete only when
+ * the listing is). What is held meanwhile: the listed tree, compactly (names, sizes and times in
+ * columns per directory), and the checkpoints of the few directories being judged; never every
+ * checkpoint of the tree. Same requests as {@link findCheckpoints}.
+ *
+ * @throws CkptError NOT_FOUND when `uri` does not exist; INVALID_CONFIG for an unknown format id
+ * (both before the first checkpoint); storage failures where they happen.
+ */
+export async function* streamCheckpoints(uri: string, options: FindOptions): AsyncGenerator<CheckpointInfo> {
   const { gfile, signal } = options;
-  let formats = CHECKPOINT_FORMATS;
   let wanted: Set<string> | undefined;
   if (options.formats && options.formats.length > 0) {
     const known = new Set(formatIds());
@@ -81,9 +97,10 @@ export async function findCheckpoints(uri: string, options: FindOptions): Promis
       throw new CkptError('INVALID_CONFIG', { operation: 'find', uri, message: `unknown format ${unknown.join(', ')}; known formats: ${[...known].join(', ')}` });
     }
     wanted = new Set(options.formats);
-    // Every module still runs, so that a directory owned by another layout is not re-read as this one.
-    formats = CHECKPOINT_FORMATS;
   }
+  // Every module runs even when only some formats are wanted, so that a directory owned by another
+  // layout is not re-read as one of the wanted ones.
+  const formats = CHECKPOINT_FORMATS;
   const progress: FindProgress = { phase: 'listing', listed: 0, found: 0 };
   const report = options.onProgress;
   report?.({ ...progress });
@@ -100,23 +117,16 @@ export async function findCheckpoints(uri: string, options: FindOptions): Promis
   progress.phase = 'detecting';
   report?.({ ...progress });
   const ctx = createDetectContext(gfile, root.uri, { contentChecks: options.contentChecks, signal });
-  const found = await detectTree(root, ctx, {
-    maxDepth: options.maxDepth,
-    formats,
-    onFound: () => {
-      progress.found++;
-      if (report && progress.found % 100 === 0) report({ ...progress });
-    },
-  });
+  for await (const found of detectInOrder(root, ctx, { maxDepth: options.maxDepth, formats })) {
+    progress.found++;
+    if (report && progress.found % 100 === 0) report({ ...progress });
+    if (!wanted || wanted.has(found.format)) yield toCheckpointInfo(found);
+  }
   const inArchives = await findInArchives(archives, options);
   progress.phase = 'done';
   progress.found += inArchives.length;
   report?.({ ...progress });
-  const inTree = found
-    .filter((f) => !wanted || wanted.has(f.format))
-    .map(toCheckpointInfo)
-    .sort(compareCheckpoints);
-  return [...inTree, ...inArchives];
+  yield* inArchives;
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Checkpoint discovery: listing trees, running the layout modules, `findCheckpoints`. */
 export { createDetectContext, detectTree, toCheckpointInfo, type DetectContextOptions, type DetectOptions } from './detect.js';
-export { compareCheckpoints, findCheckpoints, type FindOptions, type FindProgress } from './find.js';
+export { compareCheckpoints, findCheckpoints, streamCheckpoints, type FindOptions, type FindProgress } from './find.js';
+export { compareFound, detectInOrder, type InOrderOptions } from './in-order.js';
 export { listChildren, listTree, loadSubtree } from './tree.js';
 export type { CheckpointFormat, CheckpointInfo, DetectContext, DirNameStep, DirNode, FileEntry, Found, Pointer } from './types.js';
 export { DirectoryCheckpoints, storeLister, withListing, type DirectoryCandidate, type DirectoryOptions, type Lister } from './directory.js';

@@ -4,6 +4,7 @@
  * subdirectories are loaded later, only when they are needed.
  */
 import type { CkptError, FileInfo, GFile } from '@ckptkit/gfile';
+import { CompactFileMap } from './file-map.js';
 import type { DirNode, FileEntry } from './types.js';
 
 /** `uri` without trailing slashes (except a bare `/`), the spelling every node URI starts from. */
@@ -26,7 +27,7 @@ export function lastSegment(uri: string): string {
 
 /** A new, empty directory node. */
 export function makeNode(name: string, uri: string, depth: number, parent: DirNode | undefined, loaded: boolean): DirNode {
-  return { name, uri, depth, files: new Map(), dirs: new Map(), parent, loaded };
+  return { name, uri, depth, files: new CompactFileMap(uri), dirs: new Map(), parent, loaded };
 }
 
 /**
@@ -114,7 +115,7 @@ export function requireListed(node: DirNode): void {
 // Before a listing fills a subtree: unlisted directories in it get real (empty) maps.
 function openForListing(node: DirNode): void {
   if (isUnlisted(node)) {
-    node.files = new Map();
+    node.files = new CompactFileMap(node.uri);
     node.dirs = new Map();
     return;
   }
