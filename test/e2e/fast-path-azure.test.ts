@@ -14,7 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteAzureContainer, ensureAzureContainer } from '@ckptkit/azure';
 import type { GFile } from '@ckptkit/gfile';
-import { bundleCurrent, ESM_ENTRY, LAUNCHER, runScript, sameBothWays, tracedLauncher } from '../helpers/fast-path.js';
+import { bundleCurrent, ESM_ENTRY, LAUNCHER, runScript, sameBothWays, tracedLauncher, writeFastPathTree } from '../helpers/fast-path.js';
 import { azureServer, serverSuite } from '../helpers/servers.js';
 import { azureOptions, storesGFile } from '../helpers/stores.js';
 
@@ -88,15 +88,7 @@ serverSuite('Azure fast path on az:// (Azurite)', azureServer(), (server) => {
     env = { ...baseEnv, AZURE_STORAGE_CONNECTION_STRING: server.connectionString };
     await ensureAzureContainer(container, azureOptions(server));
     seed = storesGFile({ azure: server }, 16);
-    for (const model of ['a', 'b/c']) {
-      const dir = `${root}/${model}`;
-      for (const step of [100, 200]) {
-        await seed.writeText(`${dir}/ckpt-${step}.index`, 'i');
-        await seed.writeText(`${dir}/ckpt-${step}.data-00000-of-00001`, 'd');
-      }
-      await seed.writeText(`${dir}/checkpoint`, 'model_checkpoint_path: "ckpt-200"\nall_model_checkpoint_paths: "ckpt-100"\nall_model_checkpoint_paths: "ckpt-200"\n');
-    }
-    await seed.writeText(`${root}/broken/ckpt-7.index`, 'i');
+    await writeFastPathTree(seed, root);
   }, 120_000);
 
   afterAll(async () => {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGFile, createRegistry, type GFile } from '@ckptkit/gfile';
 import { createBucket, s3Factory, type S3AdapterOptions } from '@ckptkit/s3';
-import { bundleCurrent, ESM_ENTRY, LAUNCHER, runScript as run, sameBothWays, tracedLauncher } from '../helpers/fast-path.js';
+import { bundleCurrent, ESM_ENTRY, LAUNCHER, runScript as run, sameBothWays, tracedLauncher, writeFastPathTree } from '../helpers/fast-path.js';
 import { s3Server, serverSuite } from '../helpers/servers.js';
 import { dropS3Bucket } from '../helpers/buckets.js';
 
@@ -78,15 +78,7 @@ serverSuite('cloud fast path on s3:// (Ceph RGW)', s3Server(), (server) => {
     env = { ...baseEnv, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, AWS_REGION: server.region };
     await createBucket(bucket, options);
     seed = createGFile({ registry: createRegistry().register('s3', () => s3Factory(options)), concurrency: 16 });
-    for (const model of ['a', 'b/c']) {
-      const dir = `${root}/${model}`;
-      for (const step of [100, 200]) {
-        await seed.writeText(`${dir}/ckpt-${step}.index`, 'i');
-        await seed.writeText(`${dir}/ckpt-${step}.data-00000-of-00001`, 'd');
-      }
-      await seed.writeText(`${dir}/checkpoint`, 'model_checkpoint_path: "ckpt-200"\nall_model_checkpoint_paths: "ckpt-100"\nall_model_checkpoint_paths: "ckpt-200"\n');
-    }
-    await seed.writeText(`${root}/broken/ckpt-7.index`, 'i');
+    await writeFastPathTree(seed, root);
   }, 120_000);
 
   afterAll(async () => {

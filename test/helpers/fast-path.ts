@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import type { GFile } from '@ckptkit/gfile';
 import { assertNoRuntimeWarning, REPO } from './cli.js';
 
 export const LAUNCHER = path.join(REPO, 'cli', 'bin', 'ckpt.cjs');
@@ -63,4 +64,20 @@ export async function tracedLauncher(args: string[], env: NodeJS.ProcessEnv, scr
   const names = (await fs.readFile(trace, 'utf8')).split('\n').filter(Boolean);
   const loaded = [...new Set(names.map((u) => (u.startsWith('file:') ? fileURLToPath(u) : u)))].filter((u) => u !== cjsHook);
   return { ...r, loaded };
+}
+
+/**
+ * The tree both fast-path suites run on: two runs (`a`, `b/c`) of ckpt-100 and ckpt-200 with a
+ * state file naming ckpt-200, and `broken/`, an index without its data (5 checkpoints for find).
+ */
+export async function writeFastPathTree(g: GFile, root: string): Promise<void> {
+  for (const model of ['a', 'b/c']) {
+    const dir = `${root}/${model}`;
+    for (const step of [100, 200]) {
+      await g.writeText(`${dir}/ckpt-${step}.index`, 'i');
+      await g.writeText(`${dir}/ckpt-${step}.data-00000-of-00001`, 'd');
+    }
+    await g.writeText(`${dir}/checkpoint`, 'model_checkpoint_path: "ckpt-200"\nall_model_checkpoint_paths: "ckpt-100"\nall_model_checkpoint_paths: "ckpt-200"\n');
+  }
+  await g.writeText(`${root}/broken/ckpt-7.index`, 'i');
 }
