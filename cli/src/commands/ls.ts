@@ -53,34 +53,18 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
     runCommand(argv.jsonl ? { ...argv, json: true } : argv, async (ctx) => {
       const { gfile, skipped, signal } = ctx;
       const render = lsRenderer(argv, ctx);
-      if (argv.recursive) {
-        let any = false;
-        try {
-          // Printed as the listing goes, in path order (see gfile's walkEntries): nothing is kept.
-          // An unreadable subdirectory is reported and left out; the walk goes on (exit 5).
-          for await (const entry of gfile.walkEntries(argv.uri, { onSkipped: skipped, signal })) {
-            any = true;
-            await render.add(entry, argv.uri.replace(/\/+$/, ''));
-          }
-        } catch (error) {
-          // Not a directory: `ls` of a file shows the file, as ls(1) does.
-          if (any || !isCkptError(error, 'NOT_FOUND')) {
-            await render.abandon();
-            throw error;
-          }
-          await render.add(...(await fileItself(gfile, argv.uri, error)));
-        }
-        await render.end();
-        return;
-      }
+      // -R: printed as the listing goes, in path order (see gfile's walkEntries), nothing kept; an
+      // unreadable subdirectory is reported and left out, and the walk goes on (exit 5). Without
+      // it: the children in the order of the store's listing, printed page by page as they come.
+      const entries = argv.recursive ? gfile.walkEntries(argv.uri, { onSkipped: skipped, signal }) : gfile.list(argv.uri, { signal });
       let any = false;
       try {
-        // The children in the order of the store's listing, printed page by page as they come.
-        for await (const entry of gfile.list(argv.uri, { signal })) {
+        for await (const entry of entries) {
           any = true;
           await render.add(entry, argv.uri.replace(/\/+$/, ''));
         }
       } catch (error) {
+        // Not a directory: `ls` of a file shows the file, as ls(1) does.
         if (any || !isCkptError(error, 'NOT_FOUND')) {
           await render.abandon();
           throw error;

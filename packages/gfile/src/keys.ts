@@ -20,6 +20,18 @@ export function compareKeys(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** The first index of `keys` (sorted by {@link compareKeys}) whose key is not before `target`. */
+export function lowerBound(keys: readonly string[], target: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys(keys[mid]!, target) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** `key` as a directory prefix: `''` stays `''`, otherwise it ends with exactly one added `/`. */
 export function dirPrefix(key: string): string {
   return key === '' || key.endsWith('/') ? key : `${key}/`;

@@ -1,7 +1,7 @@
 import type { Capabilities, ListOptions, ListPage, ObjectMeta, OperationOptions, ReadOptions, StorageAdapter, WriteBody, WriteOptions } from './adapter.js';
 import { collectBytes } from './bytes.js';
 import { CkptError, throwIfAborted } from './errors.js';
-import { compareKeys } from './keys.js';
+import { compareKeys, lowerBound } from './keys.js';
 
 interface MemoryObject {
   data: Uint8Array;
@@ -150,15 +150,4 @@ export function createMemoryAdapter(name: string, options: MemoryAdapterOptions 
 /** Drops an in-memory store (tests). */
 export function clearMemoryStore(name: string): void {
   stores.delete(name);
-}
-
-function lowerBound(keys: string[], target: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareKeys(keys[mid]!, target) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

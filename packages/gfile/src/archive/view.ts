@@ -1,7 +1,7 @@
 import type { Capabilities, ListOptions, ListPage, ObjectMeta, OperationOptions, ReadOptions, StorageAdapter } from '../adapter.js';
 import { collectBytes } from '../bytes.js';
 import { CkptError, throwIfAborted } from '../errors.js';
-import { compareKeys } from '../keys.js';
+import { compareKeys, lowerBound } from '../keys.js';
 import type { ArchiveIndex, MemberFile } from './archive-index.js';
 import { formatArchiveUri, type ArchiveScheme } from './member-uri.js';
 
@@ -155,15 +155,4 @@ export function createArchiveView<Loc>(target: ArchiveViewTarget, format: Archiv
     };
   }
   return adapter;
-}
-
-function lowerBound(keys: string[], target: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareKeys(keys[mid]!, target) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
