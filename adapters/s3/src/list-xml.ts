@@ -20,66 +20,78 @@ export interface ListObjectsPage {
   CommonPrefixes: { Prefix?: string | undefined }[];
 }
 
-const ENTITY = /&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(amp|lt|gt|quot|apos));/g;
 const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-/** Text with XML's entities and character references decoded; undefined for an `&` that starts none. */
+/**
+ * Text with XML's entities and character references decoded; undefined for an `&` that starts
+ * none. Scanned by hand: every ETag is `&quot;…&quot;`, and a regular expression's matches cost
+ * more than the rest of an entry's parse.
+ */
 function decodeText(raw: string): string | undefined {
-  if (!raw.includes('&')) return raw;
-  let amps = 0;
-  for (let i = raw.indexOf('&'); i >= 0; i = raw.indexOf('&', i + 1)) amps++;
-  if (amps !== (raw.match(ENTITY)?.length ?? 0)) return undefined;
-  let bad = false;
-  const out = raw.replace(ENTITY, (_, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
-    if (name !== undefined) return NAMED[name]!;
-    const code = hex !== undefined ? parseInt(hex, 16) : Number(dec);
-    if (!(code >= 0 && code <= 0x10ffff)) {
-      bad = true;
-      return '';
+  let amp = raw.indexOf('&');
+  if (amp < 0) return raw;
+  let out = '';
+  let from = 0;
+  while (amp >= 0) {
+    const semi = raw.indexOf(';', amp + 1);
+    if (semi < 0) return undefined;
+    const ref = raw.slice(amp + 1, semi);
+    let text: string | undefined = NAMED[ref];
+    if (text === undefined || !Object.hasOwn(NAMED, ref)) {
+      const code = /^#x[0-9a-fA-F]+$/.test(ref) ? parseInt(ref.slice(2), 16) : /^#[0-9]+$/.test(ref) ? Number(ref.slice(1)) : NaN;
+      if (!(code >= 0 && code <= 0x10ffff)) return undefined;
+      text = String.fromCodePoint(code);
     }
-    return String.fromCodePoint(code);
-  });
-  return bad ? undefined : out;
+    out += raw.slice(from, amp) + text;
+    from = semi + 1;
+    amp = raw.indexOf('&', from);
+  }
+  return out + raw.slice(from);
 }
 
-interface Element {
-  name: string;
-  /** Raw content between the tags ('' for `<x/>`). */
-  body: string;
+// The element names a listing holds, so that reading one allocates nothing: each with its closing tag.
+const KNOWN = ['ListBucketResult', 'Contents', 'Key', 'LastModified', 'ETag', 'Size', 'StorageClass', 'Owner', 'ID', 'DisplayName', 'ChecksumAlgorithm', 'ChecksumType', 'Type', 'CommonPrefixes', 'Prefix', 'Name', 'KeyCount', 'MaxKeys', 'Delimiter', 'IsTruncated', 'NextContinuationToken', 'ContinuationToken', 'StartAfter', 'EncodingType', 'RestoreStatus'];
+const CLOSING = new Map(KNOWN.map((n) => [n, `</${n}>`]));
+
+/** The element name at `xml[from, to)`, the known names without a copy. */
+function nameAt(xml: string, from: number, to: number): string {
+  for (const n of KNOWN) if (n.length === to - from && xml.startsWith(n, from)) return n;
+  return xml.slice(from, to);
 }
 
 /**
- * The child elements of `xml` from `start` to `end`, each with its raw content, or undefined when
- * the content is not plain elements (text between them other than whitespace is not expected in
- * a listing's structure).
+ * Calls `visit(name, from, to)` for each child element of `xml[start, end)`, with the range of its
+ * raw content ('' for `<x/>`), until `visit` says false; false when the content is not plain
+ * elements (text between them other than whitespace is not expected in a listing's structure) or
+ * `visit` refused one. Works on index ranges of the one string: no element object, no substring.
  */
-function children(xml: string, start: number, end: number): Element[] | undefined {
-  const out: Element[] = [];
+function eachChild(xml: string, start: number, end: number, visit: (name: string, from: number, to: number) => boolean): boolean {
   let i = start;
   while (i < end) {
     let lt = xml.indexOf('<', i);
     if (lt < 0 || lt > end) lt = end;
-    if (!blank(xml, i, lt)) return undefined;
+    if (!blank(xml, i, lt)) return false;
     if (lt === end) break;
     const gt = xml.indexOf('>', lt);
-    if (gt < 0 || gt >= end) return undefined;
+    if (gt < 0 || gt >= end) return false;
     let nameEnd = lt + 1;
     while (nameEnd < gt && !isSpace(xml.charCodeAt(nameEnd)) && xml.charCodeAt(nameEnd) !== 0x2f) nameEnd++;
-    const name = xml.slice(lt + 1, nameEnd);
     const selfClosing = xml.charCodeAt(gt - 1) === 0x2f;
-    if (name === '' || '/!?'.includes(name[0]!) || (nameEnd < gt && !selfClosing && !isSpace(xml.charCodeAt(nameEnd)))) return undefined;
+    const first = xml.charCodeAt(lt + 1);
+    if (nameEnd === lt + 1 || first === 0x2f || first === 0x21 || first === 0x3f || (nameEnd < gt && !selfClosing && !isSpace(xml.charCodeAt(nameEnd)))) return false;
+    const name = nameAt(xml, lt + 1, nameEnd);
     if (selfClosing) {
-      out.push({ name, body: '' });
+      if (!visit(name, gt, gt)) return false;
       i = gt + 1;
       continue;
     }
-    const close = `</${name}>`;
+    const close = CLOSING.get(name) ?? `</${name}>`;
     const closeAt = xml.indexOf(close, gt + 1);
-    if (closeAt < 0 || closeAt + close.length > end) return undefined;
-    out.push({ name, body: xml.slice(gt + 1, closeAt) });
+    if (closeAt < 0 || closeAt + close.length > end) return false;
+    if (!visit(name, gt + 1, closeAt)) return false;
     i = closeAt + close.length;
   }
-  return out;
+  return true;
 }
 
 const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
@@ -90,10 +102,21 @@ function blank(xml: string, a: number, b: number): boolean {
   return true;
 }
 
-/** The text of a leaf element, or undefined when it has markup inside. */
-function leafText(body: string): string | undefined {
-  if (body.includes('<')) return undefined;
-  return decodeText(body);
+/** The text of the leaf element content `xml[from, to)`, or undefined when it has markup inside. */
+function leafText(xml: string, from: number, to: number): string | undefined {
+  const lt = xml.indexOf('<', from);
+  if (lt >= 0 && lt < to) return undefined;
+  return decodeText(xml.slice(from, to));
+}
+
+/** True for `xml[from, to)` made of ASCII digits only (and not empty). */
+function digitsAt(xml: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let k = from; k < to; k++) {
+    const c = xml.charCodeAt(k);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 /**
@@ -103,73 +126,92 @@ function leafText(body: string): string | undefined {
 export function parseListBucketResult(xml: string): ListObjectsPage | undefined {
   if (xml.includes('<!') || xml.includes(']]>') || xml.includes('\r')) return undefined;
   let i = 0;
-  while (i < xml.length && ' \t\n'.includes(xml[i]!)) i++;
+  while (i < xml.length && isSpace(xml.charCodeAt(i))) i++;
   if (xml.startsWith('<?', i)) {
     const end = xml.indexOf('?>', i);
     if (end < 0) return undefined;
     i = end + 2;
   }
-  const root = children(xml, i, xml.length);
-  if (!root || root.length !== 1 || root[0]!.name !== 'ListBucketResult') return undefined;
-  const { body } = root[0]!;
-  const fields = children(body, 0, body.length);
-  if (!fields) return undefined;
+  let roots = 0;
+  let bodyFrom = 0;
+  let bodyTo = 0;
+  const rootOk = eachChild(xml, i, xml.length, (name, from, to) => {
+    roots++;
+    bodyFrom = from;
+    bodyTo = to;
+    return name === 'ListBucketResult';
+  });
+  if (!rootOk || roots !== 1) return undefined;
   const page: ListObjectsPage = { Contents: [], CommonPrefixes: [] };
-  for (const f of fields) {
-    switch (f.name) {
+  let c: ListObjectsPage['Contents'][number] = {};
+  const contentsField = (name: string, from: number, to: number): boolean => {
+    switch (name) {
+      case 'Key':
+      case 'ETag': {
+        const t = leafText(xml, from, to);
+        if (t === undefined) return false;
+        c[name] = t;
+        return true;
+      }
+      case 'Size': {
+        const t = leafText(xml, from, to);
+        if (t === undefined) return false;
+        const trimmed = t.trim();
+        if (!digitsAt(trimmed, 0, trimmed.length)) return false;
+        c.Size = Number(trimmed);
+        return true;
+      }
+      case 'LastModified': {
+        const t = leafText(xml, from, to);
+        if (t === undefined) return false;
+        const d = new Date(t.trim());
+        if (Number.isNaN(d.getTime())) return false;
+        c.LastModified = d;
+        return true;
+      }
+      default:
+        return true;
+    }
+  };
+  let prefix: { Prefix?: string } = {};
+  const prefixField = (name: string, from: number, to: number): boolean => {
+    if (name !== 'Prefix') return true;
+    const t = leafText(xml, from, to);
+    if (t === undefined) return false;
+    prefix.Prefix = t;
+    return true;
+  };
+  const fieldsOk = eachChild(xml, bodyFrom, bodyTo, (name, from, to) => {
+    switch (name) {
       case 'IsTruncated': {
-        const t = leafText(f.body);
-        if (t !== 'true' && t !== 'false') return undefined;
+        const t = leafText(xml, from, to);
+        if (t !== 'true' && t !== 'false') return false;
         page.IsTruncated = t === 'true';
-        break;
+        return true;
       }
       case 'EncodingType':
       case 'NextContinuationToken': {
-        const t = leafText(f.body);
-        if (t === undefined) return undefined;
-        page[f.name] = t;
-        break;
+        const t = leafText(xml, from, to);
+        if (t === undefined) return false;
+        page[name] = t;
+        return true;
       }
-      case 'Contents': {
-        const parts = children(f.body, 0, f.body.length);
-        if (!parts) return undefined;
-        const c: ListObjectsPage['Contents'][number] = {};
-        for (const p of parts) {
-          if (p.name !== 'Key' && p.name !== 'Size' && p.name !== 'LastModified' && p.name !== 'ETag') continue;
-          const t = leafText(p.body);
-          if (t === undefined) return undefined;
-          if (p.name === 'Key' || p.name === 'ETag') c[p.name] = t;
-          else if (p.name === 'Size') {
-            if (!/^[0-9]+$/.test(t.trim())) return undefined;
-            c.Size = Number(t);
-          } else {
-            const d = new Date(t.trim());
-            if (Number.isNaN(d.getTime())) return undefined;
-            c.LastModified = d;
-          }
-        }
+      case 'Contents':
+        c = {};
+        if (!eachChild(xml, from, to, contentsField)) return false;
         page.Contents.push(c);
-        break;
-      }
-      case 'CommonPrefixes': {
-        const parts = children(f.body, 0, f.body.length);
-        if (!parts) return undefined;
-        const p: { Prefix?: string } = {};
-        for (const part of parts) {
-          if (part.name !== 'Prefix') continue;
-          const t = leafText(part.body);
-          if (t === undefined) return undefined;
-          p.Prefix = t;
-        }
-        page.CommonPrefixes.push(p);
-        break;
-      }
+        return true;
+      case 'CommonPrefixes':
+        prefix = {};
+        if (!eachChild(xml, from, to, prefixField)) return false;
+        page.CommonPrefixes.push(prefix);
+        return true;
       default:
         // Name, Prefix, MaxKeys, KeyCount, Delimiter, StartAfter, ContinuationToken, ...: unused.
-        break;
+        return true;
     }
-  }
-  return page;
+  });
+  return fieldsOk ? page : undefined;
 }
 
 /** What a ListObjectsV2 call's middleware leaves for the caller. */

@@ -507,12 +507,14 @@ export function createS3Adapter(bucket: string, options: S3AdapterOptions = {}):
         });
       }
       const decode = out.EncodingType === 'url' ? (s: string) => decodeKey(s, uriOf(prefix)) : (s: string) => s;
-      const files: ObjectMeta[] = (out.Contents ?? []).flatMap((c) => {
-        if (c.Key === undefined) return [];
+      // A loop, not a flatMap: a listing is 1,000 entries a page, and an array per entry adds up.
+      const files: ObjectMeta[] = [];
+      for (const c of out.Contents ?? []) {
+        if (c.Key === undefined) continue;
         const key = decode(c.Key);
         const dir = key.endsWith('/');
-        return [{ key, kind: dir ? ('directory' as const) : ('file' as const), size: dir ? 0 : (c.Size ?? 0), mtime: c.LastModified, etag: c.ETag || undefined }];
-      });
+        files.push({ key, kind: dir ? 'directory' : 'file', size: dir ? 0 : (c.Size ?? 0), mtime: c.LastModified, etag: c.ETag || undefined });
+      }
       const dirs: ObjectMeta[] = (out.CommonPrefixes ?? []).flatMap((p) => (p.Prefix === undefined ? [] : [{ key: decode(p.Prefix), kind: 'directory' as const, size: 0 }]));
       const entries = mergeSorted(files, dirs);
       if (!out.IsTruncated) return { entries };
