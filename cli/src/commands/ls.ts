@@ -56,12 +56,17 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
       // -R: printed as the listing goes, in path order (see gfile's walkEntries), nothing kept; an
       // unreadable subdirectory is reported and left out, and the walk goes on (exit 5). Without
       // it: the children in the order of the store's listing, printed page by page as they come.
-      const entries = argv.recursive ? gfile.walkEntries(argv.uri, { onSkipped: skipped, signal }) : gfile.list(argv.uri, { signal });
+      // A batch at a time (a page of the listing): a step per entry through the layers below costs more than printing it.
+      const batches = argv.recursive ? gfile.walkEntryBatches(argv.uri, { onSkipped: skipped, signal }) : singles(gfile.list(argv.uri, { signal }));
+      const base = argv.uri.replace(/\/+$/, '');
       let any = false;
       try {
-        for await (const entry of entries) {
-          any = true;
-          await render.add(entry, argv.uri.replace(/\/+$/, ''));
+        for await (const batch of batches) {
+          for (const entry of batch) {
+            any = true;
+            const flushing = render.add(entry, base);
+            if (flushing) await flushing;
+          }
         }
       } catch (error) {
         // Not a directory: `ls` of a file shows the file, as ls(1) does.
@@ -74,6 +79,10 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
       await render.end();
     }),
 };
+
+async function* singles<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item];
+}
 
 /** `ls` of what is not a directory: the file itself, named from its parent (NOT_FOUND stands otherwise). */
 async function fileItself(gfile: CommandContext['gfile'], uri: string, notFound: unknown): Promise<[FileInfo, string]> {
@@ -93,8 +102,11 @@ export interface LsRenderOptions {
 
 /** Prints entries as they come (see {@link lsRenderer}). */
 export interface LsRenderer {
-  /** One entry; its text name is its URI relative to `base` (the directory listed). */
-  add(entry: FileInfo, base: string): Promise<void>;
+  /**
+   * One entry; its text name is its URI relative to `base` (the directory listed). Every few
+   * hundred entries, the promise of stdout's backlog (await it before the next); else undefined.
+   */
+  add(entry: FileInfo, base: string): Promise<void> | undefined;
   /** After the last entry. */
   end(): Promise<void>;
   /** The listing failed: the lines printed so far are written out (no `--json` document). */
@@ -114,8 +126,8 @@ export function lsRenderer(how: LsRenderOptions, ctx: Pick<CommandContext, 'stre
   const document: FileJson[] = [];
   let n = 0;
   return {
-    async add(e, base) {
-      if (!how.all && temporary(e)) return;
+    add(e, base) {
+      if (!how.all && temporary(e)) return undefined;
       if (how.json && !how.jsonl) document.push(json(e));
       else if (how.jsonl) out.json(json(e));
       else {
@@ -123,7 +135,7 @@ export function lsRenderer(how: LsRenderOptions, ctx: Pick<CommandContext, 'stre
         const name = (e.kind === 'directory' ? `${rel}/` : rel) + (temporary(e) ? '  (unfinished write of ckpt)' : '');
         out.line(how.long ? longLine(e, name, how['human-readable']) : name);
       }
-      if (++n % 256 === 0) await out.flush();
+      return ++n % 256 === 0 ? out.flush() : undefined;
     },
     abandon: () => out.flush(),
     async end() {

@@ -6,10 +6,10 @@ import { baseName, compareKeys, dirPrefix, parentPrefix, stripSlash } from './ke
 import { withConcurrencyLimit } from './layers/concurrency.js';
 import { RequestMetrics, withMetrics } from './layers/metrics.js';
 import { withRetry, type RetryOptions } from './layers/retry.js';
-import { listEntries } from './listing.js';
+import { listEntries, listPages } from './listing.js';
 import { HADOOP_FOLDER_SUFFIX, presentEntry, presentOnce } from './placeholders.js';
-import { pathOrdered } from './path-order.js';
-import { listRecursive, type PlanDecision } from './planner/index.js';
+import { pathOrdered, pathOrderedPages } from './path-order.js';
+import { listRecursivePages, type PlanDecision } from './planner/index.js';
 import { replayable } from './replayable.js';
 import type { ArchiveLimits } from './archive/limits.js';
 import { ARCHIVE_SCHEMES, type ArchiveScheme } from './archive/member-uri.js';
@@ -258,13 +258,17 @@ export class GFile {
     const prefix = dirPrefix(key);
     let seen = key === '';
     const onSkipped = this.skipReporter(parsed, adapter, prefix, options.onSkipped);
-    const entries = options.recursive ? this.listFlat(adapter, prefix, options.signal, onSkipped) : listEntries(adapter, prefix, { delimiter: true, pageSize: this.options.pageSize, signal: options.signal });
+    const pages = options.recursive
+      ? this.listFlatPages(adapter, prefix, options.signal, onSkipped)
+      : mapPages(listPages(adapter, prefix, { delimiter: true, pageSize: this.options.pageSize, signal: options.signal }), (p) => p.entries);
     const dirsShown = new Set<string>();
-    for await (const raw of entries) {
-      seen = true;
-      const meta = presentOnce(raw, dirsShown);
-      if (!meta || meta.key === prefix) continue;
-      yield this.info(parsed, adapter, meta);
+    for await (const page of pages) {
+      for (const raw of page) {
+        seen = true;
+        const meta = presentOnce(raw, dirsShown);
+        if (!meta || meta.key === prefix) continue;
+        yield this.info(parsed, adapter, meta);
+      }
     }
     if (!seen) {
       // Nothing under the prefix: on object stores the directory may still be a Hadoop placeholder.
@@ -473,20 +477,35 @@ export class GFile {
    * itself is handed out, as far as the listing has reached it.
    */
   async *walkEntries(uri: string, options: WalkOptions & { maxHeld?: number | undefined } = {}): AsyncGenerator<FileInfo> {
+    for await (const batch of this.walkEntryBatches(uri, options)) for (const info of batch) yield info;
+  }
+
+  /**
+   * {@link walkEntries} in batches (each in path order after the previous one, never empty): the
+   * same entries, errors and requests, for a consumer that takes many at a time (`ls -R` of a
+   * million keys: one step of every layer per page instead of per entry).
+   */
+  async *walkEntryBatches(uri: string, options: WalkOptions & { maxHeld?: number | undefined } = {}): AsyncGenerator<FileInfo[]> {
     const { adapter, parsed, key } = await this.locate(uri, 'walk');
     const rootPrefix = dirPrefix(key);
     const onSkipped = this.skipReporter(parsed, adapter, rootPrefix, options.onSkipped);
     const signal = options.signal;
     let seen = false;
-    const listing = async function* (self: GFile): AsyncGenerator<ObjectMeta> {
-      for await (const raw of self.listFlat(adapter, rootPrefix, signal, onSkipped)) {
+    const listing = async function* (self: GFile): AsyncGenerator<readonly ObjectMeta[]> {
+      for await (const page of self.listFlatPages(adapter, rootPrefix, signal, onSkipped)) {
+        if (page.length === 0) continue;
         seen = true;
-        yield raw;
+        yield page;
       }
     };
-    const ordered = pathOrdered(listing(this), { root: rootPrefix, maxHeld: options.maxHeld, probe: (dir, known) => this.probeDir(adapter, dir, known, signal) });
-    const infos = mapMeta(ordered, (meta) => this.info(parsed, adapter, meta));
-    yield* uriOrderIsKeyOrder(parsed) ? infos : sortedByUri(infos);
+    const ordered = pathOrderedPages(listing(this), { root: rootPrefix, maxHeld: options.maxHeld, probe: (dir, known) => this.probeDir(adapter, dir, known, signal) });
+    if (uriOrderIsKeyOrder(parsed)) {
+      for await (const batch of ordered) yield batch.map((meta) => this.info(parsed, adapter, meta));
+    } else {
+      const all: FileInfo[] = [];
+      for await (const batch of ordered) for (const meta of batch) all.push(this.info(parsed, adapter, meta));
+      if (all.length > 0) yield all.sort(byUri);
+    }
     if (!seen && key !== '' && !(adapter.capabilities.directories === 'real' && (await this.isDir(uri, options)))) {
       throw new CkptError('NOT_FOUND', { operation: 'walk', uri });
     }
@@ -809,8 +828,13 @@ export class GFile {
   }
 
   /** Every entry under a directory prefix, in key order, as the listing planner lists it. */
-  private listFlat(adapter: StorageAdapter, prefix: string, signal: AbortSignal | undefined, onSkipped?: (s: SkippedEntry) => void): AsyncGenerator<ObjectMeta> {
-    return listRecursive(adapter, prefix, {
+  private async *listFlat(adapter: StorageAdapter, prefix: string, signal: AbortSignal | undefined, onSkipped?: (s: SkippedEntry) => void): AsyncGenerator<ObjectMeta> {
+    for await (const page of this.listFlatPages(adapter, prefix, signal, onSkipped)) for (const entry of page) yield entry;
+  }
+
+  /** {@link listFlat} a page at a time. */
+  private listFlatPages(adapter: StorageAdapter, prefix: string, signal: AbortSignal | undefined, onSkipped?: (s: SkippedEntry) => void): AsyncGenerator<readonly ObjectMeta[]> {
+    return listRecursivePages(adapter, prefix, {
       pageSize: this.options.pageSize,
       parallelism: this.options.listingParallelism ?? this.options.concurrency ?? DEFAULT_CONCURRENCY,
       minKeysBeforeSplit: this.options.minKeysBeforeSplit,
@@ -989,6 +1013,10 @@ async function* sortedByUri(entries: AsyncIterable<FileInfo>): AsyncGenerator<Fi
 
 async function* filterMeta(source: AsyncIterable<ObjectMeta>, keep: (m: ObjectMeta) => boolean): AsyncGenerator<ObjectMeta> {
   for await (const m of source) if (keep(m)) yield m;
+}
+
+async function* mapPages<P, T>(source: AsyncIterable<P>, f: (page: P) => T): AsyncGenerator<T> {
+  for await (const page of source) yield f(page);
 }
 
 async function* mapMeta<T>(source: AsyncIterable<ObjectMeta>, f: (m: ObjectMeta) => T): AsyncGenerator<T> {

@@ -35,7 +35,7 @@ export { withRetry } from './layers/retry.js';
 export type { RetryOptions } from './layers/retry.js';
 export { listEntries, listPages } from './listing.js';
 export type { ListEntriesOptions, ListedPage } from './listing.js';
-export { listRecursive } from './planner/index.js';
+export { listRecursive, listRecursivePages } from './planner/index.js';
 export type { PlanDecision, PlannerOptions } from './planner/index.js';
 export { HADOOP_FOLDER_SUFFIX, hadoopPlaceholderDir } from './placeholders.js';
 export { clearMemoryStore, createMemoryAdapter } from './memory-adapter.js';

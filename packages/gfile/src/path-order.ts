@@ -71,19 +71,61 @@ function before(a: Held, b: Held): number {
  * only as long as the order requires (see the module comment).
  */
 export async function* pathOrdered(listing: AsyncIterable<ObjectMeta>, options: PathOrderOptions): AsyncGenerator<ObjectMeta> {
-  const root = options.root;
-  const maxHeld = Math.max(1, options.maxHeld ?? DEFAULT_MAX_HELD);
-  // Held entries in path order from `head` on (an array with a moving start: emptied as it goes).
-  let held: Held[] = [];
-  let head = 0;
-  const dirs = new Map<string, DirState>();
-  // Directories settled by a question while the listing had not passed them: forgotten once it has.
-  const settledEarly = new Set<string>();
-  let position = '';
+  const order = new PathOrder(options);
+  const out: ObjectMeta[] = [];
+  for await (const raw of listing) {
+    const asking = order.add(raw, out);
+    if (asking) await asking;
+    for (const e of out) yield e;
+    out.length = 0;
+  }
+  order.end(out);
+  yield* out;
+}
 
-  const insert = (h: Held) => {
+/**
+ * {@link pathOrdered} a page at a time: takes the listing's pages and hands out, after each, what
+ * it released (possibly nothing). The same entries, in the same order, with the same questions
+ * asked of the store at the same points.
+ */
+export async function* pathOrderedPages(listing: AsyncIterable<readonly ObjectMeta[]>, options: PathOrderOptions): AsyncGenerator<ObjectMeta[]> {
+  const order = new PathOrder(options);
+  for await (const page of listing) {
+    const out: ObjectMeta[] = [];
+    for (const raw of page) {
+      // Awaited only when the store is asked: an await per entry would cost a step per entry.
+      const asking = order.add(raw, out);
+      if (asking) await asking;
+    }
+    if (out.length > 0) yield out;
+  }
+  const out: ObjectMeta[] = [];
+  order.end(out);
+  if (out.length > 0) yield out;
+}
+
+/** The state of a listing being put in path order (see {@link pathOrdered}). */
+class PathOrder {
+  private readonly root: string;
+  private readonly maxHeld: number;
+  // Held entries in path order from `head` on (an array with a moving start: emptied as it goes).
+  private held: Held[] = [];
+  private head = 0;
+  private readonly dirs = new Map<string, DirState>();
+  // Directories settled by a question while the listing had not passed them: forgotten once it has.
+  private readonly settledEarly = new Set<string>();
+  private position = '';
+  private count = 0;
+
+  constructor(private readonly options: PathOrderOptions) {
+    this.root = options.root;
+    this.maxHeld = Math.max(1, options.maxHeld ?? DEFAULT_MAX_HELD);
+  }
+
+  private insert(h: Held): void {
+    const held = this.held;
     // Files come in path order; a directory may belong further back (binary search, bounded run).
-    let lo = head;
+    let lo = this.head;
     let hi = held.length;
     if (hi === lo || before(held[hi - 1]!, h) <= 0) {
       held.push(h);
@@ -95,37 +137,38 @@ export async function* pathOrdered(listing: AsyncIterable<ObjectMeta>, options: 
       else hi = mid;
     }
     held.splice(lo, 0, h);
-  };
+  }
 
   /** Records directory `path` (no `/`): with `meta`, its own entry (the last one wins unless settled). */
-  const sawDir = (path: string, meta: ObjectMeta | undefined): boolean => {
-    const known = dirs.get(path);
+  private sawDir(path: string, meta: ObjectMeta | undefined): boolean {
+    const known = this.dirs.get(path);
     if (known) {
       if (meta && !known.settled && known.held) known.held.meta = meta;
       return true;
     }
     const h: Held = { path, meta: meta ?? { key: `${path}/`, kind: 'directory', size: 0 } };
-    dirs.set(path, { held: h, settled: false, absent: false, given: false });
-    insert(h);
+    this.dirs.set(path, { held: h, settled: false, absent: false, given: false });
+    this.insert(h);
     return false;
-  };
+  }
 
   /** Registers every directory `key` lies in below the root (stops at the first one known). */
-  const ancestors = (key: string) => {
+  private ancestors(key: string): void {
+    const root = this.root;
     let dir = parentPrefix(key);
     while (dir.length > root.length && dir.startsWith(root)) {
-      if (sawDir(stripSlash(dir), undefined)) return;
+      if (this.sawDir(stripSlash(dir), undefined)) return;
       dir = parentPrefix(dir);
     }
-  };
+  }
 
   /**
    * The first path a later key could still add before, or change: the shortest unsettled prefix
    * `D` of the listing's position such that `D/` or `D_$folder$` sorts after it. Undefined: none.
    */
-  const openAt = (): string | undefined => {
-    const k = position;
-    for (let i = root.length + 1; i <= k.length; i++) {
+  private openAt(): string | undefined {
+    const k = this.position;
+    for (let i = this.root.length + 1; i <= k.length; i++) {
       if (k.charCodeAt(i - 1) === 47) continue; // `D` never ends with `/`
       if (i < k.length) {
         const c = k.charCodeAt(i);
@@ -134,41 +177,42 @@ export async function* pathOrdered(listing: AsyncIterable<ObjectMeta>, options: 
         if (c === 0x5f && compareKeys(k.slice(i), FOLDER) >= 0) continue;
       }
       const d = k.slice(0, i);
-      if (dirs.get(d)?.settled) continue;
+      if (this.dirs.get(d)?.settled) continue;
       return d;
     }
     return undefined;
-  };
+  }
 
-  /** Hands out, in order, what nothing to come can precede or change. */
-  function* release(all: boolean): Generator<ObjectMeta> {
-    const open = all ? undefined : openAt();
-    while (head < held.length) {
-      const h = held[head]!;
+  /** Hands out to `out`, in order, what nothing to come can precede or change. */
+  private release(all: boolean, out: ObjectMeta[]): void {
+    const open = all ? undefined : this.openAt();
+    const held = this.held;
+    while (this.head < held.length) {
+      const h = held[this.head]!;
       if (open !== undefined && compareKeys(h.path, open) >= 0) break;
-      held[head++] = undefined as unknown as Held;
+      held[this.head++] = undefined as unknown as Held;
       if (h.meta.kind === 'directory') {
-        const state = dirs.get(h.path);
+        const state = this.dirs.get(h.path);
         if (state) {
           state.given = true;
           state.held = undefined;
           // Never seen again once the listing is past its placeholder's place; else kept until then.
-          if (state.settled) settledEarly.add(h.path);
-          else dirs.delete(h.path);
+          if (state.settled) this.settledEarly.add(h.path);
+          else this.dirs.delete(h.path);
         }
       }
-      yield h.meta;
+      out.push(h.meta);
     }
-    if (head > 1024 && head * 2 > held.length) {
-      held = held.slice(head);
-      head = 0;
+    if (this.head > 1024 && this.head * 2 > held.length) {
+      this.held = held.slice(this.head);
+      this.head = 0;
     }
   }
 
   /** Settles the first open question by asking the store. */
-  const settle = async (d: string): Promise<void> => {
-    const known = dirs.get(d);
-    const found = await options.probe(`${d}/`, known !== undefined);
+  private async settle(d: string): Promise<void> {
+    const known = this.dirs.get(d);
+    const found = await this.options.probe(`${d}/`, known !== undefined);
     const meta = found?.meta;
     if (known) {
       known.settled = true;
@@ -177,50 +221,62 @@ export async function* pathOrdered(listing: AsyncIterable<ObjectMeta>, options: 
       if (found?.placeholder && known.held) known.held.meta = found.meta;
     } else if (meta) {
       const h: Held = { path: d, meta };
-      dirs.set(d, { held: h, settled: true, absent: false, given: false });
-      insert(h);
+      this.dirs.set(d, { held: h, settled: true, absent: false, given: false });
+      this.insert(h);
     } else {
-      dirs.set(d, { held: undefined, settled: true, absent: true, given: false });
-      settledEarly.add(d);
+      this.dirs.set(d, { held: undefined, settled: true, absent: true, given: false });
+      this.settledEarly.add(d);
     }
-  };
+  }
 
-  const forgetPassed = () => {
-    for (const d of settledEarly) {
-      if (compareKeys(position, d + FOLDER) > 0) {
-        settledEarly.delete(d);
-        const state = dirs.get(d);
-        if (state && (state.absent || state.given)) dirs.delete(d);
+  private forgetPassed(): void {
+    for (const d of this.settledEarly) {
+      if (compareKeys(this.position, d + FOLDER) > 0) {
+        this.settledEarly.delete(d);
+        const state = this.dirs.get(d);
+        if (state && (state.absent || state.given)) this.dirs.delete(d);
       }
     }
-  };
+  }
 
-  let count = 0;
-  for await (const raw of listing) {
-    position = raw.key;
+  /**
+   * Takes the listing's next entry; appends to `out` what it releases. Asks the store (awaited)
+   * only when more than `maxHeld` entries wait; otherwise resolves at once.
+   */
+  add(raw: ObjectMeta, out: ObjectMeta[]): Promise<void> | undefined {
+    this.position = raw.key;
+    const root = this.root;
     const meta = presentEntry(raw);
     if (meta && meta.key !== root && meta.key.startsWith(root)) {
       if (meta.kind === 'directory') {
         const path = stripSlash(meta.key);
-        const state = dirs.get(path);
+        const state = this.dirs.get(path);
         // A directory settled absent that shows up after all (the store changed): left out, as asked.
         if (!state?.absent) {
-          sawDir(path, meta);
-          ancestors(meta.key);
+          this.sawDir(path, meta);
+          this.ancestors(meta.key);
         }
       } else {
-        ancestors(meta.key);
-        insert({ path: meta.key, meta });
+        this.ancestors(meta.key);
+        this.insert({ path: meta.key, meta });
       }
     }
-    if (settledEarly.size > 0 && ++count % 1024 === 0) forgetPassed();
-    yield* release(false);
-    while (held.length - head > maxHeld) {
-      const open = openAt();
+    if (this.settledEarly.size > 0 && ++this.count % 1024 === 0) this.forgetPassed();
+    this.release(false, out);
+    return this.held.length - this.head > this.maxHeld ? this.settleOver(out) : undefined;
+  }
+
+  private async settleOver(out: ObjectMeta[]): Promise<void> {
+    while (this.held.length - this.head > this.maxHeld) {
+      const open = this.openAt();
       if (open === undefined) break;
-      await settle(open);
-      yield* release(false);
+      await this.settle(open);
+      this.release(false, out);
     }
   }
-  yield* release(true);
+
+  /** The listing has ended: appends to `out` everything still held. */
+  end(out: ObjectMeta[]): void {
+    this.release(true, out);
+  }
 }

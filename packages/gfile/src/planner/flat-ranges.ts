@@ -27,6 +27,7 @@ import type { ObjectMeta } from '../adapter.js';
 import { compareKeys } from '../keys.js';
 import { listPages } from '../listing.js';
 import { KeyScale } from './key-scale.js';
+import { PackedPage } from './packed-page.js';
 import type { Drainable } from './ordered-output.js';
 import { StartAfterIgnored, type PlanContext } from './plan-context.js';
 
@@ -65,7 +66,7 @@ export interface FlatStart {
 
 /** One contiguous part of the output: the entries of one range, in a linked list in key order. */
 class RangeNode {
-  readonly pages: ObjectMeta[][] = [];
+  readonly pages: PackedPage[] = [];
   /** Entries pushed and not read yet. */
   unread = 0;
   done = false;
@@ -75,7 +76,8 @@ class RangeNode {
 
   push(entries: ObjectMeta[]): void {
     if (entries.length === 0) return;
-    this.pages.push(entries);
+    // Held until the consumer comes: in columns (see packed-page.ts).
+    this.pages.push(new PackedPage(entries));
     this.unread += entries.length;
     this.chain.buffered += entries.length;
     this.chain.notify();
@@ -115,7 +117,7 @@ class RangeChain implements Drainable {
     this.notify();
   }
 
-  async *drain(): AsyncGenerator<ObjectMeta> {
+  async *drainPages(): AsyncGenerator<readonly ObjectMeta[]> {
     let node: RangeNode | undefined = this.head;
     let i = 0;
     while (node) {
@@ -126,7 +128,7 @@ class RangeChain implements Drainable {
         node.unread -= page.length;
         this.buffered -= page.length;
         this.onDrained?.();
-        yield* page;
+        yield page.entries();
         continue;
       }
       if (node.done) {
@@ -140,7 +142,7 @@ class RangeChain implements Drainable {
   }
 }
 
-const EMPTY: ObjectMeta[] = [];
+const EMPTY = new PackedPage([]);
 
 /** One key range `(after, upTo]` being listed. */
 interface FlatRange {

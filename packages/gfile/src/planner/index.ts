@@ -23,7 +23,7 @@
  */
 import type { ObjectMeta, StorageAdapter } from '../adapter.js';
 import { compareKeys } from '../keys.js';
-import { listEntries, listPages } from '../listing.js';
+import { listPages } from '../listing.js';
 import { walkRest } from './delimiter-walk.js';
 import { listFlatRanges, MIN_PAGES_FOR_KEY_RANGES, type FlatStart } from './flat-ranges.js';
 import { Segment } from './ordered-output.js';
@@ -44,6 +44,14 @@ export { TreeStats } from './tree-stats.js';
  * fetched ahead of the consumer, at most `parallelism` requests at once.
  */
 export async function* listRecursive(adapter: StorageAdapter, prefix: string, options: PlannerOptions = {}): AsyncGenerator<ObjectMeta> {
+  for await (const page of listRecursivePages(adapter, prefix, options)) for (const entry of page) yield entry;
+}
+
+/**
+ * {@link listRecursive} a page at a time (a page: entries in key order following the previous
+ * page's, possibly none): the same entries, for consumers that take them in batches.
+ */
+export async function* listRecursivePages(adapter: StorageAdapter, prefix: string, options: PlannerOptions = {}): AsyncGenerator<readonly ObjectMeta[]> {
   const ctx = new PlanContext(adapter, prefix, options);
   try {
     let last: string | undefined;
@@ -55,7 +63,7 @@ export async function* listRecursive(adapter: StorageAdapter, prefix: string, op
     for await (const page of listPages(adapter, prefix, { pageSize: ctx.pageSize, signal: options.signal, onSkipped: ctx.onSkipped })) {
       ctx.stats.observe(prefix, page.entries, { startsListing, endsListing: page.nextPageToken === undefined });
       startsListing = false;
-      yield* page.entries;
+      yield page.entries;
       last = page.entries[page.entries.length - 1]?.key ?? last;
       token = page.nextPageToken;
       if (token === undefined) return;
@@ -80,16 +88,18 @@ export async function* listRecursive(adapter: StorageAdapter, prefix: string, op
     else ctx.spawn(root, () => walkRest(ctx, root, prefix, after, prefix, from));
     let given = last;
     try {
-      for await (const entry of root.drain()) {
-        given = entry.key;
-        yield entry;
+      for await (const page of root.drainPages()) {
+        if (page.length === 0) continue;
+        given = page[page.length - 1]!.key;
+        yield page;
       }
     } catch (error) {
       if (!(error instanceof StartAfterIgnored)) throw error;
       ctx.decide({ kind: 'fallback', reason: error.message });
       // Flat from where the sequential pages stopped, skipping what the plan already gave.
-      for await (const entry of listEntries(adapter, prefix, { pageSize: ctx.pageSize, pageToken: from, signal: options.signal, onSkipped: ctx.onSkipped })) {
-        if (compareKeys(entry.key, given) > 0) yield entry;
+      for await (const page of listPages(adapter, prefix, { pageSize: ctx.pageSize, pageToken: from, signal: options.signal, onSkipped: ctx.onSkipped })) {
+        const after = given;
+        yield compareKeys(page.entries[0]?.key ?? '', after) > 0 ? page.entries : page.entries.filter((e) => compareKeys(e.key, after) > 0);
       }
     }
   } finally {

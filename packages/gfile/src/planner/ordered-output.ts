@@ -6,9 +6,14 @@
  */
 import type { ObjectMeta } from '../adapter.js';
 
-/** A part of a listing's output that is read on its own (a chain of key ranges, see `flat-ranges.ts`). */
+/**
+ * A part of a listing's output that is read on its own (a chain of key ranges, see
+ * `flat-ranges.ts`), a page at a time: the layers above take a page per step, not an entry (an
+ * async generator's step costs a few objects, and a listing of a million keys takes them in every
+ * layer it passes).
+ */
 export interface Drainable {
-  drain(): AsyncGenerator<ObjectMeta>;
+  drainPages(): AsyncGenerator<readonly ObjectMeta[]>;
 }
 
 type Part = ObjectMeta[] | Drainable;
@@ -53,16 +58,16 @@ export class Segment {
     this.notify();
   }
 
-  /** Every entry of this segment and its children, in order; waits for parts still to come. */
-  async *drain(): AsyncGenerator<ObjectMeta> {
+  /** Every entry of this segment and its children, in order, a page at a time; waits for parts still to come. */
+  async *drainPages(): AsyncGenerator<readonly ObjectMeta[]> {
     let i = 0;
     while (true) {
       if (i < this.parts.length) {
         const part = this.parts[i]!;
         // Drop what was read, so a long listing is not held in memory twice.
         this.parts[i++] = EMPTY;
-        if (Array.isArray(part)) yield* part;
-        else yield* part.drain();
+        if (Array.isArray(part)) yield part;
+        else yield* part.drainPages();
         continue;
       }
       if (this.failed) throw this.failure;
