@@ -170,6 +170,22 @@ describe('verify --deep of a .tar.gz member checkpoint: one pass when the index 
     });
   });
 
+  it('an index stored twice: the shards are checked against the later one (what listings show), as in a directory holding it', async () => {
+    const files = await bundle(5 * MiB);
+    const other = await bundle(5 * MiB); // same names and shapes, other bytes: every checksum differs
+    const { gfile } = tracked();
+    for (const [name, data] of files) await gfile.writeFile(`memory://${STORE}/dir/${name}`, data);
+    const names = ordered(files, 'index-first');
+    // The stale index first (the shards would all fail against it), the right one appended after them (`tar -r`).
+    await gfile.writeFile(`memory://${STORE}/z.tar.gz`, makeTgz([...names.map((path) => ({ path, data: (path.endsWith('.index') ? other : files).get(path)! })), { path: `${PREFIX}.index`, data: files.get(`${PREFIX}.index`)! }]));
+    const ranged = await verifyIn(createGFile({ retry: false }), `memory://${STORE}/dir/${PREFIX}`);
+    const tgz = await verifyIn(tracked().gfile, `tar:memory://${STORE}/z.tar.gz!/${PREFIX}`);
+    expect(tgz.report.ok).toBe(true);
+    expect(relative(tgz.report, `tar:memory://${STORE}/z.tar.gz!/`)).toEqual(relative(ranged.report, `memory://${STORE}/dir/`));
+    // The checks against the stale index are dropped: the shards are read again.
+    expect(tgz.gets).toBe(2);
+  });
+
   it('aborted during the pass: ABORTED, and no stream of the archive is left open', async () => {
     const controller = new AbortController();
     let chunks = 0;

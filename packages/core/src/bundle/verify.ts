@@ -293,13 +293,16 @@ export function windowOptions(options: VerifyOptions): WindowOptions {
 }
 
 /**
- * The entries of shard `shardId` that a deep check reads, in offset order, as
- * {@link verifyBundleFiles} finds them when that shard has `shard.size` bytes.
+ * For a shard of `index`, the entries a deep check reads, in offset order, as
+ * {@link verifyBundleFiles} finds them when that shard is `shard` with `shard.size` bytes (the
+ * index is examined once, whatever the number of shards asked for).
  */
-export function shardEntries(index: BundleIndex, shardId: number, shard: { src: ByteSource; size: number }): Located[] {
-  const shards: Array<{ src: ByteSource; size: number } | undefined> = new Array(index.header.numShards);
-  shards[shardId] = shard;
-  return groupByShard(checkEntries(index, shards, []).list).get(shardId) ?? [];
+export function shardEntries(index: BundleIndex): (shardId: number, shard: { src: ByteSource; size: number }) => Located[] {
+  if (index.header.numShards > MAX_SHARDS) return () => []; // CORRUPT_INDEX: no data is read
+  // Every shard as long as any entry needs: an entry past a shard's real end is SHORT_SHARD, never read.
+  const unbounded = { src: bytesSource(new Uint8Array(0), 'unbounded'), size: Number.MAX_SAFE_INTEGER };
+  const perShard = groupByShard(checkEntries(index, new Array(index.header.numShards).fill(unbounded), []).list);
+  return (shardId, shard) => (perShard.get(shardId) ?? []).filter((l) => l.entry.offset + l.entry.size <= shard.size).map((l) => ({ ...l, shard: shard.src }));
 }
 
 async function checkData(perShard: Map<number, Located[]>, options: VerifyOptions, files: BundleFiles): Promise<DeepResult> {

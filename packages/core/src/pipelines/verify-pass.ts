@@ -25,6 +25,8 @@ const DATA_KEY = /^(.*)\.data-(\d{5})-of-(\d{5})$/;
 interface PassIndex {
   bytes: Uint8Array;
   index: BundleIndex;
+  /** Its entries by shard ({@link shardEntries}). */
+  entries: ReturnType<typeof shardEntries>;
 }
 
 /** What one pass checked, by member key. */
@@ -73,7 +75,7 @@ export async function checkDuringPass(gfile: GFile, uri: string, options: Pick<V
       const id = Number(m[2]);
       const n = Number(m[3]);
       if (n !== by.index.header.numShards || id >= n) return; // verify does not ask for it
-      const check = new ShardCheck(shardEntries(by.index, id, { src: streamedOnly(file.uri, file.size), size: file.size }), windowOptions(options));
+      const check = new ShardCheck(by.entries(id, { src: streamedOnly(file.uri, file.size), size: file.size }), windowOptions(options));
       await check.checkStream(body);
       shards.set(key, { by, results: check.finish() });
     },
@@ -94,7 +96,8 @@ export async function checkDuringPass(gfile: GFile, uri: string, options: Pick<V
 /** The index, or undefined when it does not parse (verify reads it again and reports why). */
 async function parsed(bytes: Uint8Array, uri: string): Promise<PassIndex | undefined> {
   try {
-    return { bytes, index: await readBundleIndex(bytesSource(bytes, uri)) };
+    const index = await readBundleIndex(bytesSource(bytes, uri));
+    return { bytes, index, entries: shardEntries(index) };
   } catch {
     return undefined;
   }
