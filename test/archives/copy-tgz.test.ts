@@ -4,13 +4,14 @@
  * --deep, whatever the order of the shards in the archive; cp's guarantees (index last, nothing
  * under the destination's names for an incomplete checkpoint, reruns skip) hold with staging.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildBundle, copyCheckpoint, dataFilename, verifyAny } from '@ckptkit/core';
 import { clearMemoryStore, createGFile, createMemoryAdapter, createRegistry, isCkptError, type GFile, type StorageAdapter } from '@ckptkit/gfile';
-import { localFactory } from '@ckptkit/local';
+import { hostTag, localFactory } from '@ckptkit/local';
 import { makeTgz, type TarEntry } from '../helpers/archives.js';
 
 const SRC = `copy-tgz-src-${process.pid}`;
@@ -105,6 +106,34 @@ describe('cp and verify --deep of a checkpoint inside a .tar.gz', () => {
     expect(old.leftovers?.removed).toEqual([{ uri: dead, id: dead, why: 'older-than-max-age' }]);
     expect(await gfile.exists(`${dead}/0`)).toBe(false);
     expect(old.filesSkipped).toBe(4);
+  });
+
+  it('removeLeftovers: a staging directory whose name records a dead process of this machine goes at once; a live one stays, whatever its age', async () => {
+    const { gfile } = recording();
+    await gfile.writeFile(`memory://${SRC}/z.tar.gz`, (await zooArchive()).bytes);
+    // A pid that ran and is gone (a child that exited), and one that runs (this test's parent).
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const dead = `memory://${DST}/out/.ckpt-staging-${hostTag()}-${gone}-0123456789ab`;
+    const live = `memory://${DST}/out/.ckpt-staging-${hostTag()}-${process.ppid}-0123456789ab`;
+    const elsewhere = `memory://${DST}/out/.ckpt-staging-ffffffff-${gone}-0123456789ab`;
+    for (const dir of [dead, live, elsewhere]) await gfile.writeText(`${dir}/0`, 'half a shard');
+    const first = await copyCheckpoint(`tar:memory://${SRC}/z.tar.gz!/m/ckpt/ckpt-0`, `memory://${DST}/out`, { gfile, removeLeftovers: {} });
+    expect(first.leftovers?.removed).toEqual([{ uri: dead, id: dead, why: 'owner-dead' }]);
+    expect([await gfile.exists(`${dead}/0`), await gfile.exists(`${live}/0`), await gfile.exists(`${elsewhere}/0`)]).toEqual([false, true, true]);
+    await new Promise((r) => setTimeout(r, 5));
+    // Another machine's: the age rule; a live writer of this machine: never.
+    const old = await copyCheckpoint(`tar:memory://${SRC}/z.tar.gz!/m/ckpt/ckpt-0`, `memory://${DST}/out`, { gfile, removeLeftovers: { maxAgeMs: 1 } });
+    expect(old.leftovers?.removed).toEqual([{ uri: elsewhere, id: elsewhere, why: 'older-than-max-age' }]);
+    expect(await gfile.exists(`${live}/0`)).toBe(true);
+  });
+
+  it('a staging directory names its writer: .ckpt-staging-HOST-PID-RANDOM (HOST as the local adapter spells it)', async () => {
+    const { gfile, ops } = recording();
+    await gfile.writeFile(`memory://${SRC}/z.tar.gz`, (await zooArchive()).bytes);
+    await copyCheckpoint(`tar:memory://${SRC}/z.tar.gz!/m/ckpt/ckpt-0`, `memory://${DST}/out`, { gfile });
+    const staged = ops.filter((o) => o.startsWith('write ')).map((o) => o.slice('write '.length));
+    expect(staged.length).toBeGreaterThan(0);
+    for (const key of staged) expect(key).toMatch(new RegExp(`^out/\\.ckpt-staging-${hostTag()}-${process.pid}-[0-9a-f]{12}/\\d+$`));
   });
 
   it('cp aborted while it stages: ABORTED, and the staging directory is gone', async () => {

@@ -159,6 +159,33 @@ describe('.tar.gz scans (GFile.scan, decision 0016)', () => {
     expect(gets() - before).toBe(1);
   });
 
+  it('only: just the files named are handed over; after the listing, no request when the pass kept them all, else one pass', async () => {
+    const { gfile, store } = fresh();
+    const big = (seed: number) => Buffer.from(Array.from({ length: 5 * 2 ** 20 }, (_, i) => (i * seed) ^ (i >> 8) ^ (i >> 16) ^ ((i * 2654435761) >>> 24)));
+    const archive = `memory://${store}/z.tar.gz`;
+    const bytes = makeTgz([{ path: 'd/big1', data: big(3) }, { path: 'd/small', data: 's' }, { path: 'd/big2', data: big(5) }, { path: 'd/big3', data: big(7) }]);
+    await put(gfile, archive, bytes);
+    const uri = (name: string) => `tar:${archive}!/d/${name}`;
+    const got: string[] = [];
+    const visit = async (file: FileInfo, body: AsyncIterable<Uint8Array>) => void got.push(`${file.name}:${(await collect(body)).length}`);
+    // As the listing pass: only those handed over, the index built whole.
+    expect(await gfile.scan(uri(''), visit, { only: [uri('small')] })).toBe(true);
+    expect(got).toEqual(['small:1']);
+    expect((await listAll(gfile, uri(''))).map((f) => f.name)).toEqual(['big1', 'big2', 'big3', 'small']);
+    const snap = () => gfile.metrics.snapshot();
+    let before = snap();
+    got.length = 0;
+    await gfile.scan(uri(''), visit, { only: [uri('small')] });
+    expect(got).toEqual(['small:1']);
+    expect(snap().requests.get - before.requests.get).toBe(0);
+    before = snap();
+    got.length = 0;
+    await gfile.scan(uri(''), visit, { only: [uri('big2'), uri('small')] });
+    expect(got).toEqual(['small:1', `big2:${5 * 2 ** 20}`]);
+    expect(snap().requests.get - before.requests.get).toBe(1);
+    // Where the pass stops is seen in the bytes of a streamed read: test/archives/verify-tgz.test.ts.
+  });
+
   it('a visitor that reads nothing or part lets the pass go on; one that throws stops it with its error; other stores say false and read nothing', async () => {
     const { gfile, store } = fresh();
     const archive = `memory://${store}/z.tar.gz`;

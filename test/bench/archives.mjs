@@ -28,7 +28,9 @@ import { findPeers, peerEnv } from './lib/peers.mjs';
 import { openStores } from './lib/stores.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, runs: { type: 'string', default: '2' }, latency: { type: 'string', default: '10' } } });
+const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, runs: { type: 'string', default: '2' }, latency: { type: 'string', default: '10' }, only: { type: 'string' } } });
+// `--only verify`: just `ckpt verify --deep` of the .tar.gz, as tar stores the directory and with the `.index` first.
+const ONLY_VERIFY = values.only === 'verify';
 const MIB = Number(values.mib);
 const RUNS = Number(values.runs);
 const t0 = Date.now();
@@ -103,26 +105,33 @@ const tables = [];
 try {
   const members = await writeModel();
   log(`model folder written: ${members} files, ${MIB} MiB`);
-  const cases = [
-    {
-      name: '.tar.gz',
-      file: path.join(work, `${MODEL}.tar.gz`),
-      make: (file) => spawnSync('bash', ['-c', `tar -C ${JSON.stringify(path.join(work, 'src'))} -cf - ${MODEL} | gzip -1 > ${JSON.stringify(file)}`], { stdio: 'inherit' }),
-      ckpt: (uri) => `tar:${uri}!/`,
-      peerLabel: 'aws s3 cp - | tar tz',
-      peer: (uri, ep) => ['bash', ['-c', `${peers.aws} s3 cp ${uri} - --endpoint-url ${ep} | tar tz | wc -l`]],
-      peerLines: (out) => Number(out.trim()),
-    },
-    {
-      name: '.zip',
-      file: path.join(work, `${MODEL}.zip`),
-      make: (file) => spawnSync('bash', ['-c', `cd ${JSON.stringify(path.join(work, 'src'))} && zip -q -1 -r ${JSON.stringify(file)} ${MODEL}`], { stdio: 'inherit' }),
-      ckpt: (uri) => `zip:${uri}!/`,
-      peerLabel: 'aws s3 cp (download), then unzip -l',
-      peer: (uri, ep) => ['bash', ['-c', `${peers.aws} s3 cp ${uri} ${JSON.stringify(path.join(work, 'dl.zip'))} --only-show-errors --endpoint-url ${ep} && unzip -l ${JSON.stringify(path.join(work, 'dl.zip'))} | tail -1 && rm -f ${JSON.stringify(path.join(work, 'dl.zip'))}`]],
-      peerLines: (out) => Number(out.trim().split(/\s+/)[1]),
-    },
-  ];
+  const tgz = {
+    name: '.tar.gz',
+    file: path.join(work, `${MODEL}.tar.gz`),
+    make: (file) => spawnSync('bash', ['-c', `tar -C ${JSON.stringify(path.join(work, 'src'))} -cf - ${MODEL} | gzip -1 > ${JSON.stringify(file)}`], { stdio: 'inherit' }),
+    ckpt: (uri) => `tar:${uri}!/`,
+    peerLabel: 'aws s3 cp - | tar tz',
+    peer: (uri, ep) => ['bash', ['-c', `${peers.aws} s3 cp ${uri} - --endpoint-url ${ep} | tar tz | wc -l`]],
+    peerLines: (out) => Number(out.trim()),
+  };
+  const zip = {
+    name: '.zip',
+    file: path.join(work, `${MODEL}.zip`),
+    make: (file) => spawnSync('bash', ['-c', `cd ${JSON.stringify(path.join(work, 'src'))} && zip -q -1 -r ${JSON.stringify(file)} ${MODEL}`], { stdio: 'inherit' }),
+    ckpt: (uri) => `zip:${uri}!/`,
+    peerLabel: 'aws s3 cp (download), then unzip -l',
+    peer: (uri, ep) => ['bash', ['-c', `${peers.aws} s3 cp ${uri} ${JSON.stringify(path.join(work, 'dl.zip'))} --only-show-errors --endpoint-url ${ep} && unzip -l ${JSON.stringify(path.join(work, 'dl.zip'))} | tail -1 && rm -f ${JSON.stringify(path.join(work, 'dl.zip'))}`]],
+    peerLines: (out) => Number(out.trim().split(/\s+/)[1]),
+  };
+  // The same members, the `.index` first (the rest in the order the file system lists them).
+  const indexFirst = {
+    name: '.tar.gz, index first',
+    file: path.join(work, `${MODEL}-index-first.tar.gz`),
+    make: (file) =>
+      spawnSync('bash', ['-c', `cd ${JSON.stringify(path.join(work, 'src'))} && (echo ${MODEL}/checkpoint/ckpt-0.index; find ${MODEL} -type f ! -name ckpt-0.index) | tar -cf - --no-recursion -T - | gzip -1 > ${JSON.stringify(file)}`], { stdio: 'inherit' }),
+    ckpt: (uri) => `tar:${uri}!/`,
+  };
+  const cases = ONLY_VERIFY ? [tgz, indexFirst] : [tgz, zip];
   for (const c of cases) {
     const made = c.make(c.file);
     if (made.status !== 0) throw new Error(`could not make ${c.file}`);
@@ -132,7 +141,7 @@ try {
     await store.direct.copy(`file://${c.file}`, uri);
     fs.rmSync(c.file);
     const rows = [];
-    rows.push(
+    if (!ONLY_VERIFY) rows.push(
       await row(
         `ckpt ls -R ${c.name === '.zip' ? 'zip' : 'tar'}:…!/`,
         async () => {
@@ -146,7 +155,7 @@ try {
         },
       ),
     );
-    if (c.name === '.tar.gz') {
+    if (c.name.startsWith('.tar.gz')) {
       // The checkpoint out of the archive (one pass: its listing stages the shards), and deep verification (two).
       const member = `${c.ckpt(uri)}${MODEL}/checkpoint/ckpt-0`;
       const dst = path.join(work, 'cp-out');
@@ -155,7 +164,7 @@ try {
         const stats = JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('{"stats"'))).stats;
         return { ...r, bytesRead: stats.bytesRead, requests: Object.entries(stats.requests).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') };
       };
-      rows.push(
+      if (!ONLY_VERIFY) rows.push(
         await row(
           'ckpt cp tar:…!/…/ckpt-0 ./dir',
           async () => {
@@ -180,7 +189,7 @@ try {
         ),
       );
     }
-    if (peers.aws) {
+    if (peers.aws && !ONLY_VERIFY) {
       rows.push(
         await row(
           c.peerLabel,

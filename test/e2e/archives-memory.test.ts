@@ -1,7 +1,8 @@
 /**
  * `.tar.gz` archive views through the built CLI on two archive sizes, 60 MiB and 480 MiB of
  * incompressible shard data (decision 0016, issue 20): each command reads the archive once
- * (`--stats`: one GET of exactly the archive's bytes; `verify --deep` two, see below) and its peak
+ * (`--stats`: one GET of exactly the archive's bytes; `verify --deep` two when the shards come
+ * before the `.index`, see below, one when the index comes first) and its peak
  * RSS (VmHWM, read in the child through `test/helpers/max-rss.mjs`) does not grow with the archive:
  * by less than 24 MiB for 8x the data (measured: 1 to 14).
  *
@@ -44,6 +45,8 @@ async function measured(args: string[]): Promise<Run> {
 describe('.tar.gz views: one pass, peak RSS independent of the archive size', { timeout: 600_000 }, () => {
   let dir = '';
   const archives: Record<'small' | 'large', ZooTgz & { size: number }> = {} as never;
+  // The same checkpoints with the `.index` stored before the shards.
+  const indexFirst: Record<'small' | 'large', ZooTgz & { size: number }> = {} as never;
   const uri = (which: 'small' | 'large', member = '') => `tar:${archives[which].file}!/${member}`;
 
   beforeAll(async () => {
@@ -51,17 +54,19 @@ describe('.tar.gz views: one pass, peak RSS independent of the archive size', { 
     for (const [which, shardMiB] of [['small', 5], ['large', 40]] as const) {
       const made = await writeZooTgz(dir, which, { shards: 12, shardMiB });
       archives[which] = { ...made, size: (await fs.stat(made.file)).size };
+      const first = await writeZooTgz(dir, `${which}-index-first`, { shards: 12, shardMiB, indexFirst: true });
+      indexFirst[which] = { ...first, size: (await fs.stat(first.file)).size };
     }
-  }, 600_000);
+  }, 900_000);
 
   afterAll(async () => {
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
-  const both = async (run: (which: 'small' | 'large') => Promise<Run>) => {
+  const both = async (run: (which: 'small' | 'large') => Promise<Run>, of = archives) => {
     const out = { small: await run('small'), large: await run('large') };
     // The numbers behind docs/benchmarks.md, in the test's output.
-    console.log(`${out.small.r.args}: ${out.small.rssMiB.toFixed(0)} MiB (${archives.small.size} bytes), ${out.large.rssMiB.toFixed(0)} MiB (${archives.large.size} bytes); GETs ${out.small.gets}, ${out.large.gets}`);
+    console.log(`${out.small.r.args}: ${out.small.rssMiB.toFixed(0)} MiB (${of.small.size} bytes), ${out.large.rssMiB.toFixed(0)} MiB (${of.large.size} bytes); GETs ${out.small.gets}, ${out.large.gets}`);
     return out;
   };
 
@@ -105,6 +110,16 @@ describe('.tar.gz views: one pass, peak RSS independent of the archive size', { 
       expect(runs[w].bytesRead).toBe(2 * archives[w].size);
     }
     expect(runs.large.rssMiB - runs.small.rssMiB, `verify --deep: ${runs.small.rssMiB.toFixed(0)} MiB, then ${runs.large.rssMiB.toFixed(0)} MiB`).toBeLessThan(GROWTH_MIB);
+  });
+
+  it('verify --deep of an archive storing the .index first: one pass that checks each shard as it streams by, RSS independent of size', async () => {
+    const runs = await both((w) => measured(['verify', '--deep', '--concurrency', '4', `tar:${indexFirst[w].file}!/${indexFirst[w].prefix}`]), indexFirst);
+    for (const w of ['small', 'large'] as const) {
+      expect(runs[w].r.stdout).toMatch(/^OK: /m);
+      expect(runs[w].gets).toBe(1);
+      expect(runs[w].bytesRead).toBe(indexFirst[w].size);
+    }
+    expect(runs.large.rssMiB - runs.small.rssMiB, `verify --deep, index first: ${runs.small.rssMiB.toFixed(0)} MiB, then ${runs.large.rssMiB.toFixed(0)} MiB`).toBeLessThan(GROWTH_MIB);
   });
 
   it('inspect reads the archive once (the index is kept by the listing pass)', async () => {

@@ -25,10 +25,11 @@ const TENSOR = 4 * 2 ** 20;
 
 /**
  * Writes `<dir>/<name>.tar.gz` holding `m/checkpoint/{checkpoint, ckpt-0.data-*, ckpt-0.index}`
- * (that order: the data before its index; the shards not in name order) and `m/pipeline.config`:
- * `shards` data shards of `shardMiB` MiB each, in tensors of at most 4 MiB. The sources are removed.
+ * (that order: the data before its index, unless `indexFirst`; the shards not in name order) and
+ * `m/pipeline.config`: `shards` data shards of `shardMiB` MiB each, in tensors of at most 4 MiB.
+ * The sources are removed.
  */
-export async function writeZooTgz(dir: string, name: string, options: { shards: number; shardMiB: number }): Promise<ZooTgz> {
+export async function writeZooTgz(dir: string, name: string, options: { shards: number; shardMiB: number; indexFirst?: boolean }): Promise<ZooTgz> {
   const src = path.join(dir, `${name}-src`);
   const ckptDir = path.join(src, 'm', 'checkpoint');
   fs.mkdirSync(ckptDir, { recursive: true });
@@ -52,12 +53,9 @@ export async function writeZooTgz(dir: string, name: string, options: { shards: 
   fs.writeFileSync(path.join(src, 'm', 'pipeline.config'), 'model { ssd { num_classes: 90 } }\n');
   // GNU tar stores a directory in the order the file system lists it, not sorted: here the last shard first.
   const order = Array.from({ length: options.shards }, (_, i) => options.shards - 1 - i);
-  const members = [
-    'm/checkpoint/checkpoint',
-    ...order.map((i) => `m/checkpoint/${path.basename(dataFilename('ckpt-0', i, options.shards))}`),
-    'm/checkpoint/ckpt-0.index',
-    'm/pipeline.config',
-  ];
+  const shards = order.map((i) => `m/checkpoint/${path.basename(dataFilename('ckpt-0', i, options.shards))}`);
+  const index = 'm/checkpoint/ckpt-0.index';
+  const members = ['m/checkpoint/checkpoint', ...(options.indexFirst ? [index, ...shards] : [...shards, index]), 'm/pipeline.config'];
   const file = path.join(dir, `${name}.tar.gz`);
   await create({ gzip: { level: 1 }, file, cwd: src, portable: true }, members);
   fs.rmSync(src, { recursive: true, force: true });

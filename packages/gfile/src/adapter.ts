@@ -57,6 +57,16 @@ export interface OperationOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Options of {@link StorageAdapter.scan}. */
+export interface ScanOptions extends OperationOptions {
+  /**
+   * The keys under the prefix that the caller reads (absent: all). Only those are handed over; a
+   * pass over a store already listed stops after the last of them, and makes no request when the
+   * store still holds them all (members the listing pass kept).
+   */
+  wants?: ((key: string) => boolean) | undefined;
+}
+
 export interface ListOptions extends OperationOptions {
   /** True: one level under `prefix`, deeper keys rolled up into directory entries ending in `/`. */
   delimiter?: boolean | undefined;
@@ -218,7 +228,7 @@ export interface StorageAdapter {
    * show. After it, listings and stats need no other pass. Absent on stores that read ranges, or
    * resolves false having handed nothing over (an archive found to be a plain tar by its bytes).
    */
-  scan?(prefix: string, visit: (meta: ObjectMeta, body: AsyncIterable<Uint8Array>) => Promise<void>, options?: OperationOptions): Promise<boolean>;
+  scan?(prefix: string, visit: (meta: ObjectMeta, body: AsyncIterable<Uint8Array>) => Promise<void>, options?: ScanOptions): Promise<boolean>;
   /**
    * The unfinished writes of ckptkit (one request per page, like `list`) whose target keys start
    * with `prefix`, where the store can list them (local temporary files, S3 multipart uploads).

@@ -303,15 +303,31 @@ export class GFile {
    * so listings and stats that follow cost nothing more. Returns false, having read nothing, where
    * the store reads ranges (every other store): read those files as usual.
    *
+   * With `only` (URIs of files under the prefix, in any spelling that names them), only those
+   * files are handed over, and a store already listed is read only up to the last of them (not at
+   * all when it still holds them all).
+   *
    * @throws what `visit` throws (the pass stops), CORRUPT for a damaged archive, ABORTED.
    */
-  async scan(uriPrefix: string, visit: (file: FileInfo, body: AsyncIterable<Uint8Array>) => Promise<void>, options: Signalled = {}): Promise<boolean> {
+  async scan(
+    uriPrefix: string,
+    visit: (file: FileInfo, body: AsyncIterable<Uint8Array>) => Promise<void>,
+    options: Signalled & { only?: Iterable<string> | undefined } = {},
+  ): Promise<boolean> {
     const parsed = parseUri(uriPrefix, 'read');
     const { adapter } = await this.locate(uriPrefix, 'read');
     if (!adapter.scan) return false;
     const prefix = parsed.trailingSlash ? dirPrefix(parsed.key) : parsed.key;
     const spelled: ParsedUri = parsed.trailingSlash ? { ...parsed, base: `${parsed.base}/`, key: prefix } : parsed;
-    return adapter.scan(prefix, (meta, body) => visit(this.info(spelled, adapter, meta), body), { signal: options.signal });
+    let only: Set<string> | undefined;
+    if (options.only) {
+      only = new Set<string>();
+      for (const uri of options.only) only.add((await this.locate(uri, 'read')).key);
+    }
+    return adapter.scan(prefix, (meta, body) => visit(this.info(spelled, adapter, meta), body), {
+      signal: options.signal,
+      wants: only && ((key) => only.has(key)),
+    });
   }
 
   /**

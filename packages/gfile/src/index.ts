@@ -10,6 +10,7 @@ export type {
   ListPage,
   ObjectMeta,
   OperationOptions,
+  ScanOptions,
   ReadOptions,
   RequestKind,
   SkippedEntry,

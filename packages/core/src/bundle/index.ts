@@ -57,3 +57,4 @@ export {
   type VerifyProblemCode,
   type VerifyReport,
 } from './verify.js';
+export type { EntryResult } from './shard-check.js';

@@ -76,8 +76,12 @@ async function listedBundleFiles(storage: BundleStorage, prefix: string, signal:
     prefix,
     index: () => Promise.resolve(source(indexFilename(prefix))),
     shard: (id, n) => Promise.resolve(source(dataFilename(prefix, id, n))),
-    scanShards: async (visit, scanSignal) =>
-      storage.scan !== undefined && (await storage.scan(`${prefix}.data-`, async (file, body) => (files.has(file.uri) ? visit(file.uri, body) : undefined), { signal: scanSignal })),
+    scanShards: async (visit, scanSignal, only) =>
+      storage.scan !== undefined &&
+      (await storage.scan(`${prefix}.data-`, async (file, body) => (files.has(file.uri) ? visit(file.uri, body) : undefined), {
+        signal: scanSignal,
+        only,
+      })),
   };
 }
 

@@ -8,16 +8,15 @@
  */
 import { isCkptError } from '@ckptkit/gfile';
 import type { ByteSource } from './byte-source.js';
-import { bytesSource, streamRange } from './byte-source.js';
-import { crc32cCombine, extendCrc32c } from './crc.js';
+import { bytesSource } from './byte-source.js';
 import { dtypeLayout, dtypeName, dtypeSize } from './dtypes.js';
 import { corruptReason, errorDetail, type CorruptReason } from './errors.js';
 import { readBundleIndex, type BundleIndex, type BundleIndexEntry } from './index-reader.js';
 import { dataFilename, indexFilename } from './naming.js';
 import { encodeTensorNameSlice, sliceToString } from './ordered-code.js';
 import { runPool } from './pool.js';
+import { ShardCheck, type EntryResult, type Located, type WindowOptions } from './shard-check.js';
 import { bytesKey } from './sstable-format.js';
-import { RawChecker, StringChecker, VariantChecker, compareCrc, type CheckOutcome, type TensorChecker } from './tensor-checksum.js';
 
 /** Problem codes of `ckpt verify` (cli.md), plus the finer ones this verifier can tell apart. */
 export type VerifyProblemCode =
@@ -68,8 +67,15 @@ export interface BundleFiles {
    * every data shard's bytes from its first byte, in the store's order, to `visit` with the shard's
    * URI (as its {@link ByteSource.uri}). Resolves false, having read nothing, where the store reads
    * ranges. Deep verification then checks every shard in that one pass instead of by ranges.
+   * `only`: the URIs of the shards wanted (absent: all); the pass may stop after the last of them.
    */
-  scanShards?(visit: (uri: string, body: AsyncIterable<Uint8Array>) => Promise<void>, signal?: AbortSignal): Promise<boolean>;
+  scanShards?(visit: (uri: string, body: AsyncIterable<Uint8Array>) => Promise<void>, signal?: AbortSignal, only?: ReadonlySet<string>): Promise<boolean>;
+  /**
+   * Optional: the deep check of shard `uri` already done while an earlier pass streamed it
+   * (decision 0016: `verify --deep` of a `.tar.gz`), computed with the index bytes that
+   * {@link BundleFiles.index} returns; undefined when it is to be checked here.
+   */
+  checkedShard?(uri: string): readonly EntryResult[] | undefined;
 }
 
 /** Options of {@link verifyBundleFiles}. */
@@ -98,13 +104,6 @@ export interface VerifyOptions {
 /** A header claiming more shards than this is treated as corrupt rather than probed. */
 const MAX_SHARDS = 100_000;
 
-interface Located {
-  i: number; // position in index.entries (key order), for deterministic problem order
-  entry: BundleIndexEntry;
-  numElements: number | undefined;
-  shard: ByteSource;
-}
-
 function elementsOf(e: BundleIndexEntry): number | undefined {
   if (e.shape.unknownRank) return undefined;
   let n = 1;
@@ -113,15 +112,6 @@ function elementsOf(e: BundleIndexEntry): number | undefined {
     n *= d;
   }
   return Number.isSafeInteger(n) ? n : undefined;
-}
-
-function makeChecker(l: Located): TensorChecker | undefined {
-  const layout = dtypeLayout(l.entry.dtype);
-  if (layout === 'raw') return new RawChecker(l.entry.crc32c);
-  if (l.numElements === undefined) return undefined;
-  return layout === 'string'
-    ? new StringChecker(l.numElements, l.entry.size, l.entry.crc32c)
-    : new VariantChecker(l.numElements, l.entry.size, l.entry.crc32c);
 }
 
 /**
@@ -189,7 +179,7 @@ export async function verifyBundleFiles(files: BundleFiles, options: VerifyOptio
 
   if (!options.deep) return report();
 
-  const deep = await checkData(perShard, options, files.scanShards?.bind(files));
+  const deep = await checkData(perShard, options, files);
   tensorsChecked = deep.tensorsChecked;
   bytesChecked = deep.bytesChecked;
   problems.push(...deep.problems.map(({ i: _i, ...p }) => p));
@@ -290,184 +280,86 @@ function findOverlaps(perShard: Map<number, Located[]>, problems: VerifyProblem[
   }
 }
 
-/** A tensor's bytes within one window; raw tensors split across windows are `piece`s combined later. */
-interface Segment {
-  l: Located;
-  /** Absolute byte range within the shard. */
-  from: number;
-  to: number;
-  checker: TensorChecker | undefined;
-  piece?: { crcs: number[]; index: number; crc: number } | undefined;
-  done: boolean;
-}
-
-/** One ranged request: a stretch of a shard covering whole small tensors or one piece of a big one. */
-interface Window {
-  shard: ByteSource;
-  start: number;
-  end: number;
-  segments: Segment[];
-}
-
 interface DeepResult {
   problems: Array<VerifyProblem & { i: number }>;
   tensorsChecked: number;
   bytesChecked: number;
 }
 
-async function checkData(perShard: Map<number, Located[]>, options: VerifyOptions, scanShards: BundleFiles['scanShards']): Promise<DeepResult> {
+/** How {@link VerifyOptions} group a shard's tensors into reads. */
+export function windowOptions(options: VerifyOptions): WindowOptions {
   const windowSize = Math.max(1024, options.windowSize ?? 64 * 1024 * 1024);
-  const readSize = Math.max(1024, Math.min(windowSize, options.chunkSize ?? 8 * 1024 * 1024));
-  const maxGap = options.maxGap ?? 64 * 1024;
+  return { windowSize, readSize: Math.max(1024, Math.min(windowSize, options.chunkSize ?? 8 * 1024 * 1024)), maxGap: options.maxGap ?? 64 * 1024 };
+}
+
+/**
+ * For a shard of `index`, the entries a deep check reads, in offset order, as
+ * {@link verifyBundleFiles} finds them when that shard is `shard` with `shard.size` bytes (the
+ * index is examined once, whatever the number of shards asked for).
+ */
+export function shardEntries(index: BundleIndex): (shardId: number, shard: { src: ByteSource; size: number }) => Located[] {
+  if (index.header.numShards > MAX_SHARDS) return () => []; // CORRUPT_INDEX: no data is read
+  // Every shard as long as any entry needs: an entry past a shard's real end is SHORT_SHARD, never read.
+  const unbounded = { src: bytesSource(new Uint8Array(0), 'unbounded'), size: Number.MAX_SAFE_INTEGER };
+  const perShard = groupByShard(checkEntries(index, new Array(index.header.numShards).fill(unbounded), []).list);
+  return (shardId, shard) => (perShard.get(shardId) ?? []).filter((l) => l.entry.offset + l.entry.size <= shard.size).map((l) => ({ ...l, shard: shard.src }));
+}
+
+async function checkData(perShard: Map<number, Located[]>, options: VerifyOptions, files: BundleFiles): Promise<DeepResult> {
+  const windowing = windowOptions(options);
   const { signal } = options;
-  const problems: DeepResult['problems'] = [];
-  let tensorsChecked = 0;
-  let bytesChecked = 0;
-  const record = (l: Located, outcome: CheckOutcome): void => {
-    tensorsChecked++;
-    bytesChecked += l.entry.size;
-    if (!outcome.ok) problems.push({ i: l.i, code: outcome.code, detail: outcome.detail, key: l.entry.key, uri: l.shard.uri });
-  };
-  const shortRead = new Set<Located>();
-  const truncated = (l: Located, got: number): void => {
-    if (shortRead.has(l)) return;
-    shortRead.add(l);
-    problems.push({ i: l.i, code: 'SHORT_SHARD', detail: `the shard ended at byte ${got} while reading this tensor`, key: l.entry.key, uri: l.shard.uri });
-  };
-
-  const windows: Window[] = [];
-  const pieced: Array<{ l: Located; crcs: number[]; pieceSizes: number[] }> = [];
-  const segment = (l: Located, from: number, to: number, piece?: Segment['piece']): Segment => ({
-    l,
-    from,
-    to,
-    checker: piece ? undefined : makeChecker(l),
-    piece,
-    done: false,
-  });
-
+  const located = new Map<number, Located>();
+  const results: EntryResult[] = [];
+  const checks: ShardCheck[] = [];
   for (const list of perShard.values()) {
-    let cur: Window | undefined;
-    for (const l of list) {
-      const { offset, size } = l.entry;
-      const checker = makeChecker(l);
-      if (!checker) continue; // shape problem already reported
-      if (size === 0) {
-        record(l, checker.finish());
-        continue;
-      }
-      if (size > windowSize && dtypeLayout(l.entry.dtype) === 'raw') {
-        // Checksum pieces in parallel and combine them in order.
-        const count = Math.ceil(size / windowSize);
-        const crcs = new Array<number>(count).fill(0);
-        const pieceSizes: number[] = [];
-        for (let k = 0; k < count; k++) {
-          const from = offset + k * windowSize;
-          const to = Math.min(offset + size, from + windowSize);
-          pieceSizes.push(to - from);
-          windows.push({ shard: l.shard, start: from, end: to, segments: [segment(l, from, to, { crcs, index: k, crc: 0 })] });
-        }
-        pieced.push({ l, crcs, pieceSizes });
-        continue;
-      }
-      if (size > windowSize) {
-        // Strings and variants are checked in order: one window of their own, however long.
-        windows.push({ shard: l.shard, start: offset, end: offset + size, segments: [segment(l, offset, offset + size)] });
-        continue;
-      }
-      if (cur && offset >= cur.start && offset - cur.end <= maxGap && Math.max(cur.end, offset + size) - cur.start <= windowSize) {
-        cur.end = Math.max(cur.end, offset + size);
-        cur.segments.push(segment(l, offset, offset + size));
-      } else {
-        cur = { shard: l.shard, start: offset, end: offset + size, segments: [segment(l, offset, offset + size)] };
-        windows.push(cur);
-      }
-    }
+    for (const l of list) located.set(l.i, l);
+    const done = files.checkedShard?.(list[0]!.shard.uri);
+    if (done) results.push(...done);
+    else checks.push(new ShardCheck(list, windowing));
   }
-
-  /** Checks a window from bytes in order: `feed(at, chunk)` with the chunk's shard offset. */
-  const windowReader = (w: Window) => {
-    let pos = w.start;
-    let first = 0; // segments before this one are complete
-    return {
-      get done() {
-        return pos >= w.end;
-      },
-      feed(at: number, bytes: Uint8Array): void {
-        if (at > pos || at + bytes.length <= pos || pos >= w.end) return;
-        const chunk = bytes.subarray(pos - at);
-        const end = Math.min(pos + chunk.length, w.end);
-        for (let k = first; k < w.segments.length; k++) {
-          const s = w.segments[k] as Segment;
-          if (s.from >= end) break;
-          if (s.done || s.to <= pos) continue;
-          const view = chunk.subarray(Math.max(s.from, pos) - pos, Math.min(s.to, end) - pos);
-          if (s.piece) s.piece.crc = extendCrc32c(s.piece.crc, view);
-          else s.checker?.update(view);
-          if (s.to <= end) {
-            s.done = true;
-            if (s.piece) s.piece.crcs[s.piece.index] = s.piece.crc;
-            else record(s.l, (s.checker as TensorChecker).finish());
-          }
-        }
-        while (first < w.segments.length && (w.segments[first] as Segment).done) first++;
-        pos = end;
-      },
-      finish(): void {
-        for (const s of w.segments) if (!s.done) truncated(s.l, pos);
-      },
-    };
-  };
-  const checkWindow = async (w: Window): Promise<void> => {
-    const reader = windowReader(w);
-    let at = w.start;
-    for await (const chunk of streamRange(w.shard, w.start, w.end - w.start, readSize, signal)) {
-      reader.feed(at, chunk);
-      at += chunk.length;
-      if (reader.done) break;
-    }
-    reader.finish();
-  };
-  // A store read front to back: every shard once, in the store's order, each chunk to the windows it covers.
+  const windows = checks.flatMap((check) => check.windows.map((w) => ({ check, w })));
+  // A store read front to back: every shard still to check once, in the store's order, each chunk to the windows it covers.
   const scanned =
-    scanShards !== undefined &&
+    files.scanShards !== undefined &&
     windows.length > 0 &&
     (await (async () => {
-      const byShard = new Map<string, Window[]>();
-      for (const w of windows) byShard.set(w.shard.uri, [...(byShard.get(w.shard.uri) ?? []), w]);
+      const byUri = new Map<string, ShardCheck>();
+      for (const { check, w } of windows) byUri.set(w.shard.uri, check);
       const finished = new Set<string>();
-      const ran = await scanShards(async (uri, body) => {
-        const list = (byShard.get(uri) ?? []).sort((a, b) => a.start - b.start);
-        if (list.length === 0 || finished.has(uri)) return;
-        finished.add(uri);
-        const readers = list.map(windowReader);
-        let lo = 0;
-        let at = 0;
-        for await (const chunk of body) {
-          const end = at + chunk.length;
-          while (lo < readers.length && readers[lo]!.done) lo++;
-          for (let k = lo; k < list.length && list[k]!.start < end; k++) readers[k]!.feed(at, chunk);
-          at = end;
-          if (lo >= readers.length) break;
-        }
-        for (const r of readers) r.finish();
-      }, signal);
-      if (ran) for (const [uri, list] of byShard) if (!finished.has(uri)) for (const w of list) windowReader(w).finish();
+      const ran = await files.scanShards!(
+        async (uri, body) => {
+          const check = byUri.get(uri);
+          if (!check || finished.has(uri)) return;
+          finished.add(uri);
+          await check.checkStream(body);
+        },
+        signal,
+        new Set(byUri.keys()),
+      );
+      if (ran) for (const [uri, check] of byUri) if (!finished.has(uri)) check.unread();
       return ran;
     })());
   if (!scanned) {
     await runPool(
-      windows.map((w) => () => checkWindow(w)),
+      windows.map(({ check, w }) => () => check.checkWindow(w, signal)),
       options.concurrency ?? 8,
       signal,
     );
   }
+  for (const check of checks) results.push(...check.finish());
 
-  for (const { l, crcs, pieceSizes } of pieced) {
-    if (shortRead.has(l)) continue;
-    let crc = crcs[0] as number;
-    for (let k = 1; k < crcs.length; k++) crc = crc32cCombine(crc, crcs[k] as number, pieceSizes[k] as number);
-    record(l, compareCrc(crc, l.entry.crc32c));
+  const problems: DeepResult['problems'] = [];
+  let tensorsChecked = 0;
+  let bytesChecked = 0;
+  for (const r of results) {
+    const l = located.get(r.i)!;
+    if ('shortAt' in r) {
+      problems.push({ i: l.i, code: 'SHORT_SHARD', detail: `the shard ended at byte ${r.shortAt} while reading this tensor`, key: l.entry.key, uri: l.shard.uri });
+      continue;
+    }
+    tensorsChecked++;
+    bytesChecked += l.entry.size;
+    if (!r.outcome.ok) problems.push({ i: l.i, code: r.outcome.code, detail: r.outcome.detail, key: l.entry.key, uri: l.shard.uri });
   }
   problems.sort((a, b) => a.i - b.i);
   return { problems, tensorsChecked, bytesChecked };

@@ -73,8 +73,9 @@ export interface CopyCheckpointOptions {
    * clean up (see {@link removeLeftovers}): temporary files and multipart uploads under the
    * checkpoint's destination name (and the state file's, with `updateState`) whose writer is dead
    * or that are older than `maxAgeMs`, and the recorded `deadWrites` there; when the source is
-   * staged (a `.tar.gz`), also the staging directories in the destination whose newest file is
-   * older than `maxAgeMs` (one more listing). Off by default (one more listing per name:
+   * staged (a `.tar.gz`), also the staging directories in the destination whose writer (named in
+   * the directory's name) was a process of this machine that no longer runs, or whose newest file
+   * is older than `maxAgeMs` (one more listing). Off by default (one more listing per name:
    * ListMultipartUploads on S3).
    */
   removeLeftovers?: { maxAgeMs?: number | undefined; deadWrites?: readonly DeadWrite[] | undefined } | undefined;
@@ -151,7 +152,8 @@ const TF_PREFIX_FORMATS = new Set(['tf1-saver', 'tf1-saver-v1', 'tf2-checkpoint'
  *   resolved from that listing they are renamed to their names in the order above (a file already
  *   identical at the destination is skipped), and the staging directory is removed, also on
  *   failure. An incomplete checkpoint is found after the pass: refused, nothing left. With
- *   `removeLeftovers`, staging directories of killed copies older than `maxAgeMs` go too.
+ *   `removeLeftovers`, staging directories of killed copies go too: at once when the killed copy
+ *   ran on this machine, else once older than `maxAgeMs`.
  * - **Safety**: every destination path is checked before the first write; a name from the source
  *   listing with `..`, an empty segment, a leading `/`, a backslash or a drive letter fails the
  *   whole copy with INVALID_PATH and nothing is written.

@@ -8,6 +8,7 @@ import { CkptError, isCkptError, type GFile } from '@ckptkit/gfile';
 import { inspectBundleJson, inspectV1Json, type InspectJson } from '../bundle/inspect-json.js';
 import { bundlePrefixOf, dataFilename, indexFilename } from '../bundle/naming.js';
 import { corruptReason, errorDetail } from '../bundle/errors.js';
+import { bytesSource } from '../bundle/byte-source.js';
 import { inspectCheckpoint, openBundle, storageSource } from '../bundle/storage.js';
 import { parseV1Checkpoint, readV1Checkpoint, type V1Checkpoint } from '../bundle/v1-reader.js';
 import { verifyBundleFiles, type BundleFiles, type VerifyOptions, type VerifyProblem, type VerifyReport } from '../bundle/verify.js';
@@ -16,6 +17,7 @@ import type { FileEntry } from '../discovery/types.js';
 import { TF_DATA, TF_TEMPSTATE, TF_V1_SHARD } from '../formats/tf-files.js';
 import { hasTfGlobChar } from '../latest/tf-glob.js';
 import { resolveCheckpoint, type CheckpointFiles } from './checkpoint-files.js';
+import { checkDuringPass, type PassChecks } from './verify-pass.js';
 
 interface Signal {
   signal?: AbortSignal | undefined;
@@ -104,26 +106,43 @@ export interface VerifiedCheckpoint {
   notes: string[];
 }
 
-/** The bundle files of a resolved checkpoint, from the listing that resolved it (no second listing). */
-function listedBundle(gfile: GFile, prefix: string, files: FileEntry[]): BundleFiles {
+/**
+ * The bundle files of a resolved checkpoint, from the listing that resolved it (no second
+ * listing); with `pass`, the index bytes and shard checks of the pass that made that listing.
+ */
+async function listedBundle(gfile: GFile, prefix: string, files: FileEntry[], pass: PassChecks | undefined): Promise<BundleFiles> {
   const byUri = new Map(files.map((f) => [f.uri, f]));
+  const keyOf = new Map<string, string>();
+  if (pass) for (const f of files) keyOf.set(f.uri, (await gfile.locate(f.uri, 'verify')).key);
   const source = (uri: string) => {
     const f = byUri.get(uri);
     return Promise.resolve(f ? storageSource(gfile, uri, f.size) : undefined);
   };
+  const indexUri = indexFilename(prefix);
+  const passIndex = byUri.has(indexUri) ? pass?.index(keyOf.get(indexUri)!) : undefined;
   return {
     prefix,
-    index: () => source(indexFilename(prefix)),
+    // The bytes the shards were checked against (kept by the pass, so never read again).
+    index: () => (passIndex ? Promise.resolve(bytesSource(passIndex, indexUri)) : source(indexUri)),
     shard: (id, n) => source(dataFilename(prefix, id, n)),
-    scanShards: (visit, signal) => scanShards(gfile, prefix, files, visit, signal),
+    scanShards: (visit, signal, only) => scanShards(gfile, prefix, files, visit, signal, only),
+    ...(passIndex && { checkedShard: (uri: string) => (byUri.has(uri) ? pass!.shard(keyOf.get(uri)!) : undefined) }),
   };
 }
 
 /**
  * The data shards of `prefix` in one pass where the store is read front to back (`GFile.scan`),
- * each handed to `visit` under the URI the listing spelled it with (matched by key).
+ * each handed to `visit` under the URI the listing spelled it with (matched by key); `only`: the
+ * URIs wanted (the pass stops after the last of them).
  */
-async function scanShards(gfile: GFile, prefix: string, files: FileEntry[], visit: (uri: string, body: AsyncIterable<Uint8Array>) => Promise<void>, signal: AbortSignal | undefined): Promise<boolean> {
+async function scanShards(
+  gfile: GFile,
+  prefix: string,
+  files: FileEntry[],
+  visit: (uri: string, body: AsyncIterable<Uint8Array>) => Promise<void>,
+  signal: AbortSignal | undefined,
+  only: ReadonlySet<string> | undefined,
+): Promise<boolean> {
   const located = await gfile.locate(prefix, 'verify');
   if (!located.adapter.scan) return false;
   const byKey = new Map<string, string>();
@@ -134,8 +153,22 @@ async function scanShards(gfile: GFile, prefix: string, files: FileEntry[], visi
       const uri = byKey.get((await gfile.locate(file.uri, 'verify')).key);
       if (uri !== undefined) await visit(uri, body);
     },
-    { signal },
+    { signal, only },
   );
+}
+
+/**
+ * The data checked by the listing pass of a store read front to back ({@link checkDuringPass}).
+ * A pass that fails for any reason but an abort is left to the resolution that follows, which
+ * reads the listing again and fails (or reports) exactly as without this pass.
+ */
+async function passChecks(gfile: GFile, uri: string, options: Omit<VerifyOptions, 'index'>): Promise<PassChecks | undefined> {
+  try {
+    return await checkDuringPass(gfile, uri, options);
+  } catch (error) {
+    if (isCkptError(error, 'ABORTED') || options.signal?.aborted) throw error;
+    return undefined;
+  }
 }
 
 /** Checks V1 table files: the metadata (deep: every block's checksum and every record), and that every shard of a pattern is there. */
@@ -172,12 +205,13 @@ async function verifyV1(gfile: GFile, resolved: CheckpointFiles, files: FileEntr
  *   checkpoints; storage failures.
  */
 export async function verifyAny(gfile: GFile, uri: string, options: Omit<VerifyOptions, 'index'> = {}): Promise<VerifiedCheckpoint> {
+  const pass = options.deep ? await passChecks(gfile, uri, options) : undefined;
   const resolved = await resolveCheckpoint(uri, { gfile, signal: options.signal, operation: 'verify' });
   const notes = [...resolved.notes];
   const t = resolved.tensors;
   if (t?.kind === 'bundle') {
     if (resolved.kind === 'directory') notes.push(`${uri} is a ${resolved.found.format} checkpoint; verifying its variables ${t.prefix}`);
-    const report = await verifyBundleFiles(listedBundle(gfile, t.prefix, resolved.found.files), options);
+    const report = await verifyBundleFiles(await listedBundle(gfile, t.prefix, resolved.found.files, pass), options);
     return { report, scope: 'tensors', resolved, notes };
   }
   if (t?.kind === 'v1') return { report: await verifyV1(gfile, resolved, t.files, options), scope: 'tensors', resolved, notes };

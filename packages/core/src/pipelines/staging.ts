@@ -7,8 +7,11 @@
  */
 import type { GFile } from '@ckptkit/gfile';
 import { LEFTOVER_MAX_AGE_MS, type RemovedLeftover } from './leftovers.js';
+import { ownerRuns, ownerTag } from './process-owner.js';
 
 const STAGING = '.ckpt-staging-';
+/** `.ckpt-staging-HOST-PID-RANDOM` (the writer: {@link ownerTag}), or `.ckpt-staging-RANDOM` as written before owners were recorded. */
+const STAGING_NAME = /^\.ckpt-staging-(?:([0-9a-f]{8})-([1-9][0-9]{0,9})-)?[0-9a-f]{12}$/;
 
 /** Files of a source staged at the destination, by their member key. */
 export interface Staged {
@@ -49,7 +52,7 @@ export async function stageSequentialSource(
   const { onProgress, onWriteError } = hooks;
   if (!(await gfile.locate(srcUri, 'cp')).adapter.scan) return undefined;
   const id = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
-  const dir = `${dstDir.replace(/\/+$/, '')}/${STAGING}${id}`;
+  const dir = `${dstDir.replace(/\/+$/, '')}/${STAGING}${ownerTag()}-${id}`;
   const byKey = new Map<string, { uri: string; size: number }>();
   let n = 0;
   let wrote = false;
@@ -95,8 +98,9 @@ async function* counted(body: AsyncIterable<Uint8Array>, onBytes: (n: number) =>
 
 /**
  * Removes the staging directories of earlier copies into `dstDir` that were killed before they
- * could remove them: those whose newest file is older than `maxAgeMs` (default a day; a staging
- * directory names no owner, so age is the only sign that nobody writes there). `own` is kept.
+ * could remove them: at once those whose name records a writer of this machine that no longer
+ * runs; else those whose newest file is older than `maxAgeMs` (default a day: the writer is on
+ * another machine, or its name records none), unless the writer is known to run. `own` is kept.
  * One listing of `dstDir/.ckpt-staging-`, and one removal per directory removed.
  */
 export async function removeStaleStaging(gfile: GFile, dstDir: string, own: string, options: { maxAgeMs?: number | undefined; signal?: AbortSignal | undefined }): Promise<RemovedLeftover[]> {
@@ -112,9 +116,19 @@ export async function removeStaleStaging(gfile: GFile, dstDir: string, own: stri
   const removed: RemovedLeftover[] = [];
   const now = Date.now();
   for (const [uri, mtime] of newest) {
-    if (now - mtime <= maxAgeMs) continue;
+    const why = stagingLeftover(uri.slice(base.length), now - mtime, maxAgeMs);
+    if (!why) continue;
     await gfile.removeTree(uri, { signal: options.signal });
-    removed.push({ uri, id: uri, why: 'older-than-max-age' });
+    removed.push({ uri, id: uri, why });
   }
   return removed;
+}
+
+/** Why a staging directory of this age is a leftover, or undefined while its writer may still be at work. */
+function stagingLeftover(name: string, ageMs: number, maxAgeMs: number): RemovedLeftover['why'] | undefined {
+  const owner = STAGING_NAME.exec(name);
+  const runs = owner?.[1] === undefined ? undefined : ownerRuns(owner[1], Number(owner[2]));
+  if (runs === false) return 'owner-dead';
+  if (runs === true) return undefined;
+  return ageMs > maxAgeMs ? 'older-than-max-age' : undefined;
 }

@@ -54,9 +54,9 @@ function tarOrTgz(source: ArchiveSource, limits: ArchiveLimits, key: string): Ar
     async *stream(member, offset, length, signal) {
       yield* (await choose(signal)).stream(member, offset, length, signal);
     },
-    async scan(prefix, visit, signal, known) {
+    async scan(prefix, visit, signal, known, wants) {
       const format = await choose(signal);
-      return format.scan ? format.scan(prefix, visit, signal, known) : undefined;
+      return format.scan ? format.scan(prefix, visit, signal, known, wants) : undefined;
     },
   };
 }

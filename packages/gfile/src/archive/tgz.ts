@@ -109,8 +109,18 @@ async function pass(source: ArchiveSource, limits: ArchiveLimits, signal: AbortS
 interface Tap {
   prefix: string;
   visit: (meta: ObjectMeta, body: AsyncIterable<Uint8Array>) => Promise<void>;
-  /** When a pass runs over an index already read: only the member each key's listing shows. */
+  /** Which files under `prefix` to hand over (absent: all). */
+  wants?: ((key: string) => boolean) | undefined;
+  /**
+   * When a pass runs over an index already read: only the member each key's listing shows, and
+   * the pass stops after the last of them that is wanted.
+   */
   known?: ArchiveIndex<TgzLoc> | undefined;
+}
+
+/** The files of `index` under `prefix` that `wants` accepts, in archive order. */
+function wantedFiles(index: ArchiveIndex<TgzLoc>, prefix: string, wants: ((key: string) => boolean) | undefined) {
+  return [...index.files.values()].filter((f) => f.key.startsWith(prefix) && (!wants || wants(f.key))).sort((a, b) => a.loc.ordinal - b.loc.ordinal);
 }
 
 /**
@@ -121,7 +131,14 @@ async function indexPass(source: ArchiveSource, limits: ArchiveLimits, signal: A
   const known = tap?.known;
   const index = known ?? new ArchiveIndex<TgzLoc>(limits, 'last-wins', (m) => corrupt(source.uri, m));
   let cachedTotal = 0;
-  await pass(source, limits, signal, (entry, ordinal) => {
+  // Over a known index, nothing after the last wanted member is read.
+  const last = known && tap ? (wantedFiles(known, tap.prefix, tap.wants).at(-1)?.loc.ordinal ?? -1) : Infinity;
+  await pass(source, limits, signal, (entry, ordinal, stop) => {
+    if (ordinal > last) {
+      stop();
+      entry.resume();
+      return;
+    }
     const kind = tarKind(entry.type);
     const size = entry.size ?? 0;
     let key: string | undefined;
@@ -134,7 +151,7 @@ async function indexPass(source: ArchiveSource, limits: ArchiveLimits, signal: A
       loc = { ordinal };
       key = index.add(entry.path, { ...kind, size, mtime: entry.mtime, loc });
     }
-    const visit = key !== undefined && tap && key.startsWith(tap.prefix) ? tap.visit : undefined;
+    const visit = key !== undefined && tap && key.startsWith(tap.prefix) && (!tap.wants || tap.wants(key)) ? tap.visit : undefined;
     let keep = false;
     if (!known && key !== undefined && size <= limits.cacheMemberBytes && cachedTotal + size <= limits.cacheTotalBytes) {
       cachedTotal += size;
@@ -142,9 +159,11 @@ async function indexPass(source: ArchiveSource, limits: ArchiveLimits, signal: A
     }
     if (!keep && !visit) {
       entry.resume();
+      if (ordinal === last) stop();
       return;
     }
-    return consume(entry, keep ? loc : undefined, visit && ((body) => visit({ key: key!, kind: 'file', size, mtime: entry.mtime }, body)));
+    const consumed = consume(entry, keep ? loc : undefined, visit && ((body) => visit({ key: key!, kind: 'file', size, mtime: entry.mtime }, body)));
+    return ordinal === last ? consumed.then(stop) : consumed;
   });
   return index;
 }
@@ -179,10 +198,10 @@ export function tgzFormat(source: ArchiveSource, limits: ArchiveLimits): Archive
     index(signal) {
       return indexPass(source, limits, signal);
     },
-    async scan(prefix, visit, signal, known) {
+    async scan(prefix, visit, signal, known, wants) {
       if (known) {
         // Every file wanted was kept by the index pass: no pass at all.
-        const wanted = [...known.files.values()].filter((f) => f.key.startsWith(prefix)).sort((a, b) => a.loc.ordinal - b.loc.ordinal);
+        const wanted = wantedFiles(known, prefix, wants);
         if (wanted.every((f) => f.loc.cached)) {
           for (const f of wanted) {
             throwIfAborted(signal, 'read', source.uri);
@@ -191,7 +210,7 @@ export function tgzFormat(source: ArchiveSource, limits: ArchiveLimits): Archive
           return known;
         }
       }
-      return indexPass(source, limits, signal, { prefix, visit, known });
+      return indexPass(source, limits, signal, { prefix, visit, known, wants });
     },
     async *stream(member, offset, length, signal) {
       const end = length === undefined ? member.size : offset + length;

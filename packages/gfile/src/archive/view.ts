@@ -15,8 +15,16 @@ export interface ArchiveFormat<Loc> {
    * Formats read front to back (`.tar.gz`): one pass handing the files under `prefix` to `visit`
    * in archive order. Builds the index when `known` is absent (and returns it), else reads with it.
    * Undefined when the archive turns out not to be read front to back (nothing was handed over).
+   * `wants` (absent: every file) narrows what is handed over; with `known`, the pass stops after
+   * the last file wanted.
    */
-  scan?(prefix: string, visit: (meta: ObjectMeta, body: AsyncIterable<Uint8Array>) => Promise<void>, signal: AbortSignal | undefined, known: ArchiveIndex<Loc> | undefined): Promise<ArchiveIndex<Loc> | undefined>;
+  scan?(
+    prefix: string,
+    visit: (meta: ObjectMeta, body: AsyncIterable<Uint8Array>) => Promise<void>,
+    signal: AbortSignal | undefined,
+    known: ArchiveIndex<Loc> | undefined,
+    wants?: ((key: string) => boolean) | undefined,
+  ): Promise<ArchiveIndex<Loc> | undefined>;
   /** True when a ranged read of a member costs one ranged read of the archive (stored zip members, plain tar). */
   readonly rangeReads: boolean;
 }
@@ -146,9 +154,9 @@ export function createArchiveView<Loc>(target: ArchiveViewTarget, format: Archiv
     adapter.scan = async (prefix, visit, o) => {
       throwIfAborted(o?.signal, 'read', uriOf(prefix));
       const known = indexed && (await indexed);
-      if (known) return (await scan(prefix, visit, o?.signal, known)) !== undefined;
+      if (known) return (await scan(prefix, visit, o?.signal, known, o?.wants)) !== undefined;
       // The scan is the index pass: a listing that comes meanwhile waits for it, not for another.
-      const scanning = scan(prefix, visit, o?.signal, undefined);
+      const scanning = scan(prefix, visit, o?.signal, undefined, o?.wants);
       indexed = scanning.then((idx) => idx ?? format.index(o?.signal));
       indexed.catch(() => (indexed = undefined));
       return (await scanning) !== undefined;
