@@ -25,28 +25,31 @@ const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', a
 /**
  * Text with XML's entities and character references decoded; undefined for an `&` that starts
  * none. Scanned by hand: every ETag is `&quot;…&quot;`, and a regular expression's matches cost
- * more than the rest of an entry's parse.
+ * more than the rest of an entry's parse. The pieces are joined into one new string: pieces
+ * concatenated would keep slices of the whole answer alive for as long as the ETag lives (`find`
+ * keeps every file's).
  */
 function decodeText(raw: string): string | undefined {
   let amp = raw.indexOf('&');
   if (amp < 0) return raw;
-  let out = '';
+  const parts: string[] = [];
   let from = 0;
   while (amp >= 0) {
     const semi = raw.indexOf(';', amp + 1);
     if (semi < 0) return undefined;
     const ref = raw.slice(amp + 1, semi);
-    let text: string | undefined = NAMED[ref];
-    if (text === undefined || !Object.hasOwn(NAMED, ref)) {
+    let text = Object.hasOwn(NAMED, ref) ? NAMED[ref] : undefined;
+    if (text === undefined) {
       const code = /^#x[0-9a-fA-F]+$/.test(ref) ? parseInt(ref.slice(2), 16) : /^#[0-9]+$/.test(ref) ? Number(ref.slice(1)) : NaN;
       if (!(code >= 0 && code <= 0x10ffff)) return undefined;
       text = String.fromCodePoint(code);
     }
-    out += raw.slice(from, amp) + text;
+    parts.push(raw.slice(from, amp), text);
     from = semi + 1;
     amp = raw.indexOf('&', from);
   }
-  return out + raw.slice(from);
+  parts.push(raw.slice(from));
+  return parts.join('');
 }
 
 // The element names a listing holds, so that reading one allocates nothing: each with its closing tag.
