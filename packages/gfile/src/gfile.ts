@@ -8,7 +8,7 @@ import { RequestMetrics, withMetrics } from './layers/metrics.js';
 import { withRetry, type RetryOptions } from './layers/retry.js';
 import { listEntries, listPages } from './listing.js';
 import { HADOOP_FOLDER_SUFFIX, presentEntry, presentOnce } from './placeholders.js';
-import { pathOrdered, pathOrderedPages } from './path-order.js';
+import { pathOrderedPages } from './path-order.js';
 import { listRecursivePages, type PlanDecision } from './planner/index.js';
 import { replayable } from './replayable.js';
 import type { ArchiveLimits } from './archive/limits.js';
@@ -370,17 +370,22 @@ export class GFile {
         const lit = step.kind === 'flat' ? '' : literalPrefix(step.segment);
         // Every match lies below its candidate: candidates in key order of their `dir/` give matches in path order.
         const dirs = [...new Set(candidates)].sort((a, b) => compareKeys(dirPrefix(a), dirPrefix(b)));
-        const matchesOf = (dir: string, stop: AbortSignal): AsyncGenerator<ObjectMeta> => {
+        // Pages, not entries, through the layers (as walkEntries): a step per entry in each costs more than matching it.
+        const matchesOf = (dir: string, stop: AbortSignal): AsyncGenerator<ObjectMeta[]> => {
           const prefix = dirPrefix(dir);
           const listing =
             step.kind === 'flat'
-              ? this.listFlat(adapter, prefix, stop, onSkipped)
-              : listEntries(adapter, prefix + lit, { delimiter: true, pageSize: this.options.pageSize, signal: stop, onSkipped });
-          const ordered = pathOrdered(listing, { root: prefix, probe: (d, known) => this.probeDir(adapter, d, known, stop) });
-          return filterMeta(ordered, (meta) => shown(meta) && matches(step.kind === 'flat' ? stripSlash(meta.key).slice(prefix.length) : baseName(meta.key)));
+              ? this.listFlatPages(adapter, prefix, stop, onSkipped)
+              : mapPages(listPages(adapter, prefix + lit, { delimiter: true, pageSize: this.options.pageSize, signal: stop, onSkipped }), (p) => p.entries);
+          const ordered = pathOrderedPages(listing, { root: prefix, probe: (d, known) => this.probeDir(adapter, d, known, stop) });
+          const keep = (meta: ObjectMeta) => shown(meta) && matches(step.kind === 'flat' ? stripSlash(meta.key).slice(prefix.length) : baseName(meta.key));
+          return mapPages(ordered, (page) => page.filter(keep));
         };
-        const infos = mapMeta(prefetchInOrder(dirs, matchesOf, this.options.concurrency ?? DEFAULT_CONCURRENCY, signal), (meta) => this.info(rootParsed, adapter, meta));
-        yield* uriOrderIsKeyOrder(rootParsed) ? infos : sortedByUri(infos);
+        const pages = prefetchInOrder(dirs, matchesOf, this.options.concurrency ?? DEFAULT_CONCURRENCY, signal, (page) => page.length);
+        const infos = async function* (self: GFile): AsyncGenerator<FileInfo> {
+          for await (const page of pages) for (const meta of page) yield self.info(rootParsed, adapter, meta);
+        };
+        yield* uriOrderIsKeyOrder(rootParsed) ? infos(this) : sortedByUri(infos(this));
         return;
       }
       const matches = segmentMatcher(step.segment);
@@ -516,7 +521,11 @@ export class GFile {
     };
     const ordered = pathOrderedPages(listing(this), { root: rootPrefix, maxHeld: options.maxHeld, probe: (dir, known) => this.probeDir(adapter, dir, known, signal) });
     if (uriOrderIsKeyOrder(parsed)) {
-      for await (const batch of ordered) yield batch.map((meta) => this.info(parsed, adapter, meta));
+      // A directory settled late releases the run it held back (up to `maxHeld` entries) at once:
+      // handed out a page at a time, so that their FileInfos are not all made at once.
+      for await (const batch of ordered) {
+        for (let i = 0; i < batch.length; i += BATCH) yield batch.slice(i, i + BATCH).map((meta) => this.info(parsed, adapter, meta));
+      }
     } else {
       const all: FileInfo[] = [];
       for await (const batch of ordered) for (const meta of batch) all.push(this.info(parsed, adapter, meta));
@@ -1027,16 +1036,12 @@ async function* sortedByUri(entries: AsyncIterable<FileInfo>): AsyncGenerator<Fi
   yield* all.sort(byUri);
 }
 
-async function* filterMeta(source: AsyncIterable<ObjectMeta>, keep: (m: ObjectMeta) => boolean): AsyncGenerator<ObjectMeta> {
-  for await (const m of source) if (keep(m)) yield m;
-}
+/** Entries handed out at once by {@link GFile.walkEntryBatches}, at most. */
+const BATCH = 1000;
 
+/** `f` of each page of `source`, in order. */
 async function* mapPages<P, T>(source: AsyncIterable<P>, f: (page: P) => T): AsyncGenerator<T> {
   for await (const page of source) yield f(page);
-}
-
-async function* mapMeta<T>(source: AsyncIterable<ObjectMeta>, f: (m: ObjectMeta) => T): AsyncGenerator<T> {
-  for await (const m of source) yield f(m);
 }
 
 /** Entries a listing may run ahead of its consumer, per listing. */
@@ -1047,14 +1052,20 @@ const PREFETCH_CAP = 1000;
  * once: each one ahead of the consumer holds at most {@link PREFETCH_CAP} entries and then waits.
  * Stopping early (or `signal`) stops every listing.
  */
-async function* prefetchInOrder<I, T>(items: readonly I[], open: (item: I, signal: AbortSignal) => AsyncIterable<T>, window: number, signal: AbortSignal | undefined): AsyncGenerator<T> {
+async function* prefetchInOrder<I, T>(
+  items: readonly I[],
+  open: (item: I, signal: AbortSignal) => AsyncIterable<T>,
+  window: number,
+  signal: AbortSignal | undefined,
+  entriesIn: (item: T) => number = () => 1,
+): AsyncGenerator<T> {
   const stop = new AbortController();
   const onAbort = () => stop.abort(signal?.reason);
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
   const started: Array<() => AsyncGenerator<T>> = [];
   const start = (i: number) => {
-    if (i < items.length && started[i] === undefined) started[i] = ahead(open(items[i]!, stop.signal), PREFETCH_CAP);
+    if (i < items.length && started[i] === undefined) started[i] = ahead(open(items[i]!, stop.signal), PREFETCH_CAP, entriesIn);
   };
   try {
     for (let i = 0; i < items.length; i++) {
@@ -1074,8 +1085,9 @@ async function* emptyGenerator<T>(): AsyncGenerator<T> {}
  * Starts reading `source` at once, holding at most `cap` entries ahead of the reader; returns the
  * reader. A failure is thrown when the reader reaches it.
  */
-function ahead<T>(source: AsyncIterable<T>, cap: number): () => AsyncGenerator<T> {
+function ahead<T>(source: AsyncIterable<T>, cap: number, entriesIn: (item: T) => number): () => AsyncGenerator<T> {
   const items: T[] = [];
+  let held = 0;
   let done = false;
   let failure: { error: unknown } | undefined;
   let wakeReader: (() => void) | undefined;
@@ -1085,10 +1097,11 @@ function ahead<T>(source: AsyncIterable<T>, cap: number): () => AsyncGenerator<T
     try {
       for await (const x of source) {
         items.push(x);
+        held += entriesIn(x);
         const r = wakeReader;
         wakeReader = undefined;
         wake(r);
-        if (items.length >= cap) await new Promise<void>((resolve) => (wakeWriter = resolve));
+        if (held >= cap) await new Promise<void>((resolve) => (wakeWriter = resolve));
       }
     } catch (error) {
       failure = { error };
@@ -1103,6 +1116,7 @@ function ahead<T>(source: AsyncIterable<T>, cap: number): () => AsyncGenerator<T
     while (true) {
       if (items.length > 0) {
         const batch = items.splice(0);
+        held = 0;
         const w = wakeWriter;
         wakeWriter = undefined;
         wake(w);

@@ -23,7 +23,7 @@ import { HADOOP_FOLDER_SUFFIX, presentEntry } from './placeholders.js';
 /** Entries held at most before the first open question is asked of the store. */
 export const DEFAULT_MAX_HELD = 50_000;
 
-/** Options of {@link pathOrdered}. */
+/** Options of {@link pathOrderedPages}. */
 export interface PathOrderOptions {
   /** The directory prefix listed (`''` or ending in `/`): entries are strictly below it. */
   root: string;
@@ -64,29 +64,13 @@ function before(a: Held, b: Held): number {
 
 /**
  * Every entry of a recursive listing below `options.root` (raw, in key order, as the listing
- * planner gives it) in path order: each directory once (every directory a key lies in, whether or
- * not the store has an object for it) with the metadata its last marker or placeholder gave,
- * placeholders shown as the directories they stand for, the root itself left out. The same
- * entries, in the same order, as collecting the whole listing and sorting it by path; held back
- * only as long as the order requires (see the module comment).
- */
-export async function* pathOrdered(listing: AsyncIterable<ObjectMeta>, options: PathOrderOptions): AsyncGenerator<ObjectMeta> {
-  const order = new PathOrder(options);
-  const out: ObjectMeta[] = [];
-  for await (const raw of listing) {
-    const asking = order.add(raw, out);
-    if (asking) await asking;
-    for (const e of out) yield e;
-    out.length = 0;
-  }
-  order.end(out);
-  yield* out;
-}
-
-/**
- * {@link pathOrdered} a page at a time: takes the listing's pages and hands out, after each, what
- * it released (possibly nothing). The same entries, in the same order, with the same questions
- * asked of the store at the same points.
+ * planner gives it, a page at a time) in path order: each directory once (every directory a key
+ * lies in, whether or not the store has an object for it) with the metadata its last marker or
+ * placeholder gave, placeholders shown as the directories they stand for, the root itself left
+ * out. The same entries, in the same order, as collecting the whole listing and sorting it by
+ * path; held back only as long as the order requires (see the module comment). Hands out, after
+ * each page taken, what that page released (never an empty batch); pages, not entries, so that a
+ * listing of a million keys costs a step of this generator per page.
  */
 export async function* pathOrderedPages(listing: AsyncIterable<readonly ObjectMeta[]>, options: PathOrderOptions): AsyncGenerator<ObjectMeta[]> {
   const order = new PathOrder(options);
@@ -104,7 +88,7 @@ export async function* pathOrderedPages(listing: AsyncIterable<readonly ObjectMe
   if (out.length > 0) yield out;
 }
 
-/** The state of a listing being put in path order (see {@link pathOrdered}). */
+/** The state of a listing being put in path order (see {@link pathOrderedPages}). */
 class PathOrder {
   private readonly root: string;
   private readonly maxHeld: number;

@@ -78,7 +78,7 @@ export async function* listRecursivePages(adapter: StorageAdapter, prefix: strin
       }
     }
     if (token === undefined || last === undefined) return;
-    const root = new Segment();
+    const root = new Segment(ctx);
     const after = last;
     const from = token;
     if (flat) {

@@ -18,6 +18,16 @@ export interface Drainable {
 
 type Part = ObjectMeta[] | Drainable;
 
+/**
+ * What segments tell the planner about the consumer: entries pushed and taken (the read-ahead it
+ * bounds), and the segment the consumer waits on (whose worker must never be held back).
+ */
+export interface SegmentFlow {
+  pushed(entries: number): void;
+  taken(entries: number): void;
+  starving(segment: Segment | undefined): void;
+}
+
 /** One contiguous part of a listing's output. */
 export class Segment {
   private readonly parts: Part[] = [];
@@ -26,14 +36,19 @@ export class Segment {
   private failed = false;
   private wake: (() => void) | undefined;
 
+  /** @param flow Told of what is pushed and read (children share it). */
+  constructor(private readonly flow?: SegmentFlow) {}
+
   /** Appends a page of entries (in key order, after everything appended before). */
   push(entries: ObjectMeta[]): void {
-    if (entries.length > 0) this.add(entries);
+    if (entries.length === 0) return;
+    this.add(entries);
+    this.flow?.pushed(entries.length);
   }
 
   /** Appends a child segment that follows everything appended before; returns it. */
   child(): Segment {
-    const s = new Segment();
+    const s = new Segment(this.flow);
     this.add(s);
     return s;
   }
@@ -66,13 +81,17 @@ export class Segment {
         const part = this.parts[i]!;
         // Drop what was read, so a long listing is not held in memory twice.
         this.parts[i++] = EMPTY;
-        if (Array.isArray(part)) yield part;
-        else yield* part.drainPages();
+        if (Array.isArray(part)) {
+          this.flow?.taken(part.length);
+          yield part;
+        } else yield* part.drainPages();
         continue;
       }
       if (this.failed) throw this.failure;
       if (this.done) return;
+      this.flow?.starving(this);
       await new Promise<void>((resolve) => (this.wake = resolve));
+      this.flow?.starving(undefined);
     }
   }
 

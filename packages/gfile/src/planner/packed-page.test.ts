@@ -52,11 +52,13 @@ describe('PackedPage: a listing page held in columns', () => {
     expect(back.mtime).not.toBe(mtime);
   });
 
-  it('keeps an entry it cannot hold in columns as it came (the same object)', () => {
+  it('keeps a page holding an entry it cannot hold in columns as it came (the same objects)', () => {
+    const file: ObjectMeta = { key: 'run/a.index', kind: 'file', size: 1 };
     const dir: ObjectMeta = { key: 'run/sub/', kind: 'directory', size: 0 };
     const gcs: ObjectMeta = { key: 'run/a', kind: 'file', size: 3, crc32c: 'AAAAAA==' };
-    const back = new PackedPage([dir, gcs]).entries();
-    expect(back[0]).toBe(dir);
-    expect(back[1]).toBe(gcs);
+    const back = new PackedPage([file, dir, gcs]).entries();
+    expect(back[0]).toBe(file);
+    expect(back[1]).toBe(dir);
+    expect(back[2]).toBe(gcs);
   });
 });

@@ -21,38 +21,36 @@ const HEX_ETAG = /^"[0-9a-f]{32}"$/;
 export class PackedPage {
   /** Entries in the page. */
   readonly length: number;
-  private readonly keys: string;
-  private readonly ends: Uint32Array;
-  private readonly numbers: Float64Array;
+  private readonly keys: string = '';
+  private readonly ends: Uint32Array | undefined;
+  private readonly numbers: Float64Array | undefined;
   // ETags as 16 bytes each, and which entries have one.
   private readonly md5s: Uint8Array | undefined;
   private readonly etagged: Uint8Array | undefined;
-  // Entries with anything else (directories, other ETags, GCS checksums, links): kept as they came.
-  private readonly whole: Map<number, ObjectMeta> | undefined;
+  // A page holding anything else (directories, other ETags, GCS checksums and generations, links,
+  // the memory store's generations): kept as it came, since columns would hold most of it twice.
+  private readonly asIs: readonly ObjectMeta[] | undefined;
 
   constructor(entries: readonly ObjectMeta[]) {
     const n = entries.length;
     this.length = n;
-    this.ends = new Uint32Array(n);
-    this.numbers = new Float64Array(2 * n);
-    let whole: Map<number, ObjectMeta> | undefined;
+    if (!entries.every(plain)) {
+      this.asIs = entries;
+      return;
+    }
+    const ends = new Uint32Array(n);
+    const numbers = new Float64Array(2 * n);
     let md5s: Uint8Array | undefined;
     let etagged: Uint8Array | undefined;
     const keys: string[] = new Array<string>(n);
     let end = 0;
     for (let i = 0; i < n; i++) {
       const e = entries[i]!;
-      if (!plain(e)) {
-        (whole ??= new Map()).set(i, e);
-        keys[i] = '';
-        this.ends[i] = end;
-        continue;
-      }
       keys[i] = e.key;
       end += e.key.length;
-      this.ends[i] = end;
-      this.numbers[2 * i] = e.size;
-      this.numbers[2 * i + 1] = e.mtime === undefined ? NaN : e.mtime.getTime();
+      ends[i] = end;
+      numbers[2 * i] = e.size;
+      numbers[2 * i + 1] = e.mtime === undefined ? NaN : e.mtime.getTime();
       if (e.etag !== undefined) {
         md5s ??= new Uint8Array(16 * n);
         etagged ??= new Uint8Array(n);
@@ -61,18 +59,20 @@ export class PackedPage {
       }
     }
     this.keys = keys.join('');
+    this.ends = ends;
+    this.numbers = numbers;
     this.md5s = md5s;
     this.etagged = etagged;
-    this.whole = whole;
   }
 
   /** The entry at `i`, equal in every field to the one packed. */
   at(i: number): ObjectMeta {
-    const kept = this.whole?.get(i);
-    if (kept) return kept;
-    const from = i === 0 ? 0 : this.ends[i - 1]!;
-    const e: ObjectMeta = { key: this.keys.slice(from, this.ends[i]), kind: 'file', size: this.numbers[2 * i]! };
-    const t = this.numbers[2 * i + 1]!;
+    if (this.asIs) return this.asIs[i]!;
+    const ends = this.ends!;
+    const numbers = this.numbers!;
+    const from = i === 0 ? 0 : ends[i - 1]!;
+    const e: ObjectMeta = { key: this.keys.slice(from, ends[i]), kind: 'file', size: numbers[2 * i]! };
+    const t = numbers[2 * i + 1]!;
     if (!Number.isNaN(t)) e.mtime = new Date(t);
     if (this.md5s && this.etagged![i] === 1) e.etag = quotedHex(this.md5s, 16 * i);
     return e;
@@ -80,6 +80,7 @@ export class PackedPage {
 
   /** Its entries in order. */
   entries(): ObjectMeta[] {
+    if (this.asIs) return this.asIs as ObjectMeta[];
     const out = new Array<ObjectMeta>(this.length);
     for (let i = 0; i < this.length; i++) out[i] = this.at(i);
     return out;

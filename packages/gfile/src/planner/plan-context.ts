@@ -5,7 +5,7 @@
  */
 import pLimit from 'p-limit';
 import type { SkippedEntry, StorageAdapter } from '../adapter.js';
-import type { Segment } from './ordered-output.js';
+import type { Segment, SegmentFlow } from './ordered-output.js';
 import { TreeStats } from './tree-stats.js';
 
 /** What the planner decided, for tests, `--verbose` and benchmarks. */
@@ -44,8 +44,16 @@ export class StartAfterIgnored extends Error {
 
 export const DEFAULT_PARALLELISM = 16;
 
+/**
+ * Pages per worker that segments may hold ahead of the consumer before new range listings wait to
+ * start. The ranges of a split are about a page each, so two a worker keep every worker busy
+ * while the consumer keeps up; a consumer that does not (`ckpt ls -R | less`) no longer has the
+ * whole listing buffered for it (issue 23).
+ */
+const SEGMENT_AHEAD_PAGES = 2;
+
 /** Shared state of one planned listing. */
-export class PlanContext {
+export class PlanContext implements SegmentFlow {
   readonly stats = new TreeStats();
   readonly pageSize: number;
   readonly parallelism: number;
@@ -57,6 +65,10 @@ export class PlanContext {
   private readonly skippedKeys = new Set<string>();
   /** For every listing of the plan: reports each skipped part once across all of them (undefined: fail instead). */
   readonly onSkipped: ((skipped: SkippedEntry) => void) | undefined;
+  // Entries in segments not read yet, the segment the consumer waits on, and the listings waiting to start.
+  private held = 0;
+  private waitedOn: Segment | undefined;
+  private waiting: Array<() => void> = [];
 
   constructor(
     readonly adapter: StorageAdapter,
@@ -82,6 +94,8 @@ export class PlanContext {
     if (outer?.aborted) onAbort();
     else outer?.addEventListener('abort', onAbort, { once: true });
     this.unlink = () => outer?.removeEventListener('abort', onAbort);
+    // A stopped plan lets its waiting listings go (to fail at once in the pool).
+    this.controller.signal.addEventListener('abort', () => this.wakeWaiting(), { once: true });
   }
 
   /** Aborted when the caller aborts, a worker fails, or the consumer stops reading. */
@@ -103,16 +117,57 @@ export class PlanContext {
    * of the plan cancels every other worker, and is what the consumer sees.
    */
   spawn(segment: Pick<Segment, 'fail'>, task: () => Promise<void>): void {
-    void this.pool(async () => {
-      if (this.controller.signal.aborted) throw this.controller.signal.reason ?? new Error('aborted');
-      await task();
-    }).catch((error: unknown) => {
-      if (this.firstFailure === undefined) {
-        this.firstFailure = { error };
-        this.controller.abort(error);
-      }
-      segment.fail(this.firstFailure.error);
-    });
+    // Held back before it takes a place in the pool, so that a waiting listing never keeps one from
+    // the listing the consumer needs.
+    void this.room(segment)
+      .then(() =>
+        this.pool(async () => {
+          if (this.controller.signal.aborted) throw this.controller.signal.reason ?? new Error('aborted');
+          await task();
+        }),
+      )
+      .catch((error: unknown) => {
+        if (this.firstFailure === undefined) {
+          this.firstFailure = { error };
+          this.controller.abort(error);
+        }
+        segment.fail(this.firstFailure.error);
+      });
+  }
+
+  /**
+   * Resolves once a listing into `segment` may start: at once while segments hold fewer than
+   * {@link SEGMENT_AHEAD_PAGES} pages per worker ahead of the consumer, when the consumer waits on
+   * `segment` itself, or once the plan is stopped.
+   */
+  private async room(segment: unknown): Promise<void> {
+    const cap = this.parallelism * SEGMENT_AHEAD_PAGES * this.pageSize;
+    while (this.held >= cap && this.waitedOn !== segment && !this.controller.signal.aborted) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  private wakeWaiting(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const wake of waiting) wake();
+  }
+
+  /** {@link SegmentFlow}: a page was put in a segment. */
+  pushed(entries: number): void {
+    this.held += entries;
+  }
+
+  /** {@link SegmentFlow}: the consumer took a page. */
+  taken(entries: number): void {
+    this.held -= entries;
+    if (this.waiting.length > 0) this.wakeWaiting();
+  }
+
+  /** {@link SegmentFlow}: the consumer waits on `segment` (undefined: no longer). */
+  starving(segment: Segment | undefined): void {
+    this.waitedOn = segment;
+    if (segment && this.waiting.length > 0) this.wakeWaiting();
   }
 
   /** Stops every worker (the consumer is done, or gave up). */
@@ -120,5 +175,6 @@ export class PlanContext {
     this.unlink();
     if (!this.controller.signal.aborted) this.controller.abort(new Error('listing closed'));
     this.pool.clearQueue();
+    this.wakeWaiting();
   }
 }
