@@ -38,23 +38,35 @@ const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', a
 
 /**
  * Text with XML's five named entities decoded; undefined for any other `&` (character
- * references included: the SDK's parser is left to judge those).
+ * references included: the SDK's parser is left to judge those). The pieces are joined into one
+ * new string: concatenated slices would keep the whole answer alive as long as the text lives.
  */
 function decodeText(raw: string): string | undefined {
   let amp = raw.indexOf('&');
   if (amp < 0) return raw;
-  let out = '';
+  const parts: string[] = [];
   let from = 0;
   while (amp >= 0) {
     const semi = raw.indexOf(';', amp + 1);
     if (semi < 0 || semi - amp > 5) return undefined;
     const ref = raw.slice(amp + 1, semi);
     if (!Object.hasOwn(NAMED, ref)) return undefined;
-    out += raw.slice(from, amp) + NAMED[ref];
+    parts.push(raw.slice(from, amp), NAMED[ref]!);
     from = semi + 1;
     amp = raw.indexOf('&', from);
   }
-  return out + raw.slice(from);
+  parts.push(raw.slice(from));
+  return parts.join('');
+}
+
+/**
+ * `xml[from, to)` as a string of its own. A plain slice of 13 characters or more is a view that
+ * keeps the whole answer (about 1 KB per blob) alive as long as it lives; names, Etags and
+ * digests are kept by callers (`find` keeps every file's), so they are copied.
+ */
+function detach(xml: string, from: number, to: number): string {
+  if (to - from < 13) return xml.slice(from, to);
+  return [xml.slice(from, from + 1), xml.slice(from + 1, to)].join('');
 }
 
 const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a;
@@ -169,9 +181,10 @@ class Scanner {
 
   /**
    * The text of the current element, which must hold text only, and moves past its closing tag;
-   * '' for `<x/>`. With `keep` false the text is only checked, not cut out (undefined is returned).
+   * '' for `<x/>`. With `keep` false the text is only checked, not cut out (undefined is returned);
+   * `own`: a string of its own (see {@link detach}), for text the caller keeps.
    */
-  text(keep: boolean): string | undefined {
+  text(keep: boolean, own = false): string | undefined {
     const nameFrom = this.nameFrom;
     const nameTo = this.nameTo;
     if (this.selfClosing) return keep ? '' : undefined;
@@ -185,9 +198,11 @@ class Scanner {
     const amp = xml.indexOf('&', from);
     const hasEntity = amp >= 0 && amp < lt;
     let value: string | undefined;
-    if (keep || hasEntity) {
+    if (hasEntity) {
       value = decodeText(xml.slice(from, lt));
       if (value === undefined) throw NOT_SURE;
+    } else if (keep) {
+      value = own ? detach(xml, from, lt) : xml.slice(from, lt);
     }
     this.endTag(nameFrom, nameTo);
     return keep ? value : undefined;
@@ -210,7 +225,7 @@ function sameRange(xml: string, a: number, b: number, c: number, d: number): boo
 function nameOf(s: Scanner): string {
   const encoded = s.encoded;
   if (encoded !== undefined && encoded !== 'true' && encoded !== 'false') throw NOT_SURE;
-  const raw = s.text(true)!;
+  const raw = s.text(true, true)!;
   if (raw === '') throw NOT_SURE;
   if (encoded !== 'true') return raw;
   try {
@@ -243,10 +258,10 @@ function readProperties(s: Scanner, blob: ListedBlob): void {
       blob.lastModified = d;
     } else if (s.is('Etag')) {
       bit = 4;
-      blob.etag = s.text(true);
+      blob.etag = s.text(true, true);
     } else if (s.is('Content-MD5')) {
       bit = 8;
-      const t = s.text(true)!;
+      const t = s.text(true, true)!;
       if (t !== '' && !MD5_RE.test(t)) throw NOT_SURE;
       blob.md5 = t === '' ? undefined : t;
     } else {
@@ -351,7 +366,7 @@ export function parseBlobList(xml: string): BlobListPage | undefined {
       } else if (s.is('NextMarker')) {
         if (marker) return undefined;
         marker = true;
-        page.nextMarker = s.text(true);
+        page.nextMarker = s.text(true, true);
       } else {
         s.skipLeaf();
       }
