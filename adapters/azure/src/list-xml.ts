@@ -91,8 +91,24 @@ class Scanner {
   selfClosing = false;
   /** The value of an `Encoded` attribute on the current tag, or undefined. */
   encoded: string | undefined;
+  /** The first `&` at or after some earlier position, -1 for none: see {@link ampFrom}. */
+  private amp = -2;
+  private ampSearchedFrom = 0;
 
   constructor(readonly xml: string) {}
+
+  /**
+   * The first `&` at or after `from`, -1 for none. `indexOf` has no end: asked per element it
+   * would scan the rest of the answer each time (most answers hold no `&` at all), so its last
+   * answer is kept and reused while it still lies ahead.
+   */
+  ampFrom(from: number): number {
+    if (this.amp === -1 && from >= this.ampSearchedFrom) return -1;
+    if (this.amp >= from && from >= this.ampSearchedFrom) return this.amp;
+    this.ampSearchedFrom = from;
+    this.amp = this.xml.indexOf('&', from);
+    return this.amp;
+  }
 
   skipSpace(): void {
     const xml = this.xml;
@@ -153,7 +169,7 @@ class Scanner {
       if (end < 0) throw NOT_SURE;
       const lt = xml.indexOf('<', i + 2);
       if (lt >= 0 && lt < end) throw NOT_SURE;
-      const amp = xml.indexOf('&', i + 2);
+      const amp = this.ampFrom(i + 2);
       if (amp >= 0 && amp < end && decodeText(xml.slice(i + 2, end)) === undefined) throw NOT_SURE;
       if (attrTo - attrFrom === 7 && xml.startsWith('Encoded', attrFrom)) {
         if (!allowEncoded) throw NOT_SURE;
@@ -195,7 +211,7 @@ class Scanner {
     this.pos = lt;
     // The first '<' must close this element: one that opens another means children, not text.
     if (xml.charCodeAt(lt + 1) !== 0x2f) throw NOT_SURE;
-    const amp = xml.indexOf('&', from);
+    const amp = this.ampFrom(from);
     const hasEntity = amp >= 0 && amp < lt;
     let value: string | undefined;
     if (hasEntity) {
