@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isCkptError, type ListPage } from '@ckptkit/gfile';
 import { createAzureAdapter } from './azure-adapter.js';
 import { createServiceClient } from './client.js';
-import { expectFastList, installFastListParser, parseBlobList } from './list-xml.js';
+import { expectFastList, fastListCounts, installFastListParser, parseBlobList } from './list-xml.js';
 import { resolveAzureOptions, type AzureAdapterOptions } from './options.js';
 
 const ORIGIN = 'http://azure.listxml.test';
@@ -22,9 +22,16 @@ afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
 /** The adapter's answer to one list call served `body`, read by the adapter's parser or the SDK's. */
-async function listWith(body: string, fastListParser: boolean, o: { delimiter?: boolean; startAfter?: string; contentType?: string } = {}): Promise<ListPage | { error: string }> {
-  const scope = nock(ORIGIN).get(`/${ACCOUNT}/box`).query(true).reply(200, body, { 'content-type': o.contentType ?? 'application/xml' });
-  const cfg = resolveAzureOptions({ ...options, fastListParser });
+async function listWith(
+  body: string,
+  fastListParser: boolean,
+  o: { delimiter?: boolean; startAfter?: string; contentType?: string; auth?: AzureAdapterOptions; origin?: string; status?: number } = {},
+): Promise<ListPage | { error: string }> {
+  const scope = nock(o.origin ?? ORIGIN)
+    .get(`/${ACCOUNT}/box`)
+    .query(true)
+    .reply(o.status ?? 200, body, { 'content-type': o.contentType ?? 'application/xml' });
+  const cfg = resolveAzureOptions({ ...(o.auth ?? options), fastListParser });
   try {
     return await createAzureAdapter('box', await createServiceClient(cfg), cfg).list('run/', { delimiter: o.delimiter ?? true, ...(o.startAfter ? { startAfter: o.startAfter } : {}) });
   } catch (error) {
@@ -87,9 +94,34 @@ describe('the adapter’s List Blobs parser', () => {
     ['Encoded="false" and single-quoted attributes', listing(sample.slice(0, 1), []).replace('<Name>', '<Name Encoded=\'false\'>'), true],
   ])('%s: reads it, and gives exactly what the SDK gives', async (_, body, delimiter) => {
     expect(parseBlobList(body)).toBeDefined();
+    const before = { ...fastListCounts };
     const fast = await listWith(body, true, { delimiter });
+    expect(fastListCounts).toEqual({ read: before.read + 1, leftToSdk: before.leftToSdk });
     expect(fast).not.toHaveProperty('error');
     expect(fast).toEqual(await listWith(body, false, { delimiter }));
+    expect(fastListCounts.read).toBe(before.read + 1); // fastListParser: false never reaches the policy
+  });
+
+  const tokenCredential = { getToken: async () => ({ token: 'nock-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+  it.each([
+    ['a SAS token', { endpoint: `${ORIGIN}/${ACCOUNT}`, sasToken: 'sv=2026-06-06&sp=rl&sig=NockSig%3D', env: {} }, ORIGIN],
+    ['an Entra ID token (https)', { endpoint: `https://azure.listxml.test/${ACCOUNT}`, credential: tokenCredential, env: {} }, 'https://azure.listxml.test'],
+  ] as const)('with %s the parser reads the answer too, with the same result', async (_, auth, origin) => {
+    const body = listing(sample, ['run/d1/'], { next: 'tok' });
+    const before = fastListCounts.read;
+    const fast = await listWith(body, true, { auth, origin });
+    expect(fastListCounts.read).toBe(before + 1);
+    expect(fast).toMatchObject({ nextPageToken: 'tok' });
+    expect(fast).toEqual(await listWith(body, false, { auth, origin }));
+  });
+
+  it('an error answer (404 ContainerNotFound) is the SDK’s: the same typed error', async () => {
+    const body = '<?xml version="1.0" encoding="utf-8"?><Error><Code>ContainerNotFound</Code><Message>The specified container does not exist.</Message></Error>';
+    const before = { ...fastListCounts };
+    const fast = await listWith(body, true, { status: 404 });
+    expect(fastListCounts).toEqual({ read: before.read, leftToSdk: before.leftToSdk + 1 });
+    expect(fast).toMatchObject({ error: expect.stringMatching(/^NOT_FOUND/) });
+    expect(fast).toEqual(await listWith(body, false, { status: 404 }));
   });
 
   it('a startAfter listing: the same entries after the key, from either parser', async () => {
@@ -129,7 +161,9 @@ describe('the adapter’s List Blobs parser', () => {
     ['another processing instruction', base.replace('<Blobs>', '<?pi x?><Blobs>')],
   ])('%s: left to the SDK, with the same result or error as before', async (_, body) => {
     expect(parseBlobList(body)).toBeUndefined();
+    const before = fastListCounts.leftToSdk;
     expect(await listWith(body, true)).toEqual(await listWith(body, false));
+    expect(fastListCounts.leftToSdk).toBe(before + 1);
   });
 
   it('a listing served as text/plain is the SDK’s to read, with the same outcome', async () => {
