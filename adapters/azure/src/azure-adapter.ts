@@ -337,15 +337,16 @@ class AzureAdapter implements StorageAdapter {
       }
       return after === undefined || compareKeys(name, after) > 0;
     };
-    let blobNames: Set<string> | undefined;
     let token: string | undefined;
     const fastPage = fast?.page;
+    // The slot lives as long as the call's signal (a timeout's may outlive the call): not the page.
+    if (fast) fast.page = undefined;
     if (fastPage !== undefined) {
       for (const b of fastPage.blobs) {
         if (sawName(b.name)) entries.push(entryOf(b.name, b.contentLength, b.lastModified, b.etag, b.md5));
       }
       if (fastPage.prefixes.length > 0) {
-        blobNames = new Set(fastPage.blobs.map((b) => b.name));
+        const blobNames = new Set(fastPage.blobs.map((b) => b.name));
         for (const p of fastPage.prefixes) addPrefix(entries, blobNames, p, after);
       }
       token = fastPage.nextMarker;
@@ -357,7 +358,7 @@ class AzureAdapter implements StorageAdapter {
       }
       const prefixes = page?.segment.blobPrefixes ?? [];
       if (prefixes.length > 0) {
-        blobNames = new Set(items.map((i) => i.name));
+        const blobNames = new Set(items.map((i) => i.name));
         for (const p of prefixes) addPrefix(entries, blobNames, p.name, after);
       }
       token = page?.continuationToken;
