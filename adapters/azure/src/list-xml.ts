@@ -122,8 +122,9 @@ class Scanner {
 
   /**
    * Reads the start tag at `pos` (after whitespace) and its attributes; false when `pos` is at a
-   * closing tag instead. `allowEncoded`: an `Encoded` attribute is recorded (a Name); any other
-   * attribute is checked and ignored (the root's ServiceEndpoint, ContainerName).
+   * closing tag instead. With `allowEncoded` (a Blob's or BlobPrefix's children) the only
+   * attribute accepted is `Encoded`, and its value is recorded; without it `Encoded` is refused
+   * and other attributes are checked and ignored (the root's ServiceEndpoint, ContainerName).
    */
   startTag(allowEncoded: boolean): boolean {
     this.skipSpace();
