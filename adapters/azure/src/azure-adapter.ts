@@ -17,6 +17,7 @@ import {
   type WriteOptions,
 } from '@ckptkit/gfile';
 import type { BlobHTTPHeaders, BlobItem, BlobRequestConditions, BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import { expectFastList, installFastListParser, type FastListSlot } from './list-xml.js';
 import { mapAzureError, type AzureErrorContext } from './map-error.js';
 import type { ResolvedAzureOptions } from './options.js';
 
@@ -58,6 +59,8 @@ class AzureAdapter implements StorageAdapter {
   readonly scheme: string;
   readonly store: string;
   readonly capabilities: Capabilities;
+  /** List answers are read by the adapter's own parser (list-xml.ts) when it is sure of them. */
+  private readonly fastList: boolean;
 
   constructor(
     readonly container: string,
@@ -76,6 +79,7 @@ class AzureAdapter implements StorageAdapter {
       maxPageSize: cfg.maxPageSize,
       maxDeleteBatch: 1,
     };
+    this.fastList = cfg.fastListParser && installFastListParser(client);
   }
 
   uriOf(key: string): string {
@@ -101,15 +105,7 @@ class AzureAdapter implements StorageAdapter {
   }
 
   private metaOf(key: string, p: { contentLength?: number | undefined; lastModified?: Date | undefined; etag?: string | undefined; contentMD5?: Uint8Array | undefined }): ObjectMeta {
-    const dir = key.endsWith('/');
-    return {
-      key,
-      kind: dir ? 'directory' : 'file',
-      size: dir ? 0 : (p.contentLength ?? 0),
-      mtime: p.lastModified,
-      etag: p.etag,
-      md5: p.contentMD5 && p.contentMD5.byteLength > 0 ? Buffer.from(p.contentMD5).toString('base64') : undefined,
-    };
+    return entryOf(key, p.contentLength, p.lastModified, p.etag, p.contentMD5 && p.contentMD5.byteLength > 0 ? Buffer.from(p.contentMD5).toString('base64') : undefined);
   }
 
   async stat(key: string, o?: OperationOptions): Promise<ObjectMeta> {
@@ -323,29 +319,51 @@ class AzureAdapter implements StorageAdapter {
     // startfrom is inclusive; keys equal to startAfter are dropped below. Sent on the first page
     // only: a continuation token already says where the next page starts.
     const startFrom = this.capabilities.startAfter && after !== undefined && o?.pageToken === undefined && after.startsWith(prefix) ? { startFrom: after } : {};
+    let fast: FastListSlot | undefined;
     const page = await this.call('list', prefix, o?.signal, async (abortSignal) => {
+      // The signal is this call's own (made in call()): it tells the parser's policy which request is ours.
+      if (this.fastList) fast = expectFastList(abortSignal);
       const opts = { prefix, abortSignal, ...startFrom };
       const pageSettings = o?.pageToken === undefined ? { maxPageSize } : { maxPageSize, continuationToken: o.pageToken };
       const pages = o?.delimiter ? this.client.listBlobsByHierarchy('/', opts).byPage(pageSettings) : this.client.listBlobsFlat(opts).byPage(pageSettings);
       const r = await pages.next();
       return r.value as { segment: { blobItems?: BlobItem[]; blobPrefixes?: Array<{ name: string }> }; continuationToken?: string } | undefined;
     });
-    const byKey = new Map<string, ObjectMeta>();
-    for (const item of page?.segment.blobItems ?? []) {
-      if (typeof item.name !== 'string') continue;
-      if (after !== undefined && compareKeys(item.name, after) < 0 && this.capabilities.startAfter && 'startFrom' in startFrom) {
+    const entries: ObjectMeta[] = [];
+    const sawName = (name: string) => {
+      if (after !== undefined && 'startFrom' in startFrom && this.capabilities.startAfter && compareKeys(name, after) < 0) {
         // The server listed names before startfrom: it ignores the parameter.
         this.capabilities.startAfter = false;
       }
-      byKey.set(item.name, this.metaOf(item.name, item.properties));
+      return after === undefined || compareKeys(name, after) > 0;
+    };
+    let token: string | undefined;
+    const fastPage = fast?.page;
+    // The slot lives as long as the call's signal (a timeout's may outlive the call): not the page.
+    if (fast) fast.page = undefined;
+    if (fastPage !== undefined) {
+      for (const b of fastPage.blobs) {
+        if (sawName(b.name)) entries.push(entryOf(b.name, b.contentLength, b.lastModified, b.etag, b.md5));
+      }
+      if (fastPage.prefixes.length > 0) {
+        const blobNames = new Set(fastPage.blobs.map((b) => b.name));
+        for (const p of fastPage.prefixes) addPrefix(entries, blobNames, p, after);
+      }
+      token = fastPage.nextMarker;
+    } else {
+      const items = page?.segment.blobItems ?? [];
+      for (const item of items) {
+        if (typeof item.name !== 'string') continue;
+        if (sawName(item.name)) entries.push(this.metaOf(item.name, item.properties));
+      }
+      const prefixes = page?.segment.blobPrefixes ?? [];
+      if (prefixes.length > 0) {
+        const blobNames = new Set(items.map((i) => i.name));
+        for (const p of prefixes) addPrefix(entries, blobNames, p.name, after);
+      }
+      token = page?.continuationToken;
     }
-    for (const p of page?.segment.blobPrefixes ?? []) {
-      if (!byKey.has(p.name)) byKey.set(p.name, { key: p.name, kind: 'directory', size: 0 });
-    }
-    let entries = [...byKey.values()];
-    if (after !== undefined) entries = entries.filter((e) => compareKeys(e.key, after) > 0);
     entries.sort((a, b) => compareKeys(a.key, b.key));
-    const token = page?.continuationToken;
     return token ? { entries, nextPageToken: token } : { entries };
   }
 
@@ -371,6 +389,18 @@ class AzureAdapter implements StorageAdapter {
       throw new CkptError('UNAVAILABLE', { operation: 'copy', uri: dstUri, message: `the server-side copy from ${this.uriOf(srcKey)} ended ${status}`, retryable: true });
     }
   }
+}
+
+/** A blob as an entry: a name ending in `/` is a directory marker (size 0). */
+function entryOf(key: string, size: number | undefined, mtime: Date | undefined, etag: string | undefined, md5: string | undefined): ObjectMeta {
+  const dir = key.endsWith('/');
+  return { key, kind: dir ? 'directory' : 'file', size: dir ? 0 : (size ?? 0), mtime, etag, md5 };
+}
+
+/** A BlobPrefix as a directory entry, unless a marker blob of that name is listed already or it is not after `after`. */
+function addPrefix(entries: ObjectMeta[], blobNames: Set<string>, name: string, after: string | undefined): void {
+  if (blobNames.has(name) || (after !== undefined && compareKeys(name, after) <= 0)) return;
+  entries.push({ key: name, kind: 'directory', size: 0 });
 }
 
 /**
