@@ -183,6 +183,16 @@ export async function withListing<T>(lister: Lister, fn: () => T | Promise<T>, p
   }
 }
 
+/**
+ * `name` as the start of a claimed file's name where it is one (`ckpt-5` of `ckpt-5.index`): the
+ * same text, held by the listing already rather than by a string of its own (or a slice keeping
+ * the whole prefix URI alive), which is most of what a waiting candidate costs beyond its fields.
+ */
+function listedName(name: string, claimed: readonly string[] | undefined): string {
+  for (const n of claimed ?? []) if (n.startsWith(name)) return n.length === name.length ? n : n.slice(0, name.length);
+  return name;
+}
+
 /** The checkpoints of one directory (see the module comment). */
 export class DirectoryCheckpoints {
   private readonly formats: readonly CheckpointFormat[];
@@ -280,7 +290,7 @@ export class DirectoryCheckpoints {
       const found = await withListing(this.lister, () => format.claimFiles!(this.node, unclaimed, ctx));
       for (const f of found) {
         for (const n of f.claimed ?? []) unclaimed.delete(n);
-        const name = lastSegment(f.prefix);
+        const name = listedName(lastSegment(f.prefix), f.claimed);
         const facts = orderFactsOf({ ...f, pointedBy: pointers.get(name), temporary: f.temporary || this.workerTemp });
         const held = this.hold(f, name);
         out.push(new FileCandidate(name, facts.step, facts.epoch, facts.pointer, facts.conversion, facts.version, facts.temporary, facts.mtime, format, f.dir, held));
