@@ -464,9 +464,12 @@ export class DirectoryCheckpoints {
 
   /**
    * What the names pass found for `c`, found again: its layout run as in that pass (names only)
-   * on the files it claimed, in the listing's order, which is the order that pass saw them in. A
-   * layout decides from a checkpoint's own files and the directory's (never from which other
-   * files are still unclaimed), so it finds the same checkpoint.
+   * on the files it claimed, in the listing's order, which is the order that pass saw them in.
+   * Every layout makes a checkpoint from its own files and the directory's listing (state file,
+   * `.meta`, siblings, backups, markers); the files still unclaimed beside them only make other
+   * checkpoints, so it finds the same one (test/checkpoints/directory-compact.test.ts). Should a
+   * layout ever not, the names pass is run again over the whole directory for it: slower, never
+   * a different answer.
    */
   private async namedAgain(c: FileCandidate, at: number, prefix: string): Promise<Found> {
     const count = this.claims.get(at);
@@ -476,9 +479,24 @@ export class DirectoryCheckpoints {
     const names = new Set(slots.map((slot) => this.claimedIn!.nameAt(slot)!));
     const ctx = this.namesCtx;
     const again = await withListing(this.lister, () => c.format.claimFiles!(this.node, names, ctx));
-    const found = foundWithPrefix(again, prefix);
-    if (!found) throw new Error(`internal: ${c.format.id} does not find ${prefix} again from the files it claimed for it`);
+    const found = foundWithPrefix(again, prefix) ?? (await this.namesPassFound(c.format, prefix));
+    if (!found) throw new Error(`internal: ${c.format.id} does not find ${prefix} again in ${this.node.uri}`);
     return found;
+  }
+
+  // The names pass over the whole directory again, up to `format`'s result with `prefix`.
+  private async namesPassFound(format: CheckpointFormat, prefix: string): Promise<Found | undefined> {
+    const unclaimed = new Set(this.node.files.keys());
+    const ctx = this.namesCtx;
+    for (const f of this.formats) {
+      if (!f.claimFiles || unclaimed.size === 0) continue;
+      const found = await withListing(this.lister, () => f.claimFiles!(this.node, unclaimed, ctx));
+      for (const one of found) {
+        if (f === format && one.prefix === prefix) return one;
+        for (const n of one.claimed ?? []) unclaimed.delete(n);
+      }
+    }
+    return undefined;
   }
 
   private async judgeDir(c: DirectoryCandidate): Promise<Found | undefined> {
