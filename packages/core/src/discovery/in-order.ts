@@ -16,7 +16,8 @@
  * - in one directory, the subdirectory candidates are judged first (their step is known only once
  *   a layout claims them), then the file checkpoints in order of the step and prefix their names
  *   show (both passes of a layout agree on them), `window` at a time; a directory that is not the
- *   one being handed out judges only its first window, then waits for its turn;
+ *   one being handed out judges only its first window, then waits for its turn, and none judges
+ *   further ahead than `window` results its reader has not taken;
  * - a checkpoint handed out is forgotten by its directory (its judged form is not kept).
  */
 import { compareKeys } from '@ckptkit/gfile';
