@@ -9,6 +9,8 @@
  * - `ckpt find --jsonl` in a child process on a memory store of 400,000 checkpoints in 400
  *   directories: checkpoints printed in find's order, holding the tree compactly and one
  *   directory's judgment at a time (not every checkpoint of the tree).
+ * - `ckpt find --jsonl` on 200,000 checkpoints in ONE directory: what each costs while it waits to
+ *   be judged is a small constant (its order facts and its files' places in the listing).
  * - `ckpt ls -R --jsonl` on local directories of 10,000, 80,000 and 200,000 files: linear wall time
  *   (80,000 within 10x of 10,000, where the quadratic listing took 24x), bounded RSS.
  */
@@ -149,6 +151,34 @@ describe('memory of find: one directory judged at a time, checkpoints printed as
     expect(m.heapGrowthMb).toBeLessThan(200);
     expect(m.peakRssMb - m.seededRssMb).toBeLessThan(600);
   }, 600_000);
+});
+
+describe('memory of find in one directory: what a checkpoint costs while it waits to be judged', () => {
+  const child = path.join(REPO, 'test/bench/scale-memory-child.mjs');
+  const report = (stderr: string) => JSON.parse(stderr.trim().split('\n').at(-1)!) as { heapGrowthMb: number; peakRssMb: number; seededRssMb: number };
+
+  // 200,000 incomplete tf2 checkpoints `run/ckpt-<i>.index` in one directory (and each with its
+  // data shard: complete ones): the directory's listing in columns (about 170 bytes a file) and its
+  // file checkpoints waiting in step order (about 170 bytes each) are what is held. Measured
+  // (docs/decisions/0015-listing-at-scale.md): 72 MB of live heap and 340 MB of RSS over the
+  // seeded store for .index alone, 111 MB of heap with the shards. When every checkpoint waited
+  // as its layout's names-only result and the results judged ahead of the printing piled up
+  // (before, 1dc9c5d): 190 MB of heap and 730 MB of RSS; 266 MB of heap with the shards.
+  for (const [what, shape, lines, heapMb, rssMb] of [
+    ['ckpt-N.index', [], 200_000, 110, 550],
+    ['ckpt-N.index + .data-00000-of-00001', ['--pairs'], 200_000, 170, undefined],
+  ] as const) {
+    it(`find --jsonl of 200,000 checkpoints ${what} in one directory: held per checkpoint is a small constant`, async () => {
+      const r = await run(['--expose-gc', child, '200000', ...shape, '--', 'find', '--jsonl', 'memory://scale/'], 600_000);
+      expect(r.code).toBe(0);
+      expect(r.lines).toBe(lines);
+      expect(JSON.parse(r.first)).toMatchObject({ prefix: 'memory://scale/run/ckpt-0', step: 0, complete: shape.length > 0 });
+      expect(JSON.parse(r.last)).toMatchObject({ prefix: 'memory://scale/run/ckpt-199999', step: 199_999 });
+      const m = report(r.stderr);
+      expect(m.heapGrowthMb).toBeLessThan(heapMb);
+      if (rssMb !== undefined) expect(m.peakRssMb - m.seededRssMb).toBeLessThan(rssMb);
+    }, 600_000);
+  }
 });
 
 describe('local directories through the CLI', () => {

@@ -17,15 +17,23 @@
  * makes it listed first ({@link NotListedError}), so `latest` sees what `find` sees, and lists only
  * what some layout's rule needs.
  */
-import { type GFile, isCkptError } from '@ckptkit/gfile';
+import { type GFile, compareKeys, isCkptError } from '@ckptkit/gfile';
 import { CHECKPOINT_FORMATS } from '../formats/index.js';
+import { CompactFileMap } from './file-map.js';
 import { type OrderFacts, compareOrder, orderFactsOf } from './order.js';
-import { NotListedError, holdsFiles, isFullyListed, isUnlisted, loadSubtree, siblingAliasOf } from './tree.js';
+import { type Step, compareOptionalSteps } from './step.js';
+import { NotListedError, childUri, holdsFiles, isFullyListed, isUnlisted, loadSubtree, siblingAliasOf } from './tree.js';
 import type { CheckpointFormat, DetectContext, DirNameStep, DirNode, Found } from './types.js';
 
 /** Lists a directory's whole subtree (one recursive listing) when a layout needs its contents. */
 export interface Lister {
   load(node: DirNode): Promise<void>;
+}
+
+/** The first of a layout's results (`claimFiles`) whose prefix is `prefix`. */
+export function foundWithPrefix(found: Iterable<Found>, prefix: string): Found | undefined {
+  for (const f of found) if (f.prefix === prefix) return f;
+  return undefined;
 }
 
 /** A lister over the storage facade. */
@@ -60,9 +68,87 @@ export interface DirectoryCandidate {
   known: boolean;
   /** The subdirectory (kind `dir`). */
   node?: DirNode | undefined;
-  /** The layout that claimed its files and what it saw from names (kind `file`). */
+  /** The layout that claimed its files (kind `file`). */
   format?: CheckpointFormat | undefined;
-  named?: Found | undefined;
+  /** What a user restores from (kind `file`): the prefix the layout reported from names. */
+  prefix?: string | undefined;
+}
+
+/**
+ * A file checkpoint as the names show it, while it waits to be judged: its order facts (as its own
+ * fields), its layout, and where the layout's claimed files are in the directory's claim
+ * column (`held`), not the layout's whole names-only result (about 1 KB a checkpoint with its
+ * files, problems and claimed names: 200 MB for a directory of 200,000 checkpoints, issue 23).
+ * Judging it runs the layout again on those files. `held` is the names-only result itself where
+ * places cannot stand for it (a directory not held in columns, a prefix that is not the
+ * directory's URI and the name, no claimed file, a claimed file not in the listing).
+ */
+class FileCandidate implements DirectoryCandidate {
+  constructor(
+    readonly name: string,
+    readonly step: Step | null,
+    readonly epoch: Step | null,
+    readonly pointer: string | undefined,
+    readonly conversion: boolean,
+    readonly version: number,
+    readonly temporary: boolean,
+    readonly mtime: number | undefined,
+    readonly format: CheckpointFormat,
+    readonly dir: string,
+    readonly held: number | Found,
+  ) {}
+
+  // On the prototype, not in every candidate.
+  get kind(): 'file' {
+    return 'file';
+  }
+  get known(): boolean {
+    return true;
+  }
+  get node(): undefined {
+    return undefined;
+  }
+  /** Its order facts: a new object each time (what is held is the fields of the candidate). */
+  get facts(): OrderFacts {
+    const { step, epoch, pointer, conversion, version, temporary, mtime, name } = this;
+    return { step, epoch, pointer, conversion, version, temporary, mtime, name };
+  }
+  get prefix(): string {
+    return typeof this.held === 'number' ? childUri(this.dir, this.name) : this.held.prefix;
+  }
+}
+
+/**
+ * The order of `find` (directory, step, prefix: `compareFound`) between two file candidates of
+ * {@link DirectoryCheckpoints.candidates}, from what their names show: the order of their judged
+ * forms (both passes of a layout agree on prefix and step).
+ */
+export function compareFileCandidates(a: DirectoryCandidate, b: DirectoryCandidate): number {
+  if (!(a instanceof FileCandidate) || !(b instanceof FileCandidate)) throw new Error('internal: not a file candidate of a directory');
+  const byDir = compareKeys(a.dir, b.dir);
+  if (byDir !== 0) return byDir;
+  const byStep = compareOptionalSteps(a.step, b.step);
+  if (byStep !== 0) return byStep;
+  // Both prefixes are the directory's URI and the name: the names order them (no string made per comparison).
+  if (typeof a.held === 'number' && typeof b.held === 'number') return compareKeys(a.name, b.name);
+  return compareKeys(a.prefix, b.prefix);
+}
+
+/** A growable column of 32-bit integers (no object per element). */
+class Int32Column {
+  private data = new Int32Array(64);
+  length = 0;
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const next = new Int32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = value;
+  }
+  get(i: number): number {
+    return this.data[i]!;
+  }
 }
 
 /** Options of {@link DirectoryCheckpoints}. */
@@ -97,6 +183,16 @@ export async function withListing<T>(lister: Lister, fn: () => T | Promise<T>, p
   }
 }
 
+/**
+ * `name` as the start of a claimed file's name where it is one (`ckpt-5` of `ckpt-5.index`): the
+ * same text, held by the listing already rather than by a string of its own (or a slice keeping
+ * the whole prefix URI alive), which is most of what a waiting candidate costs beyond its fields.
+ */
+function listedName(name: string, claimed: readonly string[] | undefined): string {
+  for (const n of claimed ?? []) if (n.startsWith(name)) return n.length === name.length ? n : n.slice(0, name.length);
+  return name;
+}
+
 /** The checkpoints of one directory (see the module comment). */
 export class DirectoryCheckpoints {
   private readonly formats: readonly CheckpointFormat[];
@@ -106,6 +202,10 @@ export class DirectoryCheckpoints {
   private readonly judged = new Map<DirectoryCandidate, Promise<Found | undefined>>();
   private readonly raw = new Map<DirectoryCandidate, Promise<Found | undefined>>();
   private listed: Promise<DirectoryCandidate[]> | undefined;
+  // The file candidates' claimed files, as places in `claimedIn`: at a candidate's offset, the
+  // count, then the places in the order the layout claimed them.
+  private readonly claims = new Int32Column();
+  private claimedIn: CompactFileMap | undefined;
   private committed: Promise<{ name: string; facts: OrderFacts } | undefined> | undefined;
 
   constructor(
@@ -184,16 +284,22 @@ export class DirectoryCheckpoints {
     const out: DirectoryCandidate[] = [];
     const unclaimed = new Set(this.node.files.keys());
     const ctx = this.namesCtx;
+    if (this.node.files instanceof CompactFileMap) this.claimedIn = this.node.files;
     for (const format of this.formats) {
       if (!format.claimFiles || unclaimed.size === 0) continue;
       const found = await withListing(this.lister, () => format.claimFiles!(this.node, unclaimed, ctx));
       for (const f of found) {
         for (const n of f.claimed ?? []) unclaimed.delete(n);
-        const name = lastSegment(f.prefix);
+        const name = listedName(lastSegment(f.prefix), f.claimed);
         const facts = orderFactsOf({ ...f, pointedBy: pointers.get(name), temporary: f.temporary || this.workerTemp });
-        out.push({ kind: 'file', name, facts, known: true, format, named: f });
+        const held = this.hold(f, name);
+        out.push(new FileCandidate(name, facts.step, facts.epoch, facts.pointer, facts.conversion, facts.version, facts.temporary, facts.mtime, format, f.dir, held));
+        // Its entries are held by nothing now (made again when it is judged).
+        if (typeof held === 'number') for (const n of f.claimed!) this.claimedIn!.releaseEntry(n);
       }
     }
+    // The entries the layouts read are held by nothing now: made again for the few being judged.
+    this.claimedIn?.release();
     for (const child of this.node.dirs.values()) {
       if (this.isAlias(child)) continue;
       const named = this.dirName(child.name);
@@ -215,6 +321,35 @@ export class DirectoryCheckpoints {
       });
     }
     return out;
+  }
+
+  // Where `f`'s claimed files are in the claim column, or `f` itself (see FileCandidate).
+  private hold(f: Found, name: string): number | Found {
+    const files = this.claimedIn;
+    const claimed = f.claimed;
+    if (!files || !claimed || claimed.length === 0 || f.dir !== this.node.uri || f.prefix !== childUri(this.node.uri, name)) return f;
+    const slots: number[] = [];
+    for (const n of claimed) {
+      const slot = files.slotOf(n);
+      if (slot === undefined) return f;
+      slots.push(slot);
+    }
+    const at = this.claims.length;
+    this.claims.push(slots.length);
+    for (const slot of slots) this.claims.push(slot);
+    return at;
+  }
+
+  // The claimed names at `at` in the claim column, in the order the layout claimed them.
+  private claimedAt(at: number): string[] {
+    const names: string[] = [];
+    const count = this.claims.get(at);
+    for (let k = 1; k <= count; k++) {
+      const name = this.claimedIn!.nameAt(this.claims.get(at + k));
+      if (name === undefined) throw new Error(`internal: a claimed file of ${this.node.uri} left the listing`);
+      names.push(name);
+    }
+    return names;
   }
 
   /** What the first layout that knows such a name promises for a subdirectory. */
@@ -279,12 +414,14 @@ export class DirectoryCheckpoints {
   forget(c: DirectoryCandidate): void {
     this.judged.delete(c);
     this.raw.delete(c);
+    // The entries its judgment read: made again if it is judged again.
+    if (c instanceof FileCandidate && typeof c.held === 'number') for (const name of this.claimedAt(c.held)) this.claimedIn!.releaseEntry(name);
   }
 
   private judgeRaw(c: DirectoryCandidate): Promise<Found | undefined> {
     let p = this.raw.get(c);
     if (!p) {
-      p = c.kind === 'file' ? this.judgeFile(c) : this.judgeDir(c);
+      p = c instanceof FileCandidate ? this.judgeFile(c) : this.judgeDir(c);
       this.raw.set(c, p);
     }
     return p;
@@ -304,14 +441,62 @@ export class DirectoryCheckpoints {
     return this.committed;
   }
 
-  private async judgeFile(c: DirectoryCandidate): Promise<Found | undefined> {
-    const named = c.named!;
-    let found = named;
-    if (this.ctx.contentChecks) {
-      const again = await withListing(this.lister, () => c.format!.claimFiles!(this.node, new Set(named.claimed), this.ctx));
-      found = again.find((f) => f.prefix === named.prefix) ?? named;
+  private async judgeFile(c: FileCandidate): Promise<Found | undefined> {
+    const held = c.held;
+    let found: Found | undefined;
+    if (typeof held !== 'number') {
+      found = held;
+      if (this.ctx.contentChecks) {
+        const again = await withListing(this.lister, () => c.format.claimFiles!(this.node, new Set(held.claimed), this.ctx));
+        found = foundWithPrefix(again, held.prefix) ?? held;
+      }
+    } else {
+      const claimed = this.claimedAt(held);
+      const prefix = c.prefix;
+      if (this.ctx.contentChecks) {
+        const again = await withListing(this.lister, () => c.format.claimFiles!(this.node, new Set(claimed), this.ctx));
+        found = foundWithPrefix(again, prefix);
+      }
+      found ??= await this.namedAgain(c, held, prefix);
     }
     return this.finish(found, (await this.pointers()).get(c.name));
+  }
+
+  /**
+   * What the names pass found for `c`, found again: its layout run as in that pass (names only)
+   * on the files it claimed, in the listing's order, which is the order that pass saw them in.
+   * Every layout makes a checkpoint from its own files and the directory's listing (state file,
+   * `.meta`, siblings, backups, markers); the files still unclaimed beside them only make other
+   * checkpoints, so it finds the same one (test/checkpoints/directory-compact.test.ts). Should a
+   * layout ever not, the names pass is run again over the whole directory for it: slower, never
+   * a different answer.
+   */
+  private async namedAgain(c: FileCandidate, at: number, prefix: string): Promise<Found> {
+    const count = this.claims.get(at);
+    const slots: number[] = [];
+    for (let k = 1; k <= count; k++) slots.push(this.claims.get(at + k));
+    slots.sort((a, b) => a - b);
+    const names = new Set(slots.map((slot) => this.claimedIn!.nameAt(slot)!));
+    const ctx = this.namesCtx;
+    const again = await withListing(this.lister, () => c.format.claimFiles!(this.node, names, ctx));
+    const found = foundWithPrefix(again, prefix) ?? (await this.namesPassFound(c.format, prefix));
+    if (!found) throw new Error(`internal: ${c.format.id} does not find ${prefix} again in ${this.node.uri}`);
+    return found;
+  }
+
+  // The names pass over the whole directory again, up to `format`'s result with `prefix`.
+  private async namesPassFound(format: CheckpointFormat, prefix: string): Promise<Found | undefined> {
+    const unclaimed = new Set(this.node.files.keys());
+    const ctx = this.namesCtx;
+    for (const f of this.formats) {
+      if (!f.claimFiles || unclaimed.size === 0) continue;
+      const found = await withListing(this.lister, () => f.claimFiles!(this.node, unclaimed, ctx));
+      for (const one of found) {
+        if (f === format && one.prefix === prefix) return one;
+        for (const n of one.claimed ?? []) unclaimed.delete(n);
+      }
+    }
+    return undefined;
   }
 
   private async judgeDir(c: DirectoryCandidate): Promise<Found | undefined> {

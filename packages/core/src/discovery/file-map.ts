@@ -84,6 +84,28 @@ export class CompactFileMap extends Map<string, FileEntry> {
     this.made = undefined;
   }
 
+  /**
+   * Drops the entry object made for `name` (its columns stay): a reader done with that file. Read
+   * again, it is made again.
+   */
+  releaseEntry(name: string): void {
+    const i = this.slot(name);
+    if (i !== undefined && this.made && i < this.made.length) this.made[i] = undefined;
+  }
+
+  /**
+   * The place of `name` in the map (insertion order; a name added again keeps its place), or
+   * undefined when absent: a number that stands for the name as long as the map holds it.
+   */
+  slotOf(name: string): number | undefined {
+    return this.slot(name);
+  }
+
+  /** The name at `slot` (see {@link CompactFileMap.slotOf}), undefined when it was deleted. */
+  nameAt(slot: number): string | undefined {
+    return this.names[slot];
+  }
+
   private makeEntry(i: number): FileEntry {
     const name = this.names[i]!;
     const entry: FileEntry = { name, uri: childUri(this.dirUri, name), size: this.sizes.get(i) };

@@ -16,11 +16,12 @@
  * - in one directory, the subdirectory candidates are judged first (their step is known only once
  *   a layout claims them), then the file checkpoints in order of the step and prefix their names
  *   show (both passes of a layout agree on them), `window` at a time; a directory that is not the
- *   one being handed out judges only its first window, then waits for its turn;
+ *   one being handed out judges only its first window, then waits for its turn, and none judges
+ *   further ahead than `window` results its reader has not taken;
  * - a checkpoint handed out is forgotten by its directory (its judged form is not kept).
  */
 import { compareKeys } from '@ckptkit/gfile';
-import { DirectoryCheckpoints, type DirectoryCandidate, type Lister, isWorkerTempName, withListing } from './directory.js';
+import { DirectoryCheckpoints, type DirectoryCandidate, type Lister, compareFileCandidates, isWorkerTempName, withListing } from './directory.js';
 import { CompactFileMap } from './file-map.js';
 import { holdsFiles, isUnlisted } from './tree.js';
 import { compareOptionalSteps } from './step.js';
@@ -106,11 +107,26 @@ class Run {
   private closed = false;
   private error: unknown;
   private wake: (() => void) | undefined;
+  private roomMade: (() => void) | undefined;
   private becomeTurn!: () => void;
   /** Resolves once this visit's results are the ones being handed out. */
   readonly turn = new Promise<void>((resolve) => (this.becomeTurn = resolve));
 
-  constructor(readonly visit: Visit) {}
+  /** @param held Results waiting to be handed out at which the visit waits ({@link Run.room}). */
+  constructor(
+    readonly visit: Visit,
+    private readonly held: number,
+  ) {}
+
+  /**
+   * Undefined while fewer than `held` results wait to be handed out; else a promise that resolves
+   * when the reader has taken one more: the visit judges no further ahead of what is printed than
+   * that (without it, a directory of 200,000 checkpoints judged faster than printed piles up here).
+   */
+  room(): Promise<void> | undefined {
+    if (this.items.length - this.head < this.held) return undefined;
+    return new Promise<void>((resolve) => (this.roomMade = resolve));
+  }
 
   push(found: Found): void {
     this.items.push(found);
@@ -134,6 +150,9 @@ class Run {
           this.items = this.items.slice(this.head);
           this.head = 0;
         }
+        const made = this.roomMade;
+        this.roomMade = undefined;
+        made?.();
         yield f;
       }
       if (this.closed) {
@@ -214,21 +233,24 @@ export async function* detectInOrder(root: DirNode, ctx: DetectContext, options:
     const visitLater = new Set(unclaimed);
     for (const c of dirs) if (c.node && !visitLater.has(c.node)) release(c.node, true);
     fromDirs.sort(compareFound);
-    files.sort((a, b) => compareFound(a.named!, b.named!));
-    const judged: Array<Promise<Found | undefined> | undefined> = [];
+    files.sort(compareFileCandidates);
+    // The judgments started and not yet handed out (at most `window`), by place in `files`.
+    const judged = new Map<number, Promise<Found | undefined>>();
     let started = 0;
     let d = 0;
     for (let i = 0; i < files.length; i++) {
-      // Past the first window, only the directory being handed out judges ahead.
+      // Past the first window, only the directory being handed out judges ahead, and only as far as it is read.
       if (started < files.length && started >= window) await run.turn;
+      await run.room();
       while (started < files.length && started < i + window) {
         const c = files[started]!;
-        judged[started++] = dir.judge(c);
+        const p = dir.judge(c);
+        judged.set(started++, p);
         // Judged now, awaited in order: a rejection is seen when its turn comes.
-        judged[started - 1]!.catch(() => undefined);
+        p.catch(() => undefined);
       }
-      const found = await judged[i];
-      judged[i] = undefined;
+      const found = await judged.get(i);
+      judged.delete(i);
       dir.forget(files[i]!);
       if (!found) continue;
       while (d < fromDirs.length && compareFound(fromDirs[d]!, found) <= 0) run.push(fromDirs[d++]!);
@@ -238,7 +260,7 @@ export async function* detectInOrder(root: DirNode, ctx: DetectContext, options:
   };
 
   const start = (visit: Visit) => {
-    const run = new Run(visit);
+    const run = new Run(visit, window);
     running.push(run);
     visitDir(run)
       .finally(() => release(visit.node, false))

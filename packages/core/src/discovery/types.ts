@@ -144,9 +144,12 @@ export interface CheckpointFormat {
    * Checkpoints among the files of `node` still unclaimed by earlier formats. Called twice per
    * checkpoint: once over all unclaimed files without per-checkpoint content checks (which files
    * belong to which checkpoint, and their steps), then over each checkpoint's own claimed files
-   * with them; both calls must agree on the checkpoint's prefix and step.
+   * with them; both calls must agree on the checkpoint's prefix and step. The result is read
+   * once, in order: a layout may make each checkpoint as it is read (a generator), so that a
+   * directory of 200,000 checkpoints is never 200,000 results at once; what may need the listing
+   * of another directory ({@link NotListedError}) must happen before it returns.
    */
-  claimFiles?(node: DirNode, unclaimed: ReadonlySet<string>, ctx: DetectContext): Found[] | Promise<Found[]>;
+  claimFiles?(node: DirNode, unclaimed: ReadonlySet<string>, ctx: DetectContext): Iterable<Found> | Promise<Iterable<Found>>;
   /**
    * For a directory that is not a checkpoint but holds this layout's checkpoints deeper down and
    * is what a user calls their directory (a Hugging Face hub repo `models--org--name/`, whose

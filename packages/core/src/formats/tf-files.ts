@@ -32,6 +32,10 @@ export interface TfGroup {
   tempstate: FileEntry[];
 }
 
+// Frozen: a push to them (instead of to a group's own array) throws rather than adds to every group.
+const NO_DATA: TfGroup['data'] = Object.freeze([]) as unknown as TfGroup['data'];
+const NO_FILES: FileEntry[] = Object.freeze([]) as unknown as FileEntry[];
+
 /**
  * Groups the V2 bundle files among `names` by prefix. A `.meta` alone is grouped too (what is left
  * of a TF1 checkpoint whose bundle is gone); S3 `.part-` shard prefixes are grouped like any other
@@ -42,7 +46,8 @@ export function groupTfFiles(node: DirNode, names: Iterable<string>): Map<string
   const group = (name: string) => {
     let g = groups.get(name);
     if (!g) {
-      g = { name, data: [], tempstate: [] };
+      // Most groups have no temporary file and many no shard: the shared empty arrays until one is added.
+      g = { name, data: NO_DATA, tempstate: NO_FILES };
       groups.set(name, g);
     }
     return g;
@@ -58,11 +63,14 @@ export function groupTfFiles(node: DirNode, names: Iterable<string>): Map<string
     else if (base.endsWith('.meta') && !temp) prefix = base.slice(0, -'.meta'.length);
     if (prefix === undefined || prefix === '') continue;
     const g = group(prefix);
-    if (temp) g.tempstate.push(file);
-    else if (name.endsWith('.index')) g.index = file;
+    if (temp) {
+      if (g.tempstate === NO_FILES) g.tempstate = [];
+      g.tempstate.push(file);
+    } else if (name.endsWith('.index')) g.index = file;
     else if (name.endsWith('.meta')) g.meta = file;
     else {
       const m = TF_DATA.exec(name)!.groups!;
+      if (g.data === NO_DATA) g.data = [];
       g.data.push({ file, shard: Number(m.shard), total: Number(m.total) });
     }
   }

@@ -19,7 +19,7 @@
 import { CkptError, isCkptError, type FileInfo, type GFile } from '@ckptkit/gfile';
 import { bundlePrefixOf } from '../bundle/naming.js';
 import { createDetectContext, detectTree } from '../discovery/detect.js';
-import { type Lister, withListing } from '../discovery/directory.js';
+import { type Lister, foundWithPrefix, withListing } from '../discovery/directory.js';
 import { childUri, lastSegment, listChildren, listTree, loadSubtree, makeNode, normaliseDirUri, relativeTo } from '../discovery/tree.js';
 import type { DetectContext, DirNode, FileEntry, Found } from '../discovery/types.js';
 import { parentUriOf } from '../formats/dir-helpers.js';
@@ -232,7 +232,7 @@ async function withContentChecks(parent: DirNode, found: Found, ctx: DetectConte
   for (const format of CHECKPOINT_FORMATS) {
     if (!format.claimFiles || !format.ids.includes(found.format)) continue;
     const again = await withListing(lister, () => format.claimFiles!(parent, new Set(found.claimed), ctx));
-    const same = again.find((f) => f.prefix === found.prefix);
+    const same = foundWithPrefix(again, found.prefix);
     if (same) return same;
   }
   return found;

@@ -115,7 +115,7 @@ async function scan(gfile: GFile, dir: string, ctx: DetectContext, signal: Abort
   const candidates: Candidate[] = [];
   for (const c of await directory.candidates()) {
     if (c.facts.temporary || !c.known) continue;
-    candidates.push({ step: c.facts.step, name: c.kind === 'file' ? c.named!.prefix : c.node!.uri, candidate: c });
+    candidates.push({ step: c.facts.step, name: c.kind === 'file' ? c.prefix! : c.node!.uri, candidate: c });
   }
   return { directory, candidates };
 }

@@ -9,6 +9,7 @@
  * is asked, with names only, whether the checkpoint is still complete without a candidate file.
  * Likely commit files are asked first, so one question usually settles it.
  */
+import { foundWithPrefix } from '../discovery/directory.js';
 import type { CheckpointFormat, DetectContext, DirNode, FileEntry, Found } from '../discovery/types.js';
 
 // Files layouts write last (their commit markers), asked first.
@@ -65,7 +66,7 @@ async function stillComplete(found: Found, format: CheckpointFormat, scan: DirNo
   }
   if (format.claimFiles && found.claimed) {
     const rest = new Set(found.claimed.filter((n) => n !== file?.name));
-    const again = (await format.claimFiles(scan, rest, ctx)).find((f) => f.prefix === found.prefix);
+    const again = foundWithPrefix(await format.claimFiles(scan, rest, ctx), found.prefix);
     return again !== undefined && again.complete && !again.temporary;
   }
   return true;
