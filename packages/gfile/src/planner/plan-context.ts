@@ -5,6 +5,7 @@
  */
 import pLimit from 'p-limit';
 import type { SkippedEntry, StorageAdapter } from '../adapter.js';
+import { abortError } from '../errors.js';
 import type { Segment, SegmentFlow } from './ordered-output.js';
 import { TreeStats } from './tree-stats.js';
 
@@ -69,6 +70,8 @@ export class PlanContext implements SegmentFlow {
   private held = 0;
   private waitedOn: Segment | undefined;
   private waiting: Array<() => void> = [];
+  // Listings let through `room` and not ended yet (running, or queued in the pool).
+  private started = 0;
 
   constructor(
     readonly adapter: StorageAdapter,
@@ -120,12 +123,17 @@ export class PlanContext implements SegmentFlow {
     // Held back before it takes a place in the pool, so that a waiting listing never keeps one from
     // the listing the consumer needs.
     void this.room(segment)
-      .then(() =>
-        this.pool(async () => {
-          if (this.controller.signal.aborted) throw this.controller.signal.reason ?? new Error('aborted');
-          await task();
-        }),
-      )
+      .then(async () => {
+        try {
+          await this.pool(async () => {
+            if (this.controller.signal.aborted) throw this.stopped();
+            await task();
+          });
+        } finally {
+          this.started--;
+          if (this.waiting.length > 0) this.wakeWaiting();
+        }
+      })
       .catch((error: unknown) => {
         if (this.firstFailure === undefined) {
           this.firstFailure = { error };
@@ -136,15 +144,29 @@ export class PlanContext implements SegmentFlow {
   }
 
   /**
-   * Resolves once a listing into `segment` may start: at once while segments hold fewer than
-   * {@link SEGMENT_AHEAD_PAGES} pages per worker ahead of the consumer, when the consumer waits on
-   * `segment` itself, or once the plan is stopped.
+   * Why a listing that was to start does not: ABORTED (or TIMEOUT) when the caller's signal fired,
+   * as the store's requests say it; else what stopped the plan (the first failure, or the close).
+   */
+  private stopped(): unknown {
+    const outer = this.options.signal;
+    if (outer?.aborted) return abortError('list', this.adapter.uriOf(this.prefix), outer);
+    return this.controller.signal.reason ?? new Error('aborted');
+  }
+
+  /**
+   * Resolves once a listing into `segment` may start: at once while segments hold, with a page for
+   * each listing started and not ended, fewer than {@link SEGMENT_AHEAD_PAGES} pages per worker
+   * ahead of the consumer; when the consumer waits on `segment` itself; or once the plan is stopped.
+   * Counts the listing as started when it resolves.
    */
   private async room(segment: unknown): Promise<void> {
     const cap = this.parallelism * SEGMENT_AHEAD_PAGES * this.pageSize;
-    while (this.held >= cap && this.waitedOn !== segment && !this.controller.signal.aborted) {
+    // Started listings count before their pages come: segments may hold little while the consumer
+    // catches up, and without them every waiting listing would start at once (the whole listing).
+    while (this.held + this.started * this.pageSize >= cap && this.waitedOn !== segment && !this.controller.signal.aborted) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
+    this.started++;
   }
 
   private wakeWaiting(): void {
