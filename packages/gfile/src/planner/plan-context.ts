@@ -160,13 +160,28 @@ export class PlanContext implements SegmentFlow {
    * Counts the listing as started when it resolves.
    */
   private async room(segment: unknown): Promise<void> {
-    const cap = this.parallelism * SEGMENT_AHEAD_PAGES * this.pageSize;
-    // Started listings count before their pages come: segments may hold little while the consumer
-    // catches up, and without them every waiting listing would start at once (the whole listing).
-    while (this.held + this.started * this.pageSize >= cap && this.waitedOn !== segment && !this.controller.signal.aborted) {
+    while (this.over(segment, this.started)) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     this.started++;
+  }
+
+  /**
+   * True when a listing into `segment` that is under way should give its turn up after the page it
+   * just pushed (and carry on as a listing of its own, through {@link spawn}): the plan holds its
+   * bound ahead of the consumer without it, and the consumer does not wait on `segment`. Without
+   * this a range of one big directory would be listed whole, however far ahead of the consumer.
+   */
+  shouldYield(segment: unknown): boolean {
+    return this.over(segment, this.started - 1);
+  }
+
+  /** Segments' entries plus a page for each of `started` listings reach the bound, and `segment` is not waited on. */
+  private over(segment: unknown, started: number): boolean {
+    const cap = this.parallelism * SEGMENT_AHEAD_PAGES * this.pageSize;
+    // Started listings count before their pages come: segments may hold little while the consumer
+    // catches up, and without them every waiting listing would start at once (the whole listing).
+    return this.held + started * this.pageSize >= cap && this.waitedOn !== segment && !this.controller.signal.aborted;
   }
 
   private wakeWaiting(): void {
