@@ -177,7 +177,7 @@ describe('planner flow control: random trees, latencies and consumers', () => {
         tree,
         fc.integer({ min: 1, max: 50 }),
         fc.integer({ min: 1, max: 16 }),
-        fc.constantFrom('', 'm/', 'h0/'),
+        fc.constantFrom('', 'm/', 'h0/', 'zoo/'),
         fc.integer(),
         async (keys, pageSize, parallelism, prefix, seed) => {
           const rand = random(seed);
@@ -192,7 +192,16 @@ describe('planner flow control: random trees, latencies and consumers', () => {
           clearMemoryStore(name);
         },
       ),
-      { numRuns: 100 },
+      {
+        numRuns: 100,
+        // Besides the random runs, one of each plan for sure: ranges cut from the frontier, one
+        // big directory listed on as a range of its own, one flat prefix cut by guessed keys.
+        examples: [
+          [zoo(60), 7, 3, '', 11],
+          [[...zoo(20), ...Array.from({ length: 400 }, (_, i) => `zoo/~big/f-${pad(i)}`)], 10, 2, 'zoo/', 12],
+          [Array.from({ length: 700 }, (_, i) => `f/ckpt-${pad(i, 6)}.index`), 10, 4, '', 13],
+        ],
+      },
     );
     // The runs went through every kind of plan, not only the flat listing.
     expect([...decisions].sort()).toEqual(expect.arrayContaining(['cut', 'key-ranges', 'ranges', 'sequential']));
