@@ -46,8 +46,9 @@ export class StartAfterIgnored extends Error {
 export const DEFAULT_PARALLELISM = 16;
 
 /**
- * Pages per worker that segments may hold ahead of the consumer before new range listings wait to
- * start. The ranges of a split are about a page each, so two a worker keep every worker busy
+ * Pages per worker that segments may hold ahead of the consumer (with a page for each listing
+ * started and not ended) before new range listings wait to start, and listings under way give
+ * their turn up after a page. The ranges of a split are about a page each, so two a worker keep every worker busy
  * while the consumer keeps up; a consumer that does not (`ckpt ls -R | less`) no longer has the
  * whole listing buffered for it (issue 23).
  */
