@@ -34,6 +34,12 @@ async function carryOn(ctx: PlanContext, segment: Segment, listed: string, token
     ctx.stats.observe(listed, kept, { startsListing: false, endsListing: i < 0 && page.nextPageToken === undefined });
     segment.push(kept);
     if (i >= 0 || page.nextPageToken === undefined) break;
+    // Far enough ahead of the consumer: the rest waits for its turn (see PlanContext.shouldYield).
+    if (ctx.shouldYield(segment)) {
+      const next = page.nextPageToken;
+      ctx.spawn(segment, () => carryOn(ctx, segment, listed, next, within));
+      return;
+    }
   }
   segment.finish();
 }

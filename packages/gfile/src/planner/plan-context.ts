@@ -5,6 +5,7 @@
  */
 import pLimit from 'p-limit';
 import type { SkippedEntry, StorageAdapter } from '../adapter.js';
+import { abortError } from '../errors.js';
 import type { Segment, SegmentFlow } from './ordered-output.js';
 import { TreeStats } from './tree-stats.js';
 
@@ -45,8 +46,9 @@ export class StartAfterIgnored extends Error {
 export const DEFAULT_PARALLELISM = 16;
 
 /**
- * Pages per worker that segments may hold ahead of the consumer before new range listings wait to
- * start. The ranges of a split are about a page each, so two a worker keep every worker busy
+ * Pages per worker that segments may hold ahead of the consumer (with a page for each listing
+ * started and not ended) before new range listings wait to start, and listings under way give
+ * their turn up after a page. The ranges of a split are about a page each, so two a worker keep every worker busy
  * while the consumer keeps up; a consumer that does not (`ckpt ls -R | less`) no longer has the
  * whole listing buffered for it (issue 23).
  */
@@ -69,6 +71,8 @@ export class PlanContext implements SegmentFlow {
   private held = 0;
   private waitedOn: Segment | undefined;
   private waiting: Array<() => void> = [];
+  // Listings let through `room` and not ended yet (running, or queued in the pool).
+  private started = 0;
 
   constructor(
     readonly adapter: StorageAdapter,
@@ -120,12 +124,17 @@ export class PlanContext implements SegmentFlow {
     // Held back before it takes a place in the pool, so that a waiting listing never keeps one from
     // the listing the consumer needs.
     void this.room(segment)
-      .then(() =>
-        this.pool(async () => {
-          if (this.controller.signal.aborted) throw this.controller.signal.reason ?? new Error('aborted');
-          await task();
-        }),
-      )
+      .then(async () => {
+        try {
+          await this.pool(async () => {
+            if (this.controller.signal.aborted) throw this.stopped();
+            await task();
+          });
+        } finally {
+          this.started--;
+          if (this.waiting.length > 0) this.wakeWaiting();
+        }
+      })
       .catch((error: unknown) => {
         if (this.firstFailure === undefined) {
           this.firstFailure = { error };
@@ -136,15 +145,44 @@ export class PlanContext implements SegmentFlow {
   }
 
   /**
-   * Resolves once a listing into `segment` may start: at once while segments hold fewer than
-   * {@link SEGMENT_AHEAD_PAGES} pages per worker ahead of the consumer, when the consumer waits on
-   * `segment` itself, or once the plan is stopped.
+   * Why a listing that was to start does not: ABORTED (or TIMEOUT) when the caller's signal fired,
+   * as the store's requests say it; else what stopped the plan (the first failure, or the close).
+   */
+  private stopped(): unknown {
+    const outer = this.options.signal;
+    if (outer?.aborted) return abortError('list', this.adapter.uriOf(this.prefix), outer);
+    return this.controller.signal.reason ?? new Error('aborted');
+  }
+
+  /**
+   * Resolves once a listing into `segment` may start: at once while segments hold, with a page for
+   * each listing started and not ended, fewer than {@link SEGMENT_AHEAD_PAGES} pages per worker
+   * ahead of the consumer; when the consumer waits on `segment` itself; or once the plan is stopped.
+   * Counts the listing as started when it resolves.
    */
   private async room(segment: unknown): Promise<void> {
-    const cap = this.parallelism * SEGMENT_AHEAD_PAGES * this.pageSize;
-    while (this.held >= cap && this.waitedOn !== segment && !this.controller.signal.aborted) {
+    while (this.over(segment, this.started)) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
+    this.started++;
+  }
+
+  /**
+   * True when a listing into `segment` that is under way should give its turn up after the page it
+   * just pushed (and carry on as a listing of its own, through {@link spawn}): the plan holds its
+   * bound ahead of the consumer without it, and the consumer does not wait on `segment`. Without
+   * this a range of one big directory would be listed whole, however far ahead of the consumer.
+   */
+  shouldYield(segment: unknown): boolean {
+    return this.over(segment, this.started - 1);
+  }
+
+  /** Segments' entries plus a page for each of `started` listings reach the bound, and `segment` is not waited on. */
+  private over(segment: unknown, started: number): boolean {
+    const cap = this.parallelism * SEGMENT_AHEAD_PAGES * this.pageSize;
+    // Started listings count before their pages come: segments may hold little while the consumer
+    // catches up, and without them every waiting listing would start at once (the whole listing).
+    return this.held + started * this.pageSize >= cap && this.waitedOn !== segment && !this.controller.signal.aborted;
   }
 
   private wakeWaiting(): void {

@@ -37,10 +37,11 @@ function clip(entries: ObjectMeta[], upTo: string | undefined): { kept: ObjectMe
 /**
  * Lists `range` into `segment`: the first page by start key (or by `pageToken` when given), then
  * page tokens, until a key passes the range's end. When the first page comes back full and the
- * range may hold much more, it is split again instead.
+ * range may hold much more, it is split again instead. Far enough ahead of the consumer, the rest
+ * waits for its turn as a listing of its own (`resumed`: such a rest, never split).
  */
-export async function listRange(ctx: PlanContext, segment: Segment, range: KeyRange, pageToken?: string): Promise<void> {
-  let first = true;
+export async function listRange(ctx: PlanContext, segment: Segment, range: KeyRange, pageToken?: string, resumed = false): Promise<void> {
+  let first = !resumed;
   const from = pageToken === undefined ? { startAfter: range.after } : { startAfter: range.after, pageToken };
   for await (const page of listPages(ctx.adapter, ctx.prefix, { ...from, pageSize: ctx.pageSize, signal: ctx.signal, onSkipped: ctx.onSkipped })) {
     if (page.ignoredStartAfter || !ctx.adapter.capabilities.startAfter) throw new StartAfterIgnored();
@@ -54,6 +55,11 @@ export async function listRange(ctx: PlanContext, segment: Segment, range: KeyRa
       return;
     }
     first = false;
+    if (ctx.shouldYield(segment)) {
+      const token = page.nextPageToken;
+      ctx.spawn(segment, () => listRange(ctx, segment, range, token, true));
+      return;
+    }
   }
   segment.finish();
 }
