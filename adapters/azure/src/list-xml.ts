@@ -14,6 +14,7 @@
  * would read differently) makes it return undefined, and the SDK parses the same body as before,
  * with the same results and errors.
  */
+import { decodeXmlText } from '@ckptkit/gfile';
 
 /** One blob of a listing: the fields the adapter reads, as the adapter names them. */
 export interface ListedBlob {
@@ -34,30 +35,8 @@ export interface BlobListPage {
   nextMarker: string | undefined;
 }
 
-const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-/**
- * Text with XML's five named entities decoded; undefined for any other `&` (character
- * references included: the SDK's parser is left to judge those). The pieces are joined into one
- * new string: concatenated slices would keep the whole answer alive as long as the text lives.
- */
-function decodeText(raw: string): string | undefined {
-  let amp = raw.indexOf('&');
-  if (amp < 0) return raw;
-  const parts: string[] = [];
-  let from = 0;
-  while (amp >= 0) {
-    const semi = raw.indexOf(';', amp + 1);
-    if (semi < 0 || semi - amp > 5) return undefined;
-    const ref = raw.slice(amp + 1, semi);
-    if (!Object.hasOwn(NAMED, ref)) return undefined;
-    parts.push(raw.slice(from, amp), NAMED[ref]!);
-    from = semi + 1;
-    amp = raw.indexOf('&', from);
-  }
-  parts.push(raw.slice(from));
-  return parts.join('');
-}
+// Character references are left to the SDK's parser to judge (Azure does not send them for valid names).
+const NAMED_ONLY = { characterReferences: false };
 
 /**
  * `xml[from, to)` as a string of its own. A plain slice of 13 characters or more is a view that
@@ -171,7 +150,7 @@ class Scanner {
       const lt = xml.indexOf('<', i + 2);
       if (lt >= 0 && lt < end) throw NOT_SURE;
       const amp = this.ampFrom(i + 2);
-      if (amp >= 0 && amp < end && decodeText(xml.slice(i + 2, end)) === undefined) throw NOT_SURE;
+      if (amp >= 0 && amp < end && decodeXmlText(xml.slice(i + 2, end), NAMED_ONLY) === undefined) throw NOT_SURE;
       if (attrTo - attrFrom === 7 && xml.startsWith('Encoded', attrFrom)) {
         if (!allowEncoded) throw NOT_SURE;
         this.encoded = xml.slice(i + 2, end);
@@ -216,7 +195,7 @@ class Scanner {
     const hasEntity = amp >= 0 && amp < lt;
     let value: string | undefined;
     if (hasEntity) {
-      value = decodeText(xml.slice(from, lt));
+      value = decodeXmlText(xml.slice(from, lt), NAMED_ONLY);
       if (value === undefined) throw NOT_SURE;
     } else if (keep) {
       value = own ? detach(xml, from, lt) : xml.slice(from, lt);

@@ -10,6 +10,7 @@
  * comment, CDATA, a DOCTYPE, another root, a missing closing tag) makes it return undefined, and
  * the SDK's parser reads the same body as before, with the same results and errors.
  */
+import { decodeXmlText } from '@ckptkit/gfile';
 
 /** The fields of a ListBucketResult the adapter uses, as the SDK names them. */
 export interface ListObjectsPage {
@@ -18,38 +19,6 @@ export interface ListObjectsPage {
   NextContinuationToken?: string | undefined;
   Contents: { Key?: string | undefined; Size?: number | undefined; LastModified?: Date | undefined; ETag?: string | undefined }[];
   CommonPrefixes: { Prefix?: string | undefined }[];
-}
-
-const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-/**
- * Text with XML's entities and character references decoded; undefined for an `&` that starts
- * none. Scanned by hand: every ETag is `&quot;…&quot;`, and a regular expression's matches cost
- * more than the rest of an entry's parse. The pieces are joined into one new string: pieces
- * concatenated would keep slices of the whole answer alive for as long as the ETag lives (`find`
- * keeps every file's).
- */
-function decodeText(raw: string): string | undefined {
-  let amp = raw.indexOf('&');
-  if (amp < 0) return raw;
-  const parts: string[] = [];
-  let from = 0;
-  while (amp >= 0) {
-    const semi = raw.indexOf(';', amp + 1);
-    if (semi < 0) return undefined;
-    const ref = raw.slice(amp + 1, semi);
-    let text = Object.hasOwn(NAMED, ref) ? NAMED[ref] : undefined;
-    if (text === undefined) {
-      const code = /^#x[0-9a-fA-F]+$/.test(ref) ? parseInt(ref.slice(2), 16) : /^#[0-9]+$/.test(ref) ? Number(ref.slice(1)) : NaN;
-      if (!(code >= 0 && code <= 0x10ffff)) return undefined;
-      text = String.fromCodePoint(code);
-    }
-    parts.push(raw.slice(from, amp), text);
-    from = semi + 1;
-    amp = raw.indexOf('&', from);
-  }
-  parts.push(raw.slice(from));
-  return parts.join('');
 }
 
 // The element names a listing holds, so that reading one allocates nothing: each with its closing tag.
@@ -109,7 +78,7 @@ function blank(xml: string, a: number, b: number): boolean {
 function leafText(xml: string, from: number, to: number): string | undefined {
   const lt = xml.indexOf('<', from);
   if (lt >= 0 && lt < to) return undefined;
-  return decodeText(xml.slice(from, to));
+  return decodeXmlText(xml.slice(from, to), { characterReferences: true });
 }
 
 /** True for `xml[from, to)` made of ASCII digits only (and not empty). */

@@ -55,3 +55,4 @@ export { ARCHIVE_SCHEMES, archiveRootUri, archiveSchemeOfName, formatArchiveUri,
 export type { ArchiveMemberUri, ArchiveScheme } from './archive/member-uri.js';
 export { DEFAULT_ARCHIVE_LIMITS } from './archive/limits.js';
 export type { ArchiveLimits } from './archive/limits.js';
+export { decodeXmlText } from './xml-text.js';
